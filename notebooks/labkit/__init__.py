@@ -1,0 +1,25 @@
+"""labkit: the instruments of the Open Once pack.
+
+Lessons import what they need from here; each name lives in a small module you can read:
+`server` (the lab server), `probes` (seeing connection reuse), `states` (a client's state),
+`pool` and `widgets` (the pool experiments), `checks` (exercise checks), `bench`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .probes import ConnectionProbe, client_port
+from .server import LabServer, RequestRecord
+
+__all__ = ["ConnectionProbe", "LabServer", "RequestRecord", "client_port"]
+
+
+def __getattr__(name: str) -> Any:
+    # Heavier tools (matplotlib, ipywidgets) load on first use, so `import labkit` stays fast.
+    lazy = {}
+    if name in lazy:
+        import importlib
+
+        return getattr(importlib.import_module(lazy[name], __name__), name)
+    raise AttributeError(f"module 'labkit' has no attribute {name!r}")

@@ -1,0 +1,259 @@
+"""The lab server: a real HTTP/1.1 keep-alive server on 127.0.0.1 that counts TCP connections.
+
+Every lesson talks to this server instead of the internet, so it runs offline and, above all,
+the server can *tell* us how many TCP connections a client opened and which request travelled
+on which connection. That is the evidence the lessons are built on.
+"""
+
+from __future__ import annotations
+
+import functools
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = ["LabServer", "RequestRecord"]
+
+MAX_DELAY = 30.0
+MAX_BYTES = 10_000_000
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request as the server saw it. Times are `time.perf_counter()` values."""
+
+    connection: int  # 1, 2, 3 ... one number per TCP connection, in the order they were accepted
+    client_port: int  # the client's source port: one TCP connection = one port
+    path: str
+    status: int
+    started: float
+    finished: float  # when the answer was ready and about to be sent
+
+
+@functools.cache
+def _lab_ca() -> Any:
+    """One throwaway certificate authority per Python process (trustme: never `verify=False`)."""
+    import trustme  # imported here: plain-HTTP lessons never pay for it
+
+    return trustme.CA()
+
+
+class _Server(ThreadingHTTPServer):
+    # A burst of new connections must never wait for a SYN retry (1 s on Linux): big backlog.
+    request_queue_size = 128
+    daemon_threads = True
+
+    def __init__(self, tls: ssl.SSLContext | None) -> None:
+        self.tls = tls
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.next_connection = 1
+        self.connections_opened = 0
+        self.records: list[RequestRecord] = []
+        self.live: set[socket.socket] = set()
+        self.threads: set[threading.Thread] = set()
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # ThreadingMixIn does not keep daemon threads; we keep them so close() can join them.
+        thread = threading.Thread(
+            target=self._serve_connection, args=(request, client_address), daemon=True
+        )
+        with self.lock:
+            self.threads.add(thread)
+        thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self.lock:
+                self.threads.discard(threading.current_thread())
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, addr = super().get_request()
+        if self.tls is not None:
+            # The handshake runs later, in the connection's own thread (see _Handler.setup), so
+            # a client that connects and says nothing cannot block the accept loop.
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-request or fails the TLS handshake is part of normal life
+        # here; the default prints a traceback into the learner's notebook.
+        pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"  # keep-alive: one TCP connection can carry many requests
+    # http.server writes the headers and the body in two send() calls. With Nagle's algorithm
+    # on, the second waits for the client's delayed ACK (~40 ms), so every keep-alive request
+    # stalls and a shared client looks *slower* than a new client per request. Turn it off.
+    disable_nagle_algorithm = True
+    timeout = 60  # a connection that goes silent mid-request is dropped, never kept forever
+    default_request_version = "HTTP/1.1"  # so even a garbled request gets a real status line
+    error_content_type = "text/plain; charset=utf-8"
+    error_message_format = "%(code)d %(message)s\n"
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.lock:
+            self.server.live.add(self.connection)
+        if self.server.stopping.is_set():
+            raise ConnectionAbortedError("the lab server is closing")
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.connection.do_handshake()
+        with self.server.lock:
+            self.server.connections_opened += 1
+            self.connection_id = self.server.next_connection
+            self.server.next_connection += 1
+
+    def finish(self) -> None:
+        with self.server.lock:
+            self.server.live.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: a log line per request would flood the learner's notebook."""
+
+    def do_GET(self) -> None:
+        started = time.perf_counter()
+        status, body = self._route(urlsplit(self.path).path)
+        # Recorded before the answer leaves, so a client that has its response can trust
+        # that the server's records already include it.
+        record = RequestRecord(
+            connection=self.connection_id,
+            client_port=self.client_address[1],
+            path=self.path,
+            status=status,
+            started=started,
+            finished=time.perf_counter(),
+        )
+        with self.server.lock:
+            self.server.records.append(record)
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _route(self, path: str) -> tuple[int, bytes]:
+        parts = path.strip("/").split("/")
+        if path in ("", "/"):
+            return 200, b"Hello from the lab server.\n"
+        if len(parts) != 2 or parts[0] not in ("delay", "status", "bytes"):
+            return 404, f"no such path: {path} (try /, /delay/0.1, /status/404, /bytes/10)\n".encode()
+        kind, raw = parts
+        if kind == "delay":
+            try:
+                seconds = float(raw)
+            except ValueError:
+                seconds = -1.0
+            if not 0 <= seconds <= MAX_DELAY:
+                return 400, f"bad delay {raw!r}: give seconds from 0 to {MAX_DELAY:g}\n".encode()
+            # An Event, not time.sleep: close() wakes every waiting request and drops it.
+            if self.server.stopping.wait(seconds):
+                raise ConnectionAbortedError("the lab server is closing")
+            return 200, f"waited {raw} s\n".encode()
+        number = int(raw) if raw.isdigit() else -1
+        if kind == "status":
+            if not 200 <= number <= 599 or number in (204, 304):
+                return 400, f"bad status {raw!r}: give a code from 200 to 599 (not 204 or 304)\n".encode()
+            return number, f"status {number}\n".encode()
+        if not 0 <= number <= MAX_BYTES:
+            return 400, f"bad size {raw!r}: give a byte count from 0 to {MAX_BYTES}\n".encode()
+        return 200, b"x" * number
+
+
+class LabServer:
+    """A local HTTP (or HTTPS) server that counts the TCP connections its clients open.
+
+    Use it as a context manager, or call `close()` when done:
+
+        with LabServer() as server:
+            with httpx.Client(**server.client_kwargs()) as client:
+                client.get(server.url + "/delay/0.1")
+            print(server.connections_opened)
+    """
+
+    def __init__(self, tls: bool = False) -> None:
+        if not isinstance(tls, bool):
+            raise ValueError(f"tls must be True or False, not {tls!r}")
+        self.tls = tls
+        server_context = None
+        if tls:
+            server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            _lab_ca().issue_cert("127.0.0.1", "localhost").configure_cert(server_context)
+        self._server = _Server(server_context)
+        host, port = self._server.server_address[:2]
+        self.url = f"{'https' if tls else 'http'}://{host}:{port}"
+        self._closed = False
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+            name=f"LabServer {self.url}", daemon=True,
+        )
+        self._thread.start()
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """What an httpx client needs to talk to this server: trust in the lab CA over TLS."""
+        if not self.tls:
+            return {}
+        context = ssl.create_default_context()
+        _lab_ca().configure_trust(context)
+        return {"verify": context}
+
+    @property
+    def connections_opened(self) -> int:
+        """TCP connections accepted since start or the last `reset()`."""
+        with self._server.lock:
+            return self._server.connections_opened
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """What the server answered since start or `reset()`, in the order it finished them."""
+        with self._server.lock:
+            return list(self._server.records)
+
+    def reset(self) -> None:
+        """Start counting afresh (connections already open stay open)."""
+        with self._server.lock:
+            self._server.connections_opened = 0
+            self._server.records.clear()
+
+    def close(self) -> None:
+        """Stop serving and close every socket. Calling it again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        self._server.stopping.set()
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()
+        with self._server.lock:
+            live, threads = set(self._server.live), set(self._server.threads)
+        for sock in live:  # wakes each connection's thread from its blocking read
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for thread in threads:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> LabServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "serving"
+        return f"<LabServer {'HTTPS' if self.tls else 'HTTP'} {state}>"

@@ -1,0 +1,40 @@
+"""Shared fixtures: lab servers, and a guard that no test leaves a thread running."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from labkit import LabServer
+
+
+@pytest.fixture
+def server() -> Iterator[LabServer]:
+    with LabServer() as lab:
+        yield lab
+
+
+@pytest.fixture(params=[False, True], ids=["http", "https"])
+def any_server(request: pytest.FixtureRequest) -> Iterator[LabServer]:
+    with LabServer(tls=request.param) as lab:
+        yield lab
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves a thread behind (a server not closed, a pool not joined)."""
+    if request.node.get_closest_marker("browser"):
+        yield
+        return
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 2.0
+    while True:
+        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not extra or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert not extra, f"threads left running: {[t.name for t in extra]}"
