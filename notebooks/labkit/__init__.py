@@ -11,13 +11,18 @@ from typing import Any
 
 from .probes import ConnectionProbe, client_port
 from .server import LabServer, RequestRecord
+from .states import client_state
 
-__all__ = ["ConnectionProbe", "LabServer", "RequestRecord", "client_port"]
+__all__ = ["ConnectionProbe", "LabServer", "RequestRecord", "client_port", "client_state"]
 
 
 def __getattr__(name: str) -> Any:
     # Heavier tools (matplotlib, ipywidgets) load on first use, so `import labkit` stays fast.
-    lazy = {}
+    lazy = {
+        "PoolReport": ".pool",
+        "run_pool_experiment": ".pool",
+        "explore_pool": ".widgets",
+    }
     if name in lazy:
         import importlib
 

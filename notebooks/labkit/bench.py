@@ -70,6 +70,19 @@ def raw_socket_ms(server: LabServer, rounds: int = ROUNDS) -> float:
             reader.close()
 
 
+# A mid-size pool experiment: 40 requests of 0.1 s, 8 workers, 4 connections (ideal 1.0 s).
+POOL_EXPERIMENT = {"max_connections": 4, "max_keepalive_connections": 4, "workers": 8,
+                   "requests": 40, "latency": 0.1}
+
+
+def pool_experiment_overhead(**settings: object) -> tuple[float, float]:
+    """(elapsed, ideal) seconds of one `run_pool_experiment`: how close it gets to queueing theory."""
+    from .pool import run_pool_experiment
+
+    report = run_pool_experiment(**{**POOL_EXPERIMENT, **settings})  # type: ignore[arg-type]
+    return report.elapsed, report.ideal_elapsed
+
+
 def measure() -> list[tuple[str, float]]:
     """Every figure as (label, milliseconds)."""
     rows: list[tuple[str, float]] = []
@@ -105,6 +118,10 @@ def main() -> None:
     print(f"  shared client over the raw-socket floor:   {shared_http / ms['raw socket keep-alive round trip, HTTP (the floor)']:6.1f}x")
     verdict = "within" if shared_http < 1.0 else "OVER"
     print(f"\npooled HTTP round trip {shared_http:.3f} ms: {verdict} the target (well under 1 ms)")
+    elapsed, ideal = pool_experiment_overhead()
+    pool_verdict = "within" if elapsed <= ideal * 1.15 else "OVER"
+    print(f"pool experiment, 40 requests of 0.1 s, 8 workers, 4 connections: {elapsed:.3f} s vs ideal "
+          f"{ideal:.3f} s ({elapsed / ideal:.2f}x): {pool_verdict} the target (within 15%)")
     print(f"bench took {time.perf_counter() - started:.1f} s")
 
 

@@ -7,5 +7,12 @@ returns True or False. Your own errors come back as a verdict, never as a traceb
 from __future__ import annotations
 
 from .lesson00 import check_first_request
+from .lesson01 import check_fetch_statuses, check_predictions
+from .lesson02 import check_fetch_all
+from .lesson03 import check_choose_pool
+from .lesson04 import check_fetcher
+from .lesson05 import check_async_fetcher, check_fetch_all_async
 
-__all__ = ["check_first_request"]
+__all__ = ["check_async_fetcher", "check_choose_pool", "check_fetch_all", "check_fetch_all_async",
+           "check_fetch_statuses", "check_fetcher", "check_first_request",
+           "check_predictions"]

@@ -7,12 +7,18 @@ into the public `check_<name>(candidate) -> bool` that prints the verdict.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
-from collections.abc import Callable
+import ssl
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
-__all__ = ["CheckFailed", "exercise_check", "fail", "learner_await", "learner_call"]
+from ..server import LabServer
+
+__all__ = ["CheckFailed", "CheckServer", "describe", "exercise_check", "fail", "learner_await",
+           "learner_call", "run_in_own_loop"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -31,7 +37,24 @@ def fail(problem: str, hint: str) -> NoReturn:
     raise CheckFailed(problem, hint)
 
 
-def _describe(exc: BaseException) -> str:
+class CheckServer(LabServer):
+    """A LabServer whose `client_kwargs()` always carry a prebuilt SSLContext, even over HTTP.
+
+    A check builds a dozen clients, and a default `httpx.Client()` loads the whole CA bundle
+    (about 50 ms) even when it only ever speaks plain HTTP. One shared context keeps a check
+    quick, and over HTTP it changes nothing that a check judges.
+    """
+
+    def client_kwargs(self) -> dict[str, Any]:
+        return super().client_kwargs() or {"verify": _plain_trust()}
+
+
+@functools.cache
+def _plain_trust() -> ssl.SSLContext:
+    return ssl.create_default_context()
+
+
+def describe(exc: BaseException) -> str:
     """`httpx.PoolTimeout`, `RuntimeError: Cannot open ...`: the type, and the message's first line."""
     kind = type(exc).__name__
     if type(exc).__module__.split(".")[0] == "httpx":
@@ -49,7 +72,7 @@ def learner_call(name: str, fn: Callable[..., T], *args: Any, hint: str, **kwarg
     except CheckFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict, not a traceback
-        fail(f"{name} raised {_describe(exc)}", hint)
+        fail(f"{name} raised {describe(exc)}", hint)
 
 
 async def learner_await(name: str, fn: Callable[..., Any], *args: Any, hint: str, **kwargs: Any) -> Any:
@@ -61,7 +84,25 @@ async def learner_await(name: str, fn: Callable[..., Any], *args: Any, hint: str
     except CheckFailed:
         raise
     except Exception as exc:  # noqa: BLE001
-        fail(f"{name} raised {_describe(exc)}", hint)
+        fail(f"{name} raised {describe(exc)}", hint)
+
+
+def run_in_own_loop(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run an async check scenario in a fresh event loop, in a worker thread; return its result.
+
+    A check cell is a plain call, but a notebook's kernel already runs an event loop in its
+    thread, and `asyncio.run` refuses to start another one there. A worker thread has no loop,
+    so the scenario gets its own. Whatever it raises (`CheckFailed` too) is raised here. A task
+    the learner's code left failing is judged by the verdict, not logged to stderr ("Task
+    exception was never retrieved"): the loop's exception handler keeps quiet.
+    """
+    def run() -> T:
+        with asyncio.Runner() as runner:
+            runner.get_loop().set_exception_handler(lambda loop, context: None)
+            return runner.run(scenario())
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-check") as worker:
+        return worker.submit(run).result()
 
 
 def exercise_check(body: Callable[P, str]) -> Callable[P, bool]:
@@ -75,7 +116,7 @@ def exercise_check(body: Callable[P, str]) -> Callable[P, bool]:
             print(f"❌ {failure.problem}\n   Hint: {failure.hint}")
             return False
         except Exception as exc:  # noqa: BLE001 - whatever escaped, the learner sees a verdict
-            print(f"❌ The check could not run your code: {_describe(exc)}\n"
+            print(f"❌ The check could not run your code: {describe(exc)}\n"
                   "   Hint: re-run the cells above this one in order, then this check.")
             return False
         print(f"✅ {message}")

@@ -6,14 +6,13 @@ from collections.abc import Callable
 
 import httpx
 
-from ..server import LabServer
-from ._framework import exercise_check, fail, learner_call
+from ._framework import CheckServer, exercise_check, fail, learner_call
 
 
 @exercise_check
 def check_first_request(candidate: Callable[[httpx.Client, str], str]) -> str:
     """`first_request(client, url)` must return the body of GET url as text, using `client`."""
-    with LabServer() as server, httpx.Client() as client:
+    with CheckServer() as server, httpx.Client(**server.client_kwargs()) as client:
         got = learner_call("first_request", candidate, client, server.url + "/delay/0.01",
                            hint="Use client.get(url), then return the response's .text.")
         if isinstance(got, httpx.Response):

@@ -1,0 +1,75 @@
+"""Check for 02_open_once_share_across_threads: `fetch_all`, one client shared by a thread pool."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import httpx
+
+from ..pool import peak_in_flight
+from ..server import LabServer
+from ._evidence import judge_bodies
+from ._framework import CheckServer, exercise_check, fail, learner_call
+
+# (max_workers, delays). The delays make requests finish in another order than the URLs list
+# them (the first wave starts together, a short one finishes first), and each body names its
+# delay, so the order of the answers shows. Two rounds: a hard-coded pool size shows too.
+ROUNDS = (
+    (3, ("0.12", "0.03", "0.08", "0.01", "0.1", "0.02", "0.06", "0.05")),
+    (2, ("0.09", "0.05", "0.07", "0.01", "0.03", "0.02")),
+)
+
+FetchAll = Callable[[httpx.Client, list[str], int], list[str]]
+
+
+def _one_round(candidate: FetchAll, server: LabServer, client: httpx.Client, sent: list[str],
+               max_workers: int, delays: Sequence[str]) -> None:
+    """Run fetch_all once with `max_workers` and judge what it did, from the server's records."""
+    urls = [f"{server.url}/delay/{delay}" for delay in delays]
+    expected = [f"waited {delay} s\n" for delay in delays]
+    server.reset()
+    sent.clear()
+    got = learner_call(
+        "fetch_all", candidate, client, list(urls), max_workers,
+        hint="Fix that error. Remember the caller owns the client: use it, but don't open it "
+             "(`with client:`) or close it inside fetch_all.",
+    )
+    judge_bodies("fetch_all", got, expected, server.requests,
+                 order_hint="pool.map(fetch, urls) returns results in the order of urls "
+                            "(as_completed does not).")
+    if client.is_closed:
+        fail("fetch_all closed the client it was given.",
+             "Leave the client open: whoever opened it closes it, and it may still be needed.")
+    if len(sent) != len(urls):
+        opened = server.connections_opened
+        fail(f"fetch_all sent {len(sent)} of its {len(urls)} requests on the client it was given "
+             f"(the server saw {opened} TCP connections for {len(urls)} requests).",
+             "Don't build clients inside fetch_all: call client.get(url) on the one you were "
+             "given.")
+    peak = peak_in_flight(server.requests)
+    if peak > max_workers:
+        fail(f"up to {peak} requests were in flight at once, but max_workers={max_workers}.",
+             "Make the pool with ThreadPoolExecutor(max_workers=max_workers).")
+    if peak < 2:
+        fail(f"fetch_all sent its {len(urls)} requests one at a time (max_workers={max_workers}).",
+             "Send them from a ThreadPoolExecutor(max_workers=max_workers), e.g. with pool.map.")
+    if server.connections_opened > max_workers:
+        fail(f"the server saw {server.connections_opened} TCP connections for "
+             f"max_workers={max_workers}.",
+             "One shared client needs at most one connection per worker thread.")
+
+
+@exercise_check
+def check_fetch_all(candidate: FetchAll) -> str:
+    """`fetch_all(client, urls, max_workers)`: bodies in URL order, from a pool sharing `client`."""
+    sent: list[str] = []  # appended to by the client's request hook: proof of which client sent
+
+    def on_request(request: httpx.Request) -> None:
+        sent.append(str(request.url))
+
+    with (CheckServer() as server,
+          httpx.Client(**server.client_kwargs(), event_hooks={"request": [on_request]}) as client):
+        for max_workers, delays in ROUNDS:  # twice: the client must still work the second time
+            _one_round(candidate, server, client, sent, max_workers, delays)
+    return ("fetch_all works: bodies in URL order, up to max_workers requests at once, all on "
+            "the client you were given, left open and reused.")

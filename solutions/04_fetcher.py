@@ -1,0 +1,44 @@
+from typing import Any, Self
+
+import httpx
+
+
+class Fetcher:
+    """GET URLs with one httpx.Client: borrowed from the caller, or owned (made and closed here)."""
+
+    def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
+        if client is not None and client_kwargs:
+            raise TypeError(
+                f"Fetcher got a client and client settings ({', '.join(sorted(client_kwargs))}): "
+                "set them on your own client, or let Fetcher make one"
+            )
+        self._owns_client = client is None  # decided once, here
+        self._client = httpx.Client(**client_kwargs) if client is None else client
+        self._closed = False
+
+    @property
+    def owns_client(self) -> bool:
+        """True if this Fetcher made its client (and so must close it)."""
+        return self._owns_client
+
+    def fetch(self, url: str) -> httpx.Response:
+        """GET url; raise httpx.HTTPStatusError for a 4xx or 5xx answer."""
+        if self._closed:
+            raise RuntimeError("this Fetcher is closed: make a new one")
+        response = self._client.get(url)  # no `with` here: the client opens on its first request
+        response.raise_for_status()
+        return response
+
+    def close(self) -> None:
+        """Close the client if this Fetcher owns it; a borrowed one is the caller's to close."""
+        self._closed = True
+        if self._owns_client:
+            self._client.close()  # closing a closed client is harmless: close() is idempotent
+
+    def __enter__(self) -> Self:
+        if self._closed:
+            raise RuntimeError("this Fetcher is closed: make a new one")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

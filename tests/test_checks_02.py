@@ -1,0 +1,154 @@
+"""check_fetch_all passes the solution and rejects each classic mistake with a verdict that names it."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+import httpx
+import pytest
+
+from labkit import RequestRecord
+from labkit.checks import check_fetch_all
+from labkit.checks.lesson02 import peak_in_flight
+
+ROOT = Path(__file__).resolve().parent.parent
+FetchAll = Callable[[httpx.Client, list[str], int], list[str]]
+
+
+def _solution() -> FetchAll:
+    spec = importlib.util.spec_from_file_location("solution_02", ROOT / "solutions" / "02_fetch_all.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.fetch_all  # type: ignore[no-any-return]
+
+
+def _verdict(candidate: FetchAll, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
+    passed = check_fetch_all(candidate)
+    return passed, capsys.readouterr().out
+
+
+def test_the_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    passed, out = _verdict(_solution(), capsys)
+    assert passed, out
+    assert out.startswith("✅ fetch_all works") and out.count("\n") == 1
+
+
+# Wrong answers, each as a learner might write it.
+
+def client_per_request(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    def fetch(url: str) -> str:
+        with httpx.Client() as own:
+            return own.get(url).text
+
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        return list(pool.map(fetch, urls))
+
+
+def one_new_shared_client(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    with httpx.Client() as own, ThreadPoolExecutor(max_workers=max_workers) as pool:
+        return list(pool.map(lambda url: own.get(url).text, urls))
+
+
+def closes_the_client(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        bodies = list(pool.map(lambda url: client.get(url).text, urls))
+    client.close()
+    return bodies
+
+
+def with_the_given_client(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    with client, ThreadPoolExecutor(max_workers=max_workers) as pool:
+        return list(pool.map(lambda url: client.get(url).text, urls))
+
+
+def sequential(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    return [client.get(url).text for url in urls]
+
+
+def completion_order(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        futures = [pool.submit(client.get, url) for url in urls]
+        return [future.result().text for future in as_completed(futures)]
+
+
+def a_thread_per_url(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    with ThreadPoolExecutor(max_workers=len(urls)) as pool:
+        return list(pool.map(lambda url: client.get(url).text, urls))
+
+
+def status_codes(client: httpx.Client, urls: list[str], max_workers: int) -> list[int]:
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        return list(pool.map(lambda url: client.get(url).status_code, urls))
+
+
+def stub(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    raise NotImplementedError  # your code here
+
+
+def raises(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    raise ValueError("oops, a typo")
+
+
+def hardcoded_three_workers(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        return list(pool.map(lambda url: client.get(url).text, urls))
+
+
+def default_pool_size(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    with ThreadPoolExecutor() as pool:  # min(32, cpus + 4) threads: at least 5
+        return list(pool.map(lambda url: client.get(url).text, urls))
+
+
+WRONG = {
+    # name: (answer, words the verdict must contain)
+    "client per request": (client_per_request, ["sent 0 of its 8 requests on the client it was given",
+                                                "8 TCP connections", "Don't build clients inside fetch_all"]),
+    "its own shared client": (one_new_shared_client, ["sent 0 of its 8 requests on the client it was given"]),
+    "closes the client": (closes_the_client, ["closed the client it was given"]),
+    "with client: inside": (with_the_given_client, [
+        "raised RuntimeError: Cannot open a client instance more than once.", "don't open it"]),
+    "sequential": (sequential, ["one at a time", "ThreadPoolExecutor"]),
+    "completion order": (completion_order, ["not in the order of urls", "pool.map"]),
+    "a thread per url": (a_thread_per_url, ["requests were in flight at once, but max_workers=3"]),
+    "ignores max_workers": (hardcoded_three_workers, ["up to 3 requests were in flight at once, but max_workers=2"]),
+    "default pool size": (default_pool_size, ["requests were in flight at once, but max_workers=3"]),
+    "status codes": (status_codes, ["status codes", "response.text"]),
+    "stub": (stub, ["❌ Not yet: fetch_all still raises NotImplementedError."]),
+    "another exception": (raises, ["fetch_all raised ValueError: oops, a typo"]),
+}
+
+
+@pytest.mark.parametrize("name", WRONG)
+def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answer, words = WRONG[name]
+    passed, out = _verdict(answer, capsys)  # type: ignore[arg-type]
+    assert passed is False
+    assert out.startswith("❌ ") and "\n   Hint: " in out and out.count("\n") == 2, out
+    for word in words:
+        assert word in out, out
+
+
+def test_the_stub_in_the_notebook_says_not_yet(capsys: pytest.CaptureFixture[str]) -> None:
+    passed, out = _verdict(stub, capsys)
+    assert not passed and out.startswith("❌ Not yet")
+
+
+def _record(started: float, finished: float) -> RequestRecord:
+    return RequestRecord(connection=1, client_port=1, path="/", status=200, started=started, finished=finished)
+
+
+@pytest.mark.parametrize(("intervals", "peak"), [
+    ([], 0),
+    ([(0, 1)], 1),
+    ([(0, 1), (1, 2), (2, 3)], 1),  # back to back is not overlap
+    ([(0, 2), (1, 3), (2.5, 4)], 2),
+    ([(0, 10), (1, 2), (1.5, 3), (2.5, 4)], 3),
+])
+def test_peak_in_flight_counts_overlapping_requests(intervals: list[tuple[float, float]], peak: int) -> None:
+    assert peak_in_flight([_record(s, f) for s, f in intervals]) == peak

@@ -1,0 +1,272 @@
+"""run_pool_experiment agrees with queueing theory, its plot shows the connections, the panel runs.
+
+Timing bounds are firm below (a lane cannot serve faster than its latency) and generous above
+(other test runs share the machine's two cores). Connection counts are exact where the pool
+decides them (a connection cap reached within the first round, no keep-alive).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from labkit import PoolReport, bench, explore_pool, run_pool_experiment
+from labkit.pool import POOL_TIMEOUT, peak_in_flight
+from labkit.server import RequestRecord
+from labkit.widgets import MAX_RUN_SECONDS, WAITING_TEXT
+
+
+def _run(**settings: Any) -> PoolReport:
+    return run_pool_experiment(**{"max_keepalive_connections": settings.get("max_connections", 1), **settings})
+
+
+def _assert_timing(report: PoolReport) -> None:
+    assert report.elapsed >= report.ideal_elapsed * 0.95
+    assert report.elapsed <= report.ideal_elapsed * 1.5 + 0.3
+
+
+def _assert_records_consistent(report: PoolReport) -> None:
+    assert [r.index for r in report.records] == list(range(report.requests))
+    served = [r for r in report.records if r.connection is not None]
+    assert {r.connection for r in served} <= set(range(1, report.connections_opened + 1))
+    for record in served:
+        assert record.started is not None
+        assert record.asked <= record.started <= record.finished
+        assert record.finished - record.started >= report.latency * 0.95
+    for connection in {r.connection for r in served}:  # HTTP/1.1: one request at a time per connection
+        lane = sorted((r for r in served if r.connection == connection), key=lambda r: r.started or 0)
+        assert all(a.finished <= b.started + 0.005 for a, b in zip(lane, lane[1:]))  # type: ignore[operator]
+
+
+def test_connection_cap_queues_requests_in_rounds() -> None:
+    report = _run(max_connections=3, workers=8, requests=12, latency=0.1)
+    assert report.ideal_elapsed == pytest.approx(0.4)
+    assert report.connections_opened == 3
+    assert report.peak_in_flight == 3
+    assert (report.ok, report.pool_timeouts) == (12, 0)
+    _assert_timing(report)
+    _assert_records_consistent(report)
+
+
+def test_worker_cap_leaves_extra_connections_unused() -> None:
+    report = _run(max_connections=10, workers=3, requests=9, latency=0.1)
+    assert report.ideal_elapsed == pytest.approx(0.3)
+    assert report.connections_opened == 3
+    assert report.peak_in_flight == 3
+    _assert_timing(report)
+    _assert_records_consistent(report)
+
+
+def test_one_worker_is_sequential_on_one_connection() -> None:
+    report = _run(max_connections=4, workers=1, requests=5, latency=0.05)
+    assert report.ideal_elapsed == pytest.approx(0.25)
+    assert (report.connections_opened, report.peak_in_flight) == (1, 1)
+    assert [r.connection for r in report.records] == [1] * 5
+    _assert_timing(report)
+
+
+def test_no_keepalive_opens_a_connection_per_request() -> None:
+    report = run_pool_experiment(max_connections=2, max_keepalive_connections=0, workers=2,
+                                 requests=6, latency=0.05)
+    assert report.connections_opened == 6
+    assert sorted(r.connection for r in report.records) == [1, 2, 3, 4, 5, 6]
+    assert report.peak_in_flight == 2
+    _assert_timing(report)
+
+
+def test_keepalive_below_max_connections_churns_in_httpcore_1_0_9() -> None:
+    """encode/httpcore#1000: all connections, busy ones too, count against the keep-alive limit."""
+    report = run_pool_experiment(max_connections=4, max_keepalive_connections=2, workers=4,
+                                 requests=12, latency=0.05)
+    assert report.connections_opened > 4
+    assert report.peak_in_flight <= 4
+
+
+def test_over_https_the_cap_holds_too() -> None:
+    report = _run(max_connections=2, workers=4, requests=6, latency=0.05, tls=True)
+    assert report.tls and report.connections_opened == 2 and report.ok == 6
+    _assert_timing(report)
+
+
+def test_pool_timeouts_are_counted_not_raised() -> None:
+    report = _run(max_connections=2, workers=5, requests=5, latency=0.3, pool_timeout=0.1)
+    assert (report.ok, report.pool_timeouts) == (2, 3)
+    stranded = [r for r in report.records if r.outcome == POOL_TIMEOUT]
+    assert len(stranded) == 3 and all(r.connection is None and r.started is None for r in stranded)
+    assert all(r.waited >= 0.095 for r in stranded)
+    assert report.connections_opened == 2
+
+
+def test_the_pool_timeout_is_not_a_deadline_for_a_queued_request() -> None:
+    report = _run(max_connections=1, workers=5, requests=5, latency=0.1, pool_timeout=0.3)
+    assert (report.ok, report.pool_timeouts, report.peak_in_flight) == (5, 0, 1)
+    assert max(r.waited for r in report.records) > 0.3
+
+
+def test_zero_requests_is_an_empty_report() -> None:
+    report = _run(max_connections=1, workers=1, requests=0, latency=0.1)
+    assert (report.records, report.connections_opened, report.elapsed, report.ideal_elapsed) == ((), 0, 0.0, 0.0)
+
+
+def test_repr_is_a_readable_summary() -> None:
+    report = _run(max_connections=2, workers=2, requests=2, latency=0.01)
+    text = repr(report)
+    assert text.startswith("PoolReport: 2 requests of 0.01 s over HTTP, 2 workers")
+    assert "\n  connections opened: 2 (max_connections=2" in text
+    for words in ("elapsed:", "ideal 0.01 s", "peak in flight: 2", "answered: 2 of 2; pool timeouts: 0"):
+        assert words in text
+    assert report.summary_lines()[0].startswith("connections opened: 2")
+
+
+def test_on_progress_is_called_in_the_calling_thread_once_per_request() -> None:
+    calls: list[tuple[int, int, threading.Thread]] = []
+    run_pool_experiment(max_connections=2, max_keepalive_connections=2, workers=3, requests=5,
+                        latency=0.01, on_progress=lambda done, total: calls.append((done, total, threading.current_thread())))
+    assert [(done, total) for done, total, _ in calls] == [(i, 5) for i in range(1, 6)]
+    assert {thread for _, _, thread in calls} == {threading.current_thread()}
+
+
+GOOD = {"max_connections": 2, "max_keepalive_connections": 2, "workers": 2, "requests": 2, "latency": 0.01}
+BAD = [
+    ("max_connections", 0), ("max_connections", 101), ("max_connections", 2.0), ("max_connections", True),
+    ("max_connections", None), ("max_keepalive_connections", -1), ("max_keepalive_connections", "4"),
+    ("workers", 0), ("workers", 65), ("workers", 1.5), ("requests", -1), ("requests", 1001),
+    ("latency", -0.1), ("latency", 2.5), ("latency", float("nan")), ("latency", "0.1"), ("latency", False),
+    ("tls", 1), ("tls", "yes"), ("pool_timeout", 0), ("pool_timeout", -1.0), ("pool_timeout", 31),
+    ("pool_timeout", float("inf")), ("on_progress", 42),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD, ids=[f"{n}={v!r}" for n, v in BAD])
+def test_bad_arguments_raise_value_error_naming_them(name: str, value: object) -> None:
+    with pytest.raises(ValueError, match=rf"^{name} must .* not {re.escape(repr(value))}$"):
+        run_pool_experiment(**{**GOOD, name: value})  # type: ignore[arg-type]
+
+
+def test_runs_that_would_take_too_long_are_refused_up_front() -> None:
+    with pytest.raises(ValueError, match=r"requests=1000, latency=2, workers=1, max_connections=1 would take about 2000 s"):
+        run_pool_experiment(max_connections=1, max_keepalive_connections=1, workers=1,
+                            requests=1000, latency=2.0)
+
+
+def _record(started: float, finished: float) -> RequestRecord:
+    return RequestRecord(connection=1, client_port=1, path="/", status=200, started=started, finished=finished)
+
+
+@pytest.mark.parametrize(("intervals", "peak"), [
+    ([], 0), ([(0, 1)], 1), ([(0, 1), (1, 2)], 1), ([(0, 2), (1, 3), (2.5, 4)], 2), ([(0, 10), (1, 2), (1.5, 3)], 3),
+])
+def test_peak_in_flight_counts_overlapping_requests(intervals: list[tuple[float, float]], peak: int) -> None:
+    assert peak_in_flight([_record(s, f) for s, f in intervals]) == peak
+
+
+def _lanes(report: PoolReport) -> list[str]:
+    figure = report.plot()
+    return [label.get_text() for label in figure.axes[0].get_yticklabels()]
+
+
+def test_plot_has_one_lane_per_connection_and_a_bar_per_request() -> None:
+    from matplotlib.figure import Figure
+
+    report = _run(max_connections=3, workers=6, requests=9, latency=0.05)
+    figure = report.plot()
+    assert isinstance(figure, Figure)
+    assert _lanes(report) == ["connection 1", "connection 2", "connection 3"]
+    axes = figure.axes[0]
+    assert len(axes.patches) == 2 * 9  # a wait strip and an in-flight bar per request
+    assert "3 TCP connections" in axes.get_title() and "pool timeouts 0" in axes.get_title()
+
+
+def test_plot_marks_pool_timeouts_on_a_no_connection_lane() -> None:
+    report = _run(max_connections=1, workers=3, requests=3, latency=0.3, pool_timeout=0.1)
+    assert report.pool_timeouts == 2
+    assert _lanes(report) == ["connection 1", "no connection"]
+    marks = [line for line in report.plot().axes[0].lines if line.get_marker() == "x"]
+    assert len(marks) == 1 and len(marks[0].get_xdata()) == 2
+
+
+def test_importing_labkit_loads_neither_matplotlib_nor_ipywidgets() -> None:
+    code = ("import sys, labkit; labkit.run_pool_experiment; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'ipywidgets'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent / "notebooks").stdout
+    assert out.strip() == "[]"
+
+
+def test_the_panel_builds_with_its_parts_exposed() -> None:
+    panel = explore_pool()
+    assert panel.run_button.description == "Run experiment" and not panel.run_button.disabled
+    assert panel.summary.value == WAITING_TEXT
+    assert list(panel.controls) == ["max_connections", "max_keepalive_connections", "workers",
+                                    "requests", "latency_ms", "pool_timeout"]
+    ranges = {name: (c.min, c.max) for name, c in panel.controls.items()}
+    assert ranges["max_connections"] == (1, 20) and ranges["workers"] == (1, 32)
+    assert ranges["requests"] == (1, 200) and ranges["latency_ms"] == (0, 500)
+    assert panel.settings() == {"max_connections": 4, "max_keepalive_connections": 4, "workers": 8,
+                                "requests": 40, "latency": 0.1, "tls": False, "pool_timeout": 5.0}
+
+
+def test_a_click_runs_the_experiment_and_fills_summary_progress_and_timeline() -> None:
+    panel = explore_pool()
+    settings = {"max_connections": 2, "max_keepalive_connections": 2, "workers": 4, "requests": 6, "latency_ms": 20}
+    for name, value in settings.items():
+        panel.controls[name].value = value
+    panel.run_button.click()
+    report = panel.last_report
+    assert report is not None and (report.requests, report.workers, report.latency) == (6, 4, 0.02)
+    assert report.connections_opened == 2
+    assert panel.summary.value.startswith("connections opened: 2 (max_connections=2")
+    assert "answered: 6 of 6" in panel.summary.value
+    assert (panel.progress.value, panel.progress.max) == (6, 6)
+    (output,) = panel.timeline.outputs
+    assert output["output_type"] == "display_data" and output["data"]["image/png"]
+    assert not panel.run_button.disabled
+
+
+def test_https_toggle_reaches_the_experiment() -> None:
+    panel = explore_pool()
+    for name, value in {"requests": 2, "latency_ms": 0, "workers": 1}.items():
+        panel.controls[name].value = value
+    panel.protocol.value = True
+    panel.run_button.click()
+    assert panel.last_report is not None and panel.last_report.tls
+
+
+def test_the_panel_refuses_runs_over_its_time_cap() -> None:
+    panel = explore_pool()
+    panel.controls["requests"].value = 200
+    panel.controls["latency_ms"].value = 500
+    panel.controls["max_connections"].value = 1
+    ideal = math.ceil(200 / 1) * 0.5
+    assert ideal > MAX_RUN_SECONDS
+    assert panel.run_button.disabled and "cap" in panel.estimate.value
+    panel.controls["max_connections"].value = 20  # 8 workers: 25 rounds of 0.5 s, still too long
+    assert panel.run_button.disabled
+    panel.controls["requests"].value = 40  # 5 rounds: 2.5 s
+    assert not panel.run_button.disabled and "about 2.50 s" in panel.estimate.value
+
+
+def test_a_failed_run_shows_in_the_summary_instead_of_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+    import labkit.widgets
+
+    def broken(**settings: Any) -> PoolReport:
+        raise OSError("no more sockets")
+
+    monkeypatch.setattr(labkit.widgets, "run_pool_experiment", broken)
+    panel = explore_pool()
+    panel.run_button.click()
+    assert panel.summary.value == "run failed: OSError: no more sockets"
+    assert not panel.run_button.disabled and panel.last_report is None
+
+
+def test_bench_pool_overhead_is_close_to_ideal() -> None:
+    elapsed, ideal = bench.pool_experiment_overhead(requests=8, latency=0.05)
+    assert ideal == pytest.approx(0.1)
+    assert ideal * 0.95 <= elapsed <= ideal * 1.5 + 0.3
