@@ -1,4 +1,4 @@
-"""JupyterLab in a real browser: widgets render, the explorer runs, the setup check shows.
+"""JupyterLab in a real browser: the setup check's widget renders, the pool explorer runs.
 
 Starts JupyterLab from this environment on 127.0.0.1 (a token, no browser of its own), on a
 copy of the pack so nothing the browser does is saved into the repository, and drives Debian's
@@ -97,16 +97,19 @@ def browser(lab: str) -> Iterator[object]:
             chromium.close()
 
 
+# The notebook panel's kernel, or undefined while JupyterLab is still opening it.
+KERNEL = "window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
+
+
 def _open_and_run_all(browser: object, lab: str, notebook: str):  # -> playwright Page
     base, token = lab.split("|")
     page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     page.set_default_timeout(60_000)
-    page.goto(f"{base}/lab/tree/notebooks/{notebook}?token={token}")
-    page.wait_for_function("window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel")
-    page.wait_for_function("window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'")
+    # A workspace of its own per notebook: JupyterLab would otherwise reopen the last page's tabs.
+    workspace = notebook.removesuffix(".ipynb")
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/notebooks/{notebook}?reset&token={token}")
+    page.wait_for_function(f"{KERNEL}?.status === 'idle'"
+                           f" && window.jupyterapp.shell.currentWidget.title.label === '{notebook}'")
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     return page
 
@@ -114,8 +117,9 @@ def _open_and_run_all(browser: object, lab: str, notebook: str):  # -> playwrigh
 def _wait_until_idle(page: object) -> None:
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
     page.wait_for_function(  # type: ignore[attr-defined]
-        "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'"
-        " && !document.querySelector('.jp-InputArea-prompt:not(:empty)')?.textContent.includes('[*]')")
+        f"{KERNEL}?.status === 'idle'"
+        " && ![...document.querySelectorAll('.jp-InputArea-prompt')]"
+        ".some(prompt => prompt.textContent.includes('*'))")  # no cell queued or running
 
 
 def test_start_here_widget_renders(browser: object, lab: str) -> None:
@@ -129,4 +133,24 @@ def test_start_here_widget_renders(browser: object, lab: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "00_start_here.png"))
     assert page.locator(".jp-OutputArea-output", has_text="Error displaying widget").count() == 0
+    page.close()
+
+
+def test_pool_explorer_renders_and_runs(browser: object, lab: str) -> None:
+    page = _open_and_run_all(browser, lab, "03_pool_sizes_explorer.ipynb")
+    button = page.locator(".jp-OutputArea-output button.widget-button", has_text="Run experiment")
+    button.first.wait_for(state="visible")
+    _wait_until_idle(page)
+    assert page.locator(".jp-OutputArea-output .widget-slider").count() >= 6  # one per setting
+    assert page.locator(".jp-OutputArea-output", has_text="Error displaying widget").count() == 0
+    summary = page.locator(".jp-OutputArea-output .widget-html", has_text="connections opened:")
+    assert summary.count() == 0  # nothing has run yet: the summary waits for the button
+    button.first.scroll_into_view_if_needed()
+    button.first.click()
+    summary.first.wait_for(state="visible", timeout=30_000)
+    page.locator(".jp-OutputArea-output .widget-output img").first.wait_for(state="visible")
+    page.wait_for_timeout(300)
+    button.first.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "03_pool_explorer.png"))
     page.close()

@@ -81,6 +81,12 @@ class NaiveFacade:
         return response
 
 
+class WithClientInFetch(Fetcher):  # type: ignore[valid-type,misc]
+    def fetch(self, url: str) -> httpx.Response:
+        with self._client:  # "open it for this request": the end of the block closes it
+            return self._client.get(url).raise_for_status()
+
+
 class ClosesTheBorrowedClient(Fetcher):  # type: ignore[valid-type,misc]
     def close(self) -> None:
         self._closed = True
@@ -178,6 +184,25 @@ class WarnsOnExit(Fetcher):  # type: ignore[valid-type,misc]
         super().__exit__(*exc_info)
 
 
+class NoContextManager:
+    """Everything but __enter__ and __exit__: `with Fetcher(...)` was never written."""
+
+    def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
+        self._fetcher = Fetcher(client, **client_kwargs)
+        self.owns_client = self._fetcher.owns_client
+
+    def fetch(self, url: str) -> httpx.Response:
+        return self._fetcher.fetch(url)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self._fetcher.close()
+
+
+class OnlyTakesAClient(Fetcher):  # type: ignore[valid-type,misc]
+    def __init__(self, client: httpx.Client | None = None) -> None:  # no **client_kwargs
+        super().__init__(client)
+
+
 class Stub:
     def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
         raise NotImplementedError  # your code here
@@ -188,6 +213,9 @@ WRONG: dict[str, tuple[Any, list[str]]] = {
     "naive facade": (NaiveFacade, [
         "fetch() (call 2 of 3, borrowed client) raised RuntimeError: "
         "Cannot open a client instance more than once.", "no `with client:`"]),
+    "`with client:` in fetch": (WithClientInFetch, [
+        "fetch() (call 2 of 3, borrowed client) raised RuntimeError: "
+        "Cannot reopen a client instance, once it has been closed.", "closes a client for good"]),
     "closes the borrowed client": (ClosesTheBorrowedClient, [
         "close() closed the client the Fetcher was given (borrowed)", "never enter it"]),
     "a client per fetch": (ClientPerFetch, [
@@ -211,7 +239,7 @@ WRONG: dict[str, tuple[Any, list[str]]] = {
         "did not give its settings to httpx.Client: the transport carried 0 of 2 requests",
         "httpx.Client(**client_kwargs)"]),
     "__exit__ does not close": (ExitDoesNotClose, [
-        "leaving `with Fetcher() as f:` did not close the client the Fetcher made"]),
+        "leaving `with Fetcher(transport=...) as f:` did not close the client the Fetcher made"]),
     "close twice fails": (CloseTwiceFails, [
         "close() a second time raised RuntimeError: already closed", "harmless"]),
     "works after close": (WorksAfterClose, [
@@ -221,7 +249,13 @@ WRONG: dict[str, tuple[Any, list[str]]] = {
         "Fetcher(client, timeout=1.0) was accepted: that timeout is silently ignored.",
         "TypeError"]),
     "owns_client can be set": (WritableOwnsClient, [
-        "owns_client can be changed", "@property without a setter"]),
+        "owns_client can be changed", "@property without a setter", "close() trusts"]),
+    "no __enter__/__exit__": (NoContextManager, [
+        "Fetcher has no __enter__ and no __exit__, so `with Fetcher(client) as f:` can't work.",
+        "__enter__ should return self"]),
+    "only takes a client": (OnlyTakesAClient, [  # the label names the settings the check passed
+        "Fetcher(verify=...) raised TypeError:", "unexpected keyword argument 'verify'",
+        "**client_kwargs (the check passes verify="]),
     "warns on exit": (WarnsOnExit, [
         "Fetcher warned during correct use: UserWarning: the borrowed client is still open",
         "noise"]),

@@ -8,10 +8,11 @@ that goes wrong gives the verdict. Each is a function below, named after what it
  2. borrowed, inside the caller's `with client:`. `with Fetcher(client) as f` gives the Fetcher;
     leaving it leaves the client open and usable.
  3. borrowed, a client the caller already used without `with`: it works and reuses the connection.
- 4. owned: `Fetcher()`. Three fetches on one TCP connection.
+ 4. owned: `Fetcher(verify=...)` (a CheckServer's settings). Three fetches on one TCP connection.
  5. owned, settings reach `httpx.Client`: a `transport=` that notes requests and its closing.
     a) `close()` closes the client, and a second `close()` is harmless;
-    b) `with Fetcher() as f` gives the Fetcher, and leaving the block closes the client.
+    b) `with Fetcher(transport=...) as f` gives the Fetcher, and leaving the block closes the
+       client. (A Fetcher without __enter__/__exit__ is told so in scenario 2.)
  6. owned, over HTTPS: `verify=` (the lab's CA), `timeout=` and `event_hooks=` all pass through.
  7. after `close()`, `fetch()` raises RuntimeError and sends nothing (borrowed and owned).
  8. `Fetcher(client, timeout=...)` raises TypeError: the timeout would be silently ignored.
@@ -34,12 +35,21 @@ from ._framework import CheckServer, describe, exercise_check, fail, learner_cal
 
 HINT_NO_WITH = ("Send with client.get(url) and nothing else: no `with client:` and no "
                 "client.__enter__() in fetch, __init__ or __enter__. A client opens by itself on "
-                "its first request, and a borrowed one may already be open.")
+                "its first request, a borrowed one may already be open, and leaving "
+                "`with client:` closes a client for good.")
 HINT_BORROWED = ("A borrowed client is the caller's: use it, but never enter it (`with client:`, "
                  "client.__enter__()) or close it. Close only a client your Fetcher made.")
 HINT_OWNED = ("Make the client once, in __init__, with httpx.Client(**client_kwargs); reuse it in "
               "every fetch; close it once, in close().")
+HINT_SETTINGS = ("Accept any client settings as **client_kwargs (the check passes verify=, "
+                 "timeout=, transport=...) and make the client once, in __init__, with "
+                 "httpx.Client(**client_kwargs).")
 HINT_ENTER = "__enter__ should return self (the Fetcher), and __exit__ should call self.close()."
+
+
+def _owned(settings: dict[str, Any]) -> str:
+    """`Fetcher(verify=...)`: how the check made an owned Fetcher, so a verdict names it truly."""
+    return f"Fetcher({', '.join(f'{name}=...' for name in settings)})"
 
 
 class _SpyTransport(httpx.HTTPTransport):
@@ -129,6 +139,10 @@ def works_inside_the_callers_with(candidate: type, server: LabServer) -> None:
         situation = "inside the caller's `with client:`"
         fetcher = learner_call(f"Fetcher(client) {situation}", candidate, client,
                                hint=HINT_NO_WITH)
+        missing = [name for name in ("__enter__", "__exit__") if not hasattr(candidate, name)]
+        if missing:
+            fail(f"Fetcher has no {' and no '.join(missing)}, so `with Fetcher(client) as f:` "
+                 "can't work.", HINT_ENTER)
         block = contextlib.ExitStack()
         entered = learner_call(f"`with Fetcher(client) as f:` {situation}", block.enter_context,
                                fetcher, hint=HINT_NO_WITH)
@@ -169,7 +183,8 @@ def works_with_a_client_used_before(candidate: type, server: LabServer) -> None:
 def owned_client_is_reused(candidate: type, server: LabServer) -> None:
     """Scenario 4: an owned client is made once and reused: one TCP connection for three fetches."""
     server.reset()
-    fetcher = learner_call("Fetcher()", candidate, **server.client_kwargs(), hint=HINT_OWNED)
+    settings = server.client_kwargs()
+    fetcher = learner_call(_owned(settings), candidate, **settings, hint=HINT_SETTINGS)
     try:
         _fetch_three(fetcher, server, "owned client", HINT_OWNED)
         if server.connections_opened != 1:
@@ -185,7 +200,8 @@ def owned_client_is_closed_by_close(candidate: type, server: LabServer) -> None:
     spy = _SpyTransport(**server.client_kwargs())
     fetcher: Any = None
     try:
-        fetcher = learner_call("Fetcher(transport=...)", candidate, transport=spy, hint=HINT_OWNED)
+        fetcher = learner_call("Fetcher(transport=...)", candidate, transport=spy,
+                               hint=HINT_SETTINGS)
         for _ in range(2):
             learner_call("fetch() (owned client)", fetcher.fetch, server.url + "/", hint=HINT_OWNED)
         if spy.requests != 2:
@@ -204,23 +220,26 @@ def owned_client_is_closed_by_close(candidate: type, server: LabServer) -> None:
 
 
 def owned_client_is_closed_by_with(candidate: type, server: LabServer) -> None:
-    """Scenario 5b: `with Fetcher() as f` gives the Fetcher, and leaving it closes the client."""
+    """Scenario 5b: `with Fetcher(transport=...) as f` gives the Fetcher; leaving it closes the
+    client."""
     spy = _SpyTransport(**server.client_kwargs())
     fetcher: Any = None
     try:
-        fetcher = learner_call("Fetcher(transport=...)", candidate, transport=spy, hint=HINT_OWNED)
+        fetcher = learner_call("Fetcher(transport=...)", candidate, transport=spy,
+                               hint=HINT_SETTINGS)
         block = contextlib.ExitStack()
-        entered = learner_call("`with Fetcher() as f:`", block.enter_context, fetcher,
-                               hint=HINT_ENTER)
+        entered = learner_call("`with Fetcher(transport=...) as f:`", block.enter_context,
+                               fetcher, hint=HINT_ENTER)
         if entered is not fetcher:
-            fail(f"`with Fetcher() as f:` made f {_kind(entered)}, not the Fetcher.",
-                 HINT_ENTER)
-        learner_call("fetch() inside `with Fetcher() as f:`", fetcher.fetch, server.url + "/",
-                     hint=HINT_OWNED)
-        learner_call("leaving `with Fetcher() as f:`", block.close, hint=HINT_ENTER)
+            fail(f"`with Fetcher(transport=...) as f:` made f {_kind(entered)}, not the "
+                 "Fetcher.", HINT_ENTER)
+        learner_call("fetch() inside `with Fetcher(transport=...) as f:`", fetcher.fetch,
+                     server.url + "/", hint=HINT_OWNED)
+        learner_call("leaving `with Fetcher(transport=...) as f:`", block.close,
+                     hint=HINT_ENTER)
         if not spy.closed:
-            fail("leaving `with Fetcher() as f:` did not close the client the Fetcher made.",
-                 HINT_ENTER)
+            fail("leaving `with Fetcher(transport=...) as f:` did not close the client the "
+                 "Fetcher made.", HINT_ENTER)
     finally:
         httpx.HTTPTransport.close(spy)
         _close_leftovers(fetcher)
@@ -258,9 +277,10 @@ def fetch_after_close_raises(candidate: type, server: LabServer) -> None:
             "then: a closed Fetcher must not work, even if its client still does.")
     sent: list[httpx.Request] = []
     with httpx.Client(**server.client_kwargs(), **_recorder(sent)) as client:
+        settings = server.client_kwargs()
         for kind, make in (("borrowed", lambda: candidate(client)),
-                           ("owned", lambda: candidate(**server.client_kwargs()))):
-            what = "Fetcher(client)" if kind == "borrowed" else "Fetcher()"
+                           ("owned", lambda: candidate(**settings))):
+            what = "Fetcher(client)" if kind == "borrowed" else _owned(settings)
             fetcher = learner_call(what, make, hint=HINT_OWNED)
             try:
                 learner_call(f"fetch() ({kind} client)", fetcher.fetch, server.url + "/", hint=hint)
@@ -297,13 +317,15 @@ def client_and_settings_raise_type_error(candidate: type, server: LabServer) -> 
 
 def owns_client_is_a_read_only_bool(candidate: type, server: LabServer) -> None:
     """Scenario 9: ownership is decided once, in __init__, and can be read but not changed."""
-    hint = ("Decide in __init__ (client is None) and expose it as a @property without a setter: "
-            "ownership never changes.")
+    hint = ("close() trusts owns_client: if it could change, a Fetcher could close a client it "
+            "only borrowed. Decide it once in __init__ (self._owns_client = client is None) and "
+            "expose it as a @property without a setter.")
     with httpx.Client(**server.client_kwargs()) as client:
-        owned = learner_call("Fetcher()", candidate, **server.client_kwargs(), hint=HINT_OWNED)
+        settings = server.client_kwargs()
+        owned = learner_call(_owned(settings), candidate, **settings, hint=HINT_SETTINGS)
         borrowed = learner_call("Fetcher(client)", candidate, client, hint=HINT_BORROWED)
         try:
-            for fetcher, what, expected in ((owned, "Fetcher()", True),
+            for fetcher, what, expected in ((owned, _owned(settings), True),
                                             (borrowed, "Fetcher(client)", False)):
                 value = learner_call(f"{what}.owns_client", getattr, fetcher, "owns_client",
                                      hint=hint)
@@ -329,7 +351,8 @@ def owns_client_is_a_read_only_bool(candidate: type, server: LabServer) -> None:
 
 def error_status_raises(candidate: type, server: LabServer) -> None:
     """Scenario 10: an error answer raises, so callers can't mistake it for data."""
-    hint = "Call response.raise_for_status() before returning the response."
+    hint = ("Call response.raise_for_status() before returning the response: it raises "
+            "httpx.HTTPStatusError for a 4xx or 5xx answer, so no one mistakes an error for data.")
     with httpx.Client(**server.client_kwargs()) as client:
         fetcher = learner_call("Fetcher(client)", candidate, client, hint=HINT_BORROWED)
         for code in (404, 500):
