@@ -70,6 +70,21 @@ def closes_the_client(client: httpx.Client, urls: list[str]) -> list[int]:
         client.close()
 
 
+def swallows_the_error(client: httpx.Client, urls: list[str]) -> list[int]:
+    try:
+        with client:
+            return [client.get(url).status_code for url in urls]
+    except RuntimeError:  # "it failed the second time, so try again without with"
+        return [client.get(url).status_code for url in urls]
+
+
+def new_client_once_closed(client: httpx.Client, urls: list[str]) -> list[int]:
+    if client.is_closed:
+        client = httpx.Client()
+    with client:
+        return [client.get(url).status_code for url in urls]
+
+
 def strings(client: httpx.Client, urls: list[str]) -> list[str]:
     return [str(client.get(url).status_code) for url in urls]
 
@@ -123,7 +138,12 @@ WRONG = {
     "httpx.get per url": (httpx_get_per_url, ["the server saw 12 TCP connections for 12 requests"]),
     "closes the client": (closes_the_client, [
         "closed the client it was given", "Cannot send a request, as the client has been closed.",
-        "Don't call client.close()"]),
+        "no client.close()", "no `with client:`"]),
+    "swallows the error": (swallows_the_error, [
+        "closed the client it was given", "Cannot send a request, as the client has been closed.",
+        "no `with client:`", "the end of that block closes it"]),
+    "new client once closed": (new_client_once_closed, [
+        "❌ fetch_statuses closed the client it was given.", "no `with client:`"]),
     "strings": (strings, ["returned str items such as '404', not int status codes"]),
     "responses": (responses, ["returned Response objects", "response.status_code"]),
     "reordered": (sorted_codes, ["right but not in the order of urls"]),
@@ -210,6 +230,8 @@ def test_wrong_predictions_name_the_snippets_not_the_answers(capsys: pytest.Capt
     (["works", "it breaks", "works", "works", "works"], ["the answer for snippet 2 is not one of the choices"]),
     ({0: "works", 7: "works"}, ["there is no snippet 0, 7"]),
     ("works", ["needs a list of 5 answers, not str"]),
+    (["Cannot reopen", "works", "works", "works", "works"],
+     ["snippet 1 is not one of the choices", "word for word"]),
 ])
 def test_malformed_predictions_get_a_verdict(answers: object, words: list[str],
                                              capsys: pytest.CaptureFixture[str]) -> None:
@@ -217,6 +239,15 @@ def test_malformed_predictions_get_a_verdict(answers: object, words: list[str],
     assert passed is False
     for word in words:
         assert word in out, out
+
+
+def test_passing_the_dropdowns_themselves_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    class FakeDropdown:
+        value = PREDICTION_KEY[0]
+
+    passed, out = _verdict(check_predictions, [FakeDropdown() for _ in PREDICTION_KEY], capsys)
+    assert passed is False
+    assert "got the dropdowns themselves" in out and "[d.value for d in predictions]" in out, out
 
 
 # --- the answer key is what httpx really does, as the stored notebook shows -------------------

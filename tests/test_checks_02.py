@@ -85,6 +85,27 @@ def status_codes(client: httpx.Client, urls: list[str], max_workers: int) -> lis
         return list(pool.map(lambda url: client.get(url).status_code, urls))
 
 
+def httpx_get_per_request(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        return list(pool.map(lambda url: httpx.get(url).text, urls))
+
+
+def returns_the_map_iterator(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        return pool.map(lambda url: client.get(url).text, urls)  # type: ignore[return-value]
+
+
+def returns_futures(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        return [pool.submit(lambda u: client.get(u).text, url) for url in urls]  # type: ignore[misc]
+
+
+def closes_then_sends(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    client.close()  # "tidying up" in the wrong place
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        return list(pool.map(lambda url: client.get(url).text, urls))
+
+
 def stub(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
     raise NotImplementedError  # your code here
 
@@ -110,7 +131,16 @@ WRONG = {
     "its own shared client": (one_new_shared_client, ["sent 0 of its 8 requests on the client it was given"]),
     "closes the client": (closes_the_client, ["closed the client it was given"]),
     "with client: inside": (with_the_given_client, [
-        "raised RuntimeError: Cannot open a client instance more than once.", "don't open it"]),
+        "raised RuntimeError: Cannot open a client instance more than once.", "already open",
+        "remove `with client:`"]),
+    "httpx.get() per request": (httpx_get_per_request, ["sent 0 of its 8 requests on the client it was given",
+                                                        "httpx.get() builds one on every call"]),
+    "returns pool.map's iterator": (returns_the_map_iterator, ["returned a generator (an iterator)",
+                                                               "return list(pool.map(fetch, urls))"]),
+    "returns futures": (returns_futures, ["returned Future objects", "future.result()"]),
+    "closes, then sends": (closes_then_sends, [
+        "raised RuntimeError: Cannot send a request, as the client has been closed.",
+        "closed the client it was given", "leave it open"]),
     "sequential": (sequential, ["one at a time", "ThreadPoolExecutor"]),
     "completion order": (completion_order, ["not in the order of urls", "pool.map"]),
     "a thread per url": (a_thread_per_url, ["requests were in flight at once, but max_workers=3"]),
@@ -118,7 +148,7 @@ WRONG = {
     "default pool size": (default_pool_size, ["requests were in flight at once, but max_workers=3"]),
     "status codes": (status_codes, ["status codes", "response.text"]),
     "stub": (stub, ["❌ Not yet: fetch_all still raises NotImplementedError."]),
-    "another exception": (raises, ["fetch_all raised ValueError: oops, a typo"]),
+    "another exception": (raises, ["fetch_all raised ValueError: oops, a typo", "fix fetch_all"]),
 }
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from labkit.checks import check_choose_pool
@@ -55,7 +56,7 @@ WRONG: dict[str, tuple[Callable[[], Any], list[str]]] = {
     # name: (answer, words the verdict must contain)
     "too few connections": (_limits(4, 4, 4), [
         "at most 4 requests in flight: 6 rounds of 0.2 s = 1.2 s", "over the 0.7 s target",
-        "how many connections (and workers)"]),
+        "0.7 s holds 3 whole rounds of 0.2 s", "how many requests must be in flight at once"]),
     "one short": (_limits(7, 7, 7), ["at most 7 requests in flight: 4 rounds of 0.2 s = 0.8 s"]),
     "workers below connections": (_limits(8, 8, 4), [
         "only 4 workers, so at most 4 requests in flight", "at least as many workers as connections"]),
@@ -68,9 +69,15 @@ WRONG: dict[str, tuple[Callable[[], Any], list[str]]] = {
         "the server saw 24 TCP connections for 24 requests", "max_keepalive_connections=0", "churn",
         "max_keepalive_connections equal to max_connections"]),
     "keep-alive below max_connections": (_limits(8, 4, 8), [
-        "over the budget of 8", "max_keepalive_connections=4 below max_connections=8",
+        "TCP connections opened in all (never more than", "over the budget of 8",
+        "max_keepalive_connections=4 below max_connections=8",
         "httpcore 1.0.9 counts busy connections too"]),
     "not a dict": (lambda: (8, 8, 8), ["choose_pool returned tuple, not a dict."]),
+    "return forgotten": (lambda: None, ["choose_pool returned None: is its `return` missing?"]),
+    "an httpx.Limits": (lambda: {"limits": httpx.Limits(max_connections=8, max_keepalive_connections=8),
+                                 "workers": 8}, ["choose_pool returned an httpx.Limits", "no httpx.Limits"]),
+    "only an httpx.Limits": (lambda: httpx.Limits(max_connections=8, max_keepalive_connections=8),
+                             ["choose_pool returned an httpx.Limits"]),
     "a key missing": (lambda: {"max_connections": 8, "workers": 8}, [
         "has no max_keepalive_connections", "Return exactly these keys"]),
     "an extra key": (lambda: {"max_connections": 8, "max_keepalive_connections": 8, "workers": 8, "timeout": 1},

@@ -138,6 +138,54 @@ async def leaves_failing_tasks(client: httpx.AsyncClient, urls: list[str], cap: 
     return []
 
 
+async def forgets_await_on_get(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    semaphore = asyncio.Semaphore(cap)
+
+    async def fetch(url: str) -> str:
+        async with semaphore:
+            response = client.get(url)  # a coroutine, not a response
+            return response.text  # type: ignore[attr-defined, no-any-return]
+
+    return await asyncio.gather(*(fetch(url) for url in urls))
+
+
+async def forgets_await_on_gather(client: httpx.AsyncClient, urls: list[str],
+                                  cap: int) -> Any:
+    return asyncio.gather(*(client.get(url) for url in urls))  # a future, never awaited here
+
+
+async def gathers_a_list(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    semaphore = asyncio.Semaphore(cap)
+
+    async def fetch(url: str) -> str:
+        async with semaphore:
+            return (await client.get(url)).text
+
+    coroutines = [fetch(url) for url in urls]
+    try:
+        return await asyncio.gather(coroutines)  # type: ignore[arg-type] - no star
+    finally:
+        for coroutine in coroutines:
+            coroutine.close()
+
+
+async def semaphore_per_request(client: httpx.AsyncClient, urls: list[str],
+                                cap: int) -> list[str]:
+    async def fetch(url: str) -> str:
+        async with asyncio.Semaphore(cap):  # a new one for each request: caps nothing
+            return (await client.get(url)).text
+
+    return await asyncio.gather(*(fetch(url) for url in urls))
+
+
+async def runs_a_new_loop(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    coroutine = fetch_all_async(client, urls, cap)
+    try:
+        return asyncio.run(coroutine)  # type: ignore[no-any-return]
+    finally:
+        coroutine.close()
+
+
 def plain_def(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
     return []
 
@@ -166,6 +214,18 @@ WRONG_FETCH_ALL: dict[str, tuple[Any, list[str]]] = {
         "up to 3 requests were in flight at once, but max_concurrency=2"]),
     "status codes": (status_codes, ["status codes", "response.text"]),
     "forgets await": (forgets_await, ["returned coroutines", "missing await"]),
+    "forgets await on client.get": (forgets_await_on_get, [
+        "raised AttributeError: 'coroutine' object has no attribute 'text'",
+        "A missing await", "response = await client.get(url)"]),
+    "forgets await on gather": (forgets_await_on_gather, [
+        "returned something to await", "return await asyncio.gather(...)"]),
+    "gathers a list": (gathers_a_list, ["raised TypeError: unhashable type: 'list'",
+                                        "asyncio.gather(*coroutines)"]),
+    "a semaphore per request": (semaphore_per_request, [
+        "up to 8 requests were in flight at once, but max_concurrency=3", "not one per request"]),
+    "asyncio.run inside": (runs_a_new_loop, [
+        "asyncio.run() cannot be called from a running event loop",
+        "already runs inside an event loop"]),
     "leaves failing tasks": (leaves_failing_tasks, ["returned 0 bodies for 8 URLs"]),
     "plain def": (plain_def, ["fetch_all_async is a plain def, not `async def`", "async def fetch_all_async"]),
     "stub": (stub, ["❌ Not yet: fetch_all_async still raises NotImplementedError."]),
@@ -366,6 +426,12 @@ class SyncMethods:
         await self.aclose()
 
 
+class ForgetsAwaitInFetch(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def fetch(self, url: str) -> httpx.Response:
+        response = self._client.get(url)  # a coroutine, not a response
+        return response.raise_for_status()  # type: ignore[attr-defined, no-any-return]
+
+
 class Stub:
     def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
         raise NotImplementedError  # your code here
@@ -423,6 +489,9 @@ WRONG_FETCHER: dict[str, tuple[Any, list[str]]] = {
     "warns on exit": (WarnsOnExit, [
         "AsyncFetcher warned during correct use: UserWarning: the borrowed client is still open",
         "noise"]),
+    "forgets await in fetch": (ForgetsAwaitInFetch, [
+        "raised AttributeError: 'coroutine' object has no attribute 'raise_for_status'",
+        "A missing await"]),
     "plain def methods": (SyncMethods, ["AsyncFetcher.fetch is a plain def, not `async def`"]),
     "stub": (Stub, ["❌ Not yet: AsyncFetcher(client) still raises NotImplementedError."]),
 }
@@ -492,3 +561,14 @@ def test_a_semaphore_from_another_event_loop_gets_a_hint(capfd: pytest.CaptureFi
     passed, out = _verdict(check_fetch_all_async, shared_semaphore, capfd)
     assert not passed and "made in another event loop" in out and "inside fetch_all_async" in out
     assert "0x" not in out  # no memory address in the verdict
+
+
+def test_after_a_missing_await_the_fixed_answer_passes(capfd: pytest.CaptureFixture[str]) -> None:
+    """The coroutine a wrong answer never awaited is collected in its own check, not the next:
+    the fixed answer, checked right after, is not blamed for its RuntimeWarning."""
+    assert _verdict(check_async_fetcher, ForgetsAwaitInFetch, capfd)[0] is False
+    passed, out = _verdict(check_async_fetcher, AsyncFetcher, capfd)
+    assert passed, out
+    assert _verdict(check_fetch_all_async, forgets_await_on_get, capfd)[0] is False
+    passed, out = _verdict(check_fetch_all_async, fetch_all_async, capfd)
+    assert passed, out

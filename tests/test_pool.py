@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from labkit import PoolReport, bench, explore_pool, run_pool_experiment
-from labkit.pool import POOL_TIMEOUT, peak_in_flight
+from labkit.pool import POOL_TIMEOUT, RequestOutcome, peak_in_flight, waiting_steps
 from labkit.server import RequestRecord
 from labkit.widgets import MAX_RUN_SECONDS, WAITING_TEXT
 
@@ -119,10 +119,44 @@ def test_repr_is_a_readable_summary() -> None:
     report = _run(max_connections=2, workers=2, requests=2, latency=0.01)
     text = repr(report)
     assert text.startswith("PoolReport: 2 requests of 0.01 s over HTTP, 2 workers")
-    assert "\n  connections opened: 2 (max_connections=2" in text
-    for words in ("elapsed:", "ideal 0.01 s", "peak in flight: 2", "answered: 2 of 2; pool timeouts: 0"):
+    assert "\n  connections opened: 2 for 2 requests (max_connections=2" in text
+    for words in ("elapsed:", "queueing theory's ideal: 0.01 s (elapsed is",
+                  "peak in flight: 2 at once (at most min(workers=2, max_connections=2) = 2)",
+                  "longest wait for a connection:", "answered: 2 of 2; pool timeouts: 0"):
         assert words in text
     assert report.summary_lines()[0].startswith("connections opened: 2")
+
+
+def test_summary_does_not_compare_a_run_with_timeouts_to_the_ideal() -> None:
+    """Requests that gave up end early: such a run can beat queueing theory, which assumes answers."""
+    report = _run(max_connections=1, workers=3, requests=3, latency=0.3, pool_timeout=0.1)
+    timing = report.summary_lines()[1]
+    assert "not comparable with queueing theory's 0.90 s" in timing and "(2 were not)" in timing
+    assert "x the ideal" not in timing
+
+
+def test_summary_of_a_run_without_latency_shows_no_infinite_ratio() -> None:
+    timing = _run(max_connections=1, workers=1, requests=2, latency=0.0).summary_lines()[1]
+    assert "queueing theory's ideal: 0 s (with no latency, all that is left is overhead)" in timing
+    assert "inf" not in timing
+
+
+def test_longest_wait_is_the_longest_record_wait() -> None:
+    report = _run(max_connections=1, workers=3, requests=3, latency=0.05)
+    assert report.longest_wait == max(r.waited for r in report.records) >= 0.095
+    assert _run(max_connections=1, workers=1, requests=0, latency=0.05).longest_wait == 0.0
+
+
+def _outcome(asked: float, started: float | None, finished: float) -> RequestOutcome:
+    return RequestOutcome(index=0, connection=None if started is None else 1, asked=asked,
+                          started=started, finished=finished, outcome="ok" if started is not None else POOL_TIMEOUT)
+
+
+def test_waiting_steps_count_the_queue_over_time() -> None:
+    records = [_outcome(0.0, 0.0, 1.0), _outcome(0.0, 1.0, 2.0), _outcome(0.0, 2.0, 3.0),
+               _outcome(0.5, None, 0.8)]  # the last one gave up while waiting
+    assert waiting_steps(records) == [(0.0, 2), (0.5, 3), (0.8, 2), (1.0, 1), (2.0, 0)]
+    assert waiting_steps([]) == []
 
 
 def test_on_progress_is_called_in_the_calling_thread_once_per_request() -> None:
@@ -179,17 +213,27 @@ def test_plot_has_one_lane_per_connection_and_a_bar_per_request() -> None:
     figure = report.plot()
     assert isinstance(figure, Figure)
     assert _lanes(report) == ["connection 1", "connection 2", "connection 3"]
-    axes = figure.axes[0]
-    assert len(axes.patches) == 2 * 9  # a wait strip and an in-flight bar per request
-    assert "3 TCP connections" in axes.get_title() and "pool timeouts 0" in axes.get_title()
+    lanes, queue = figure.axes
+    assert len(lanes.patches) == 9  # an in-flight bar per request
+    title = figure.get_suptitle()
+    assert "3 TCP connections opened, at most 3 requests in flight" in title
+    assert "queueing theory: 0.15 s)" in title and "answered 9 of 9, pool timeouts 0" in title
+    assert queue.get_title(loc="left") == "requests waiting for a connection"
+    assert queue.get_title(loc="right").startswith("longest wait ")
+    (outline,) = queue.lines  # the queue, as steps: 6 workers, 3 connections, so 3 wait at first
+    assert max(outline.get_ydata()) >= 3 and outline.get_ydata()[-1] == 0
 
 
 def test_plot_marks_pool_timeouts_on_a_no_connection_lane() -> None:
     report = _run(max_connections=1, workers=3, requests=3, latency=0.3, pool_timeout=0.1)
     assert report.pool_timeouts == 2
     assert _lanes(report) == ["connection 1", "no connection"]
-    marks = [line for line in report.plot().axes[0].lines if line.get_marker() == "x"]
+    figure = report.plot()
+    marks = [line for line in figure.axes[0].lines if line.get_marker() == "x"]
     assert len(marks) == 1 and len(marks[0].get_xdata()) == 2
+    assert [text.get_text() for text in figure.axes[0].texts] == ["2 gave up"]
+    assert "1 TCP connection opened, at most 1 request in flight" in figure.get_suptitle()
+    assert "queueing theory: 0.90 s if all were answered" in figure.get_suptitle()
 
 
 def test_importing_labkit_loads_neither_matplotlib_nor_ipywidgets() -> None:
@@ -222,7 +266,7 @@ def test_a_click_runs_the_experiment_and_fills_summary_progress_and_timeline() -
     report = panel.last_report
     assert report is not None and (report.requests, report.workers, report.latency) == (6, 4, 0.02)
     assert report.connections_opened == 2
-    assert panel.summary.value.startswith("connections opened: 2 (max_connections=2")
+    assert panel.summary.value.startswith("connections opened: 2 for 6 requests (max_connections=2")
     assert "answered: 6 of 6" in panel.summary.value
     assert (panel.progress.value, panel.progress.max) == (6, 6)
     (output,) = panel.timeline.outputs

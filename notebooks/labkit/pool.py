@@ -26,7 +26,7 @@ from .server import LabServer, RequestRecord
 if TYPE_CHECKING:  # matplotlib loads only when a report is plotted
     from matplotlib.figure import Figure
 
-__all__ = ["PoolReport", "RequestOutcome", "peak_in_flight", "run_pool_experiment"]
+__all__ = ["PoolReport", "RequestOutcome", "peak_in_flight", "run_pool_experiment", "waiting_steps"]
 
 # Upper bounds that keep one experiment short (a lesson cell, a widget click, a test).
 MAX_CONNECTIONS = 100
@@ -90,15 +90,34 @@ class PoolReport:
         """elapsed / ideal_elapsed: 1.0 is queueing theory exactly (inf if the ideal is 0)."""
         return self.elapsed / self.ideal_elapsed if self.ideal_elapsed else math.inf
 
+    @property
+    def longest_wait(self) -> float:
+        """The longest any request waited for a connection, in seconds (0.0 with no requests)."""
+        return max((record.waited for record in self.records), default=0.0)
+
     def summary_lines(self) -> list[str]:
-        """The report's figures, one per line; the first is always `connections opened: N`."""
+        """The report's figures in plain words, one a line; the first: `connections opened: N ...`."""
         failed = len(self.records) - self.ok - self.pool_timeouts
+        limit = min(self.workers, self.max_connections)
+        if self.ok == self.requests and not self.ideal_elapsed:
+            timing = (f"elapsed: {self.elapsed:.2f} s; queueing theory's ideal: 0 s (with no "
+                      "latency, all that is left is overhead)")
+        elif self.ok == self.requests:
+            timing = (f"elapsed: {self.elapsed:.2f} s; queueing theory's ideal: "
+                      f"{self.ideal_elapsed:.2f} s (elapsed is {self.ratio:.2f} x the ideal)")
+        else:  # requests that gave up early make a run look faster than any ideal
+            timing = (f"elapsed: {self.elapsed:.2f} s; not comparable with queueing theory's "
+                      f"{self.ideal_elapsed:.2f} s, which assumes every request is answered "
+                      f"({self.requests - self.ok} were not)")
         return [
-            f"connections opened: {self.connections_opened} (max_connections="
-            f"{self.max_connections}, max_keepalive_connections={self.max_keepalive_connections})",
-            f"elapsed: {self.elapsed:.2f} s, ideal {self.ideal_elapsed:.2f} s "
-            f"(ratio {self.ratio:.2f})",
-            f"peak in flight: {self.peak_in_flight} (workers={self.workers})",
+            f"connections opened: {self.connections_opened} for {self.requests} requests "
+            f"(max_connections={self.max_connections}, "
+            f"max_keepalive_connections={self.max_keepalive_connections})",
+            timing,
+            f"peak in flight: {self.peak_in_flight} at once (at most min(workers={self.workers}, "
+            f"max_connections={self.max_connections}) = {limit})",
+            f"longest wait for a connection: {self.longest_wait:.2f} s "
+            f"(pool timeout {self.pool_timeout:g} s)",
             f"answered: {self.ok} of {self.requests}; pool timeouts: {self.pool_timeouts}"
             + (f"; other errors: {failed}" if failed else ""),
         ]
@@ -110,7 +129,10 @@ class PoolReport:
         return "\n  ".join([head, *self.summary_lines()])
 
     def plot(self) -> Figure:
-        """A timeline: one lane per TCP connection, one bar per request, waits drawn apart.
+        """A timeline: one lane per TCP connection, one bar per request; above it, the queue.
+
+        The top panel counts the requests waiting for a connection at each moment; a request
+        that gave up (a pool timeout) is a red cross on a "no connection" lane.
 
         A plain `matplotlib.figure.Figure` (not pyplot): nothing is left open or shown behind
         your back. Show it as a cell's last expression, or `fig.savefig(...)`.
@@ -257,6 +279,28 @@ def run_pool_experiment(
     )
 
 
+def waiting_steps(records: Sequence[RequestOutcome]) -> list[tuple[float, int]]:
+    """How many requests were waiting for a connection, as steps: (from this time on, count).
+
+    A request waits from `asked` until the server starts on it, or until it gives up. The
+    count is what the timeline's top panel draws: the pool's queue, growing and draining.
+    """
+    changes: dict[float, int] = {}
+    for record in records:
+        end = record.started if record.started is not None else record.finished
+        changes[record.asked] = changes.get(record.asked, 0) + 1
+        changes[end] = changes.get(end, 0) - 1
+    steps, count = [], 0
+    for moment in sorted(changes):
+        count += changes[moment]
+        steps.append((moment, count))
+    return steps
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}" + ("" if number == 1 else "s")
+
+
 WAIT_COLOUR = "#b0bec5"
 WAIT_EDGE = "#607d8b"
 FLIGHT_COLOUR = "#2e86c1"
@@ -264,55 +308,90 @@ TIMEOUT_COLOUR = "#c0392b"
 
 
 def plot_report(report: PoolReport) -> Figure:
-    """Draw `report` as a timeline (see `PoolReport.plot`)."""
+    """Draw `report` as a timeline (see `PoolReport.plot`).
+
+    Bottom (`figure.axes[0]`): one lane per TCP connection, one bar per request, from the moment
+    the server started on it to the moment its worker had the answer; requests that never got a
+    connection end with a red cross on a "no connection" lane. Top (`figure.axes[1]`): how many
+    requests were waiting for a connection at each moment. Waits overlap, so they are counted
+    rather than drawn one by one.
+    """
     from matplotlib.figure import Figure  # heavy: loaded only when something is drawn
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
 
-    connections = sorted({r.connection for r in report.records if r.connection is not None})
+    r = report
+    connections = sorted({rec.connection for rec in r.records if rec.connection is not None})
     lanes = {connection: lane for lane, connection in enumerate(connections)}
-    stranded = [r for r in report.records if r.connection is None]
+    stranded = [rec for rec in r.records if rec.connection is None]
     labels = [f"connection {c}" for c in connections] + (["no connection"] if stranded else [])
-    figure = Figure(figsize=(8, 1.9 + 0.35 * max(len(labels), 1)), layout="constrained")
-    axes = figure.add_subplot()
-    # Each lane: a thin strip on top for the waits of the requests this connection served
-    # (translucent, so waits that overlap look darker), and the requests in flight below it.
-    for record in report.records:
+    rows = max(len(labels), 1)
+    figure = Figure(figsize=(8, 3.3 + 0.4 * rows), layout="constrained")
+    grid = figure.add_gridspec(2, 1, height_ratios=[1.1, 0.45 * rows + 0.3])
+    axes = figure.add_subplot(grid[1])  # created first: figure.axes[0] is the lanes
+    queue = figure.add_subplot(grid[0], sharex=axes)
+
+    for record in r.records:
         if record.connection is None or record.started is None:
             continue
-        lane = lanes[record.connection]
-        axes.barh(lane - 0.3, record.started - record.asked, left=record.asked, height=0.16,
-                  color=WAIT_COLOUR, alpha=0.6, hatch="////", edgecolor=WAIT_EDGE, linewidth=0)
-        axes.barh(lane + 0.1, record.finished - record.started, left=record.started, height=0.5,
-                  color=FLIGHT_COLOUR, edgecolor="white", linewidth=1)
+        axes.barh(lanes[record.connection], record.finished - record.started, left=record.started,
+                  height=0.6, color=FLIGHT_COLOUR, edgecolor="white", linewidth=1)
     if stranded:
         lane = len(connections)
-        for record in stranded:
-            axes.barh(lane - 0.3, record.finished - record.asked, left=record.asked, height=0.16,
-                      color=WAIT_COLOUR, alpha=0.6, hatch="////", edgecolor=WAIT_EDGE, linewidth=0)
-        axes.plot([r.finished for r in stranded], [lane + 0.1] * len(stranded), "x",
+        axes.plot([rec.finished for rec in stranded], [lane] * len(stranded), "x",
                   color=TIMEOUT_COLOUR, markersize=9, markeredgewidth=2)
+        axes.annotate(f"{len(stranded)} gave up", (max(rec.finished for rec in stranded), lane),
+                      xytext=(10, 0), textcoords="offset points", va="center", fontsize=8,
+                      color=TIMEOUT_COLOUR)
     axes.set_yticks(range(len(labels)), labels)
-    axes.set_ylim(len(labels) - 0.5, -0.5)  # connection 1 on top
+    axes.set_ylim(rows - 0.5, -0.5)  # connection 1 on top
     axes.set_xlim(left=0)
     axes.set_xlabel("seconds since the first request was asked for")
     axes.grid(axis="x", alpha=0.3)
+    axes.set_title("what each TCP connection served, request by request", loc="left", fontsize=8)
+
+    # Drop blips shorter than 1% of the run: a worker asks for its next request a moment before
+    # the server records the start of the one that took the freed connection. Real, but noise.
+    span = max([rec.finished for rec in r.records], default=0.0)
+    raw = waiting_steps(r.records)
+    ends = [moment for moment, _ in raw[1:]] + [math.inf]
+    steps = [(moment, count) for (moment, count), end in zip(raw, ends)
+             if end - moment >= 0.01 * span or count == 0]
+    if steps:
+        times = [0.0] + [moment for moment, _ in steps]
+        counts = [0] + [count for _, count in steps]
+        queue.fill_between(times, counts, step="post", color=WAIT_COLOUR, linewidth=0)
+        queue.step(times, counts, where="post", color=WAIT_EDGE, linewidth=1)
+    queue.set_ylim(0, max([count for _, count in steps], default=0) * 1.35 + 1)
+    queue.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=3))
+    queue.tick_params(labelbottom=False)
+    queue.grid(axis="x", alpha=0.3)
+    queue.set_title("requests waiting for a connection", loc="left", fontsize=8)
+    queue.set_title(f"longest wait {r.longest_wait:.2f} s (pool timeout {r.pool_timeout:g} s)",
+                    loc="right", fontsize=8)
+
     handles = [
-        Patch(facecolor=WAIT_COLOUR, hatch="////", edgecolor=WAIT_EDGE, label="waiting for a connection"),
-        Patch(facecolor=FLIGHT_COLOUR, label="in flight (one bar per request)"),
+        Patch(facecolor=WAIT_COLOUR, edgecolor=WAIT_EDGE,
+              label="requests waiting for a connection (top)"),
+        Patch(facecolor=FLIGHT_COLOUR, label="a request in flight on that connection"),
     ]
     if stranded:
-        gave_up = "gave up: " + ", ".join(sorted({r.outcome for r in stranded}))
+        gave_up = "gave up: " + ", ".join(sorted({rec.outcome for rec in stranded}))
         handles.append(Line2D([], [], marker="x", color=TIMEOUT_COLOUR, linestyle="",
                               markeredgewidth=2, label=gave_up))
     figure.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8,
                   frameon=False)
-    r = report
-    axes.set_title(
-        f"{r.requests} requests of {r.latency:g} s, {r.workers} workers, max_connections="
-        f"{r.max_connections}, max_keepalive={r.max_keepalive_connections}\n"
-        f"{r.connections_opened} TCP connections, {r.elapsed:.2f} s (ideal {r.ideal_elapsed:.2f} s), "
-        f"peak in flight {r.peak_in_flight}, pool timeouts {r.pool_timeouts}",
+    theory = f"queueing theory: {r.ideal_elapsed:.2f} s"
+    if r.ok != r.requests:
+        theory += " if all were answered"
+    figure.suptitle(
+        f"{r.requests} requests of {r.latency:g} s from {r.workers} workers; max_connections="
+        f"{r.max_connections}, max_keepalive_connections={r.max_keepalive_connections}\n"
+        f"{_count(r.connections_opened, 'TCP connection')} opened, at most "
+        f"{_count(r.peak_in_flight, 'request')} in flight at once\n"
+        f"took {r.elapsed:.2f} s ({theory}); answered {r.ok} of {r.requests}, "
+        f"pool timeouts {r.pool_timeouts}",
         fontsize=9,
     )
     return figure

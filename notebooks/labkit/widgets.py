@@ -93,8 +93,9 @@ class PoolExplorer(widgets.VBox):
         seconds = ideal_elapsed(max_connections=s["max_connections"], workers=s["workers"],
                                 requests=s["requests"], latency=s["latency"])
         rounds = math.ceil(s["requests"] / lanes)
-        plan = (f"Queueing theory: at most {lanes} in flight, so {rounds} rounds of "
-                f"{s['latency']:g} s = about {seconds:.2f} s.")
+        plan = (f"Prediction (queueing theory): at most {lanes} requests in flight at once (the "
+                f"smaller of workers and max_connections), so {s['requests']} requests take "
+                f"{rounds} rounds of {s['latency']:g} s = about {seconds:.2f} s.")
         too_long = seconds > MAX_RUN_SECONDS
         self.run_button.disabled = too_long
         if too_long:

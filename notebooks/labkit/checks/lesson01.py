@@ -24,6 +24,11 @@ PREDICTION_KEY = (f"RuntimeError: {REOPEN}", f"RuntimeError: {OPEN_TWICE}",
 # Three calls, each a mix of answers, none in sorted order: the same client serves them all.
 STATUS_ROUNDS = ((404, 200, 503, 201, 418), (500, 200, 200, 403), (202, 429, 200))
 
+# Both ways of closing look alike to the check (the client ends CLOSED), so the hint names both.
+DONT_CLOSE = ("Don't close the client in fetch_statuses: no client.close(), and no `with client:` "
+              "(the end of that block closes it too). The caller owns the client and closes it "
+              "when it is done.")
+
 FetchStatuses = Callable[[httpx.Client, list[str]], list[int]]
 
 
@@ -63,6 +68,10 @@ def check_predictions(answers: dict[int, str] | list[str]) -> str:
     else:
         fail(f"check_predictions needs a list of {count} answers, not {type(answers).__name__}.",
              "Pass the dropdowns' values: [d.value for d in predictions].")
+    if any(hasattr(answer, "value") and not isinstance(answer, str) for answer in given):
+        fail("check_predictions got the dropdowns themselves, not the answers picked in them.",
+             "Pass their values: my_predictions = [d.value for d in predictions], as the "
+             "`my_predictions` cell does.")
     given = [_normalise(answer) for answer in given]
     missing = [n for n, answer in enumerate(given, 1) if answer in (UNANSWERED, "", None)]
     if missing:
@@ -72,7 +81,8 @@ def check_predictions(answers: dict[int, str] | list[str]) -> str:
     unknown = [n for n, answer in enumerate(given, 1) if answer not in OUTCOMES]
     if unknown:
         fail(f"the answer for {_numbers(unknown)} is not one of the choices.",
-             "Each answer is 'works' or one of the three RuntimeError messages in the dropdowns.")
+             "Each answer is 'works' or one of the three RuntimeError messages offered in the "
+             "dropdowns, word for word (the 'RuntimeError: ' part may be left out).")
     wrong = [n for n, (mine, right) in enumerate(zip(given, PREDICTION_KEY), 1) if mine != right]
     if wrong:
         fail(f"{count - len(wrong)} of {count} right: {_numbers(wrong)} "
@@ -98,9 +108,7 @@ def _call(candidate: FetchStatuses, client: httpx.Client, urls: list[str], call:
                  "opens and closes it); fetch_statuses only uses it.")
         if call > 1 and str(exc) == SEND_CLOSED and client.is_closed:
             fail(f"fetch_statuses closed the client it was given: its second call failed with "
-                 f"RuntimeError: {exc}",
-                 "Don't call client.close() in fetch_statuses: the caller owns the client and "
-                 "closes it when it is done with it.")
+                 f"RuntimeError: {exc}", DONT_CLOSE)
         raise  # NotImplementedError is a RuntimeError too: learner_call says "Not yet"
 
 
@@ -126,8 +134,7 @@ def check_fetch_statuses(candidate: FetchStatuses) -> str:
                                         "return the status codes.")
                 _judge(got, list(codes))
             if client.is_closed:
-                fail("fetch_statuses closed the client it was given.",
-                     "Don't close it: the caller owns the client and closes it when done.")
+                fail("fetch_statuses closed the client it was given.", DONT_CLOSE)
             opened = server.connections_opened
             if len(sent) != total or opened != 1:
                 fail(f"the server saw {opened} TCP connections for {total} requests in "

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 
 import httpx
 
 from ..pool import peak_in_flight
 from ..server import LabServer
-from ._evidence import judge_bodies
-from ._framework import CheckServer, exercise_check, fail, learner_call
+from ._evidence import judge_bodies, kind
+from ._framework import CheckFailed, CheckServer, exercise_check, fail, learner_call
 
 # (max_workers, delays). The delays make requests finish in another order than the URLs list
 # them (the first wave starts together, a short one finishes first), and each body names its
@@ -21,6 +22,43 @@ ROUNDS = (
 
 FetchAll = Callable[[httpx.Client, list[str], int], list[str]]
 
+# httpx's messages when fetch_all opened or closed the client it was given, and what to do.
+CLIENT_ERRORS = {
+    "Cannot open a client instance more than once.":
+        "The client you were given is already open (its caller opened it): remove `with client:` "
+        "from fetch_all, don't open it or close it there, just call client.get(url).",
+    "as the client has been closed.":
+        "Something in fetch_all closed the client it was given (client.close(), or a `with "
+        "client:` block that ended): leave it open, the caller closes it.",
+}
+
+
+def _call(candidate: FetchAll, client: httpx.Client, urls: list[str], max_workers: int) -> object:
+    """Run fetch_all; an error it raises becomes a verdict, with a hint that fits that error."""
+    try:
+        return learner_call(
+            "fetch_all", candidate, client, urls, max_workers,
+            hint="Read that error: it says what went wrong. Then fix fetch_all, run its cell "
+                 "again, and this check.",
+        )
+    except CheckFailed as failure:
+        for message, hint in CLIENT_ERRORS.items():
+            if message in failure.problem:
+                fail(failure.problem, hint)
+        raise
+
+
+def _not_yet_bodies(got: object) -> None:
+    """Two near misses that judge_bodies would only call "not a list of bodies"."""
+    if isinstance(got, Iterator):  # `return pool.map(...)`: an iterator, not a list
+        fail(f"fetch_all returned {kind(got)} (an iterator), not a list of bodies.",
+             "pool.map gives its results as an iterator: turn them into a list, e.g. "
+             "return list(pool.map(fetch, urls)).")
+    if isinstance(got, list) and got and all(isinstance(item, Future) for item in got):
+        fail("fetch_all returned Future objects, not the bodies.",
+             "A Future holds one task's result: future.result() gives it. Or let "
+             "list(pool.map(fetch, urls)) collect the results for you, in the order of urls.")
+
 
 def _one_round(candidate: FetchAll, server: LabServer, client: httpx.Client, sent: list[str],
                max_workers: int, delays: Sequence[str]) -> None:
@@ -29,11 +67,8 @@ def _one_round(candidate: FetchAll, server: LabServer, client: httpx.Client, sen
     expected = [f"waited {delay} s\n" for delay in delays]
     server.reset()
     sent.clear()
-    got = learner_call(
-        "fetch_all", candidate, client, list(urls), max_workers,
-        hint="Fix that error. Remember the caller owns the client: use it, but don't open it "
-             "(`with client:`) or close it inside fetch_all.",
-    )
+    got = _call(candidate, client, list(urls), max_workers)
+    _not_yet_bodies(got)
     judge_bodies("fetch_all", got, expected, server.requests,
                  order_hint="pool.map(fetch, urls) returns results in the order of urls "
                             "(as_completed does not).")
@@ -44,8 +79,8 @@ def _one_round(candidate: FetchAll, server: LabServer, client: httpx.Client, sen
         opened = server.connections_opened
         fail(f"fetch_all sent {len(sent)} of its {len(urls)} requests on the client it was given "
              f"(the server saw {opened} TCP connections for {len(urls)} requests).",
-             "Don't build clients inside fetch_all: call client.get(url) on the one you were "
-             "given.")
+             "Don't build clients inside fetch_all (httpx.get() builds one on every call): "
+             "call client.get(url) on the one you were given.")
     peak = peak_in_flight(server.requests)
     if peak > max_workers:
         fail(f"up to {peak} requests were in flight at once, but max_workers={max_workers}.",

@@ -6,12 +6,15 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from ..pool import run_pool_experiment
 from ._framework import exercise_check, fail, learner_call
 
 # The task: REQUESTS requests that each take the server LATENCY seconds, done within DEADLINE
 # seconds (judged by queueing theory's count of rounds, so a busy machine cannot fail a right
-# answer), on at most BUDGET TCP connections (judged by the lab server's own count).
+# answer), on at most BUDGET TCP connections in all, opened once and reused (judged by the lab
+# server's own count of connections opened).
 # The numbers leave a wide margin on both sides: 8 connections plan 3 rounds (0.6 s), 7 plan 4
 # (0.8 s), so a right answer measures well under the target and a wrong one well over it.
 REQUESTS = 24
@@ -23,6 +26,15 @@ KEYS = ("max_connections", "max_keepalive_connections", "workers")
 
 def _settings(got: Any) -> dict[str, int]:
     """The learner's answer as three whole numbers, or a verdict saying what is off."""
+    if got is None:
+        fail("choose_pool returned None: is its `return` missing?",
+             'End it with return {"max_connections": ..., "max_keepalive_connections": ..., '
+             '"workers": ...}.')
+    if isinstance(got, httpx.Limits) or (
+            isinstance(got, dict) and any(isinstance(v, httpx.Limits) for v in got.values())):
+        fail("choose_pool returned an httpx.Limits: the check builds the client (and its Limits) "
+             "itself, from plain numbers.",
+             'Return three whole numbers in a dict: {"max_connections": 8, ...}, no httpx.Limits.')
     if not isinstance(got, dict):
         fail(f"choose_pool returned {type(got).__name__}, not a dict.",
              'Return {"max_connections": ..., "max_keepalive_connections": ..., "workers": ...}.')
@@ -64,7 +76,8 @@ def check_choose_pool(candidate: Callable[[], dict[str, int]]) -> str:
              "Let the pool keep its connections between requests: max_keepalive_connections "
              "equal to max_connections.")
     if opened > BUDGET:
-        fail(f"the server saw {opened} TCP connections, over the budget of {BUDGET}: with "
+        fail(f"the server saw {opened} TCP connections opened in all (never more than "
+             f"{report.peak_in_flight} at once), over the budget of {BUDGET}: with "
              f"max_keepalive_connections={keepalive} below max_connections={max_connections}, the "
              "pool closed connections between requests and opened new ones.",
              "Set max_keepalive_connections to max_connections (httpcore 1.0.9 counts busy "
@@ -85,8 +98,9 @@ def check_choose_pool(candidate: Callable[[], dict[str, int]]) -> str:
         fail(f"at most {in_flight} requests in flight: {rounds} rounds of {LATENCY:g} s = "
              f"{rounds * LATENCY:.1f} s (measured {report.elapsed:.2f} s), over the {DEADLINE:g} s "
              "target.",
-             f"{REQUESTS} requests in {DEADLINE:g} s means {round(DEADLINE / LATENCY)} rounds at most: "
-             f"how many connections (and workers) does that take? The budget allows {BUDGET}.")
+             f"{DEADLINE:g} s holds {math.floor(DEADLINE / LATENCY + 1e-9)} whole rounds of "
+             f"{LATENCY:g} s (a round cannot be split): how many requests must be in flight at "
+             f"once to finish {REQUESTS} in that many rounds? The budget allows {BUDGET}.")
     busy = " (this machine is busy: the plan is what counts)" if report.elapsed > DEADLINE else ""
     return (f"{REQUESTS} requests in {rounds} rounds of {LATENCY:g} s = {rounds * LATENCY:.1f} s, "
             f"within the {DEADLINE:g} s target (measured {report.elapsed:.2f} s{busy}), on {opened} "

@@ -88,6 +88,12 @@ async def _one_round(candidate: FetchAllAsync, server: LabServer, client: httpx.
                  "Make the asyncio.Semaphore inside fetch_all_async, so it belongs to the event "
                  "loop that runs the function (the check runs it in a loop of its own).")
         raise
+    if inspect.isawaitable(got):
+        if inspect.iscoroutine(got):
+            got.close()  # never run: closed here, so Python doesn't warn it was never awaited
+        fail("fetch_all_async returned something to await (asyncio.gather's result?), not the "
+             "list of bodies: a missing await?",
+             "Await it before returning: `return await asyncio.gather(...)`.")
     records = server.requests
     judge_bodies("fetch_all_async", got, [f"waited {delay} s\n" for delay in delays], records,
                  order_hint="asyncio.gather(...) returns results in the order of its arguments "
@@ -105,8 +111,9 @@ async def _one_round(candidate: FetchAllAsync, server: LabServer, client: httpx.
     if peak > max_concurrency:
         fail(f"up to {peak} requests were in flight at once, but max_concurrency="
              f"{max_concurrency}.",
-             "Make an asyncio.Semaphore(max_concurrency) and hold it around each request: "
-             "`async with semaphore: response = await client.get(url)`.")
+             "Make ONE asyncio.Semaphore(max_concurrency) inside fetch_all_async, before "
+             "gather (not one per request, not a fixed number), and hold it around each "
+             "request: `async with semaphore: response = await client.get(url)`.")
     if peak < 2:
         fail(f"fetch_all_async sent its {len(urls)} requests one at a time "
              f"(max_concurrency={max_concurrency}).",
@@ -149,18 +156,44 @@ def check_fetch_all_async(candidate: FetchAllAsync) -> str:
             "all on the client you were given, left open and reused.")
 
 
+# Errors whose plain message doesn't say what to change: (words in the verdict, a pointed hint).
+KNOWN_SLIPS = (
+    ("'coroutine' object has no attribute",
+     "A missing await: an AsyncClient's get() gives a coroutine, not a response, until you await "
+     "it: `response = await client.get(url)`."),
+    ("unhashable type: 'list'",
+     "asyncio.gather takes the coroutines as separate arguments, not one list: "
+     "`await asyncio.gather(*coroutines)`, with the star."),
+    ("asyncio.run() cannot be called from a running event loop",
+     "Your code already runs inside an event loop (its caller's): await the work "
+     "(`await asyncio.gather(...)`, `await client.get(url)`) instead of starting a new loop "
+     "with asyncio.run()."),
+)
+
+
+def _pointed_hint(failure: CheckFailed) -> str:
+    """The failure's hint, or one that names the fix when its error is a known slip."""
+    return next((hint for words, hint in KNOWN_SLIPS if words in failure.problem), failure.hint)
+
+
 def _quietly(scenario: Callable[[], Coroutine[Any, Any, None]]) -> list[warnings.WarningMessage]:
     """Run the scenario in its own loop; return the warnings it raised instead of printing them.
 
-    Whatever a wrong answer leaves behind (an unclosed client's sockets) is collected here,
-    where its ResourceWarnings are caught, not later in the learner's notebook.
+    Whatever a wrong answer leaves behind (an unclosed client's sockets, a coroutine it never
+    awaited) is collected here, where its warnings are caught, not later in the learner's
+    notebook or in the next check's run. So a failure leaves with its words only: its
+    traceback would keep the learner's frames, and what they hold, alive until then.
     """
+    verdict: CheckFailed | None = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             run_in_own_loop(scenario)
-        finally:
-            gc.collect()
+        except CheckFailed as failure:
+            verdict = CheckFailed(failure.problem, _pointed_hint(failure))
+        gc.collect()
+    if verdict is not None:
+        raise verdict
     return caught
 
 
