@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import nbformat
@@ -14,32 +14,19 @@ import pytest
 
 from labkit.checks import check_fetch_statuses, check_predictions
 from labkit.checks.lesson01 import OUTCOMES, PREDICTION_KEY, UNANSWERED
+from tests.verdicts import load_solution
+from tests.verdicts import verdict as _verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "01_the_reopen_error.ipynb"
 FetchStatuses = Callable[[httpx.Client, list[str]], list[int]]
 
 
-def _solution() -> FetchStatuses:
-    spec = importlib.util.spec_from_file_location("solution_01", ROOT / "solutions" / "01_fetch_statuses.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.fetch_statuses  # type: ignore[no-any-return]
-
-
-def _verdict(check: Callable[[object], bool], answer: object,
-             capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
-    passed = check(answer)
-    out = capsys.readouterr().out
-    if passed:
-        assert out.startswith("✅ ") and out.count("\n") == 1, out
-    else:
-        assert out.startswith("❌ ") and "\n   Hint: " in out and out.count("\n") == 2, out
-    return passed, out
-
-
 # --- check_fetch_statuses -------------------------------------------------------------------
+
+def _solution() -> Any:
+    return load_solution("01_fetch_statuses", "fetch_statuses")
+
 
 def test_the_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:
     passed, out = _verdict(check_fetch_statuses, _solution(), capsys)

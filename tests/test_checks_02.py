@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from labkit import RequestRecord
 from labkit.checks import check_fetch_all
-from labkit.checks.lesson02 import peak_in_flight
+from labkit.pool import peak_in_flight
+from tests.verdicts import load_solution, verdict
 
-ROOT = Path(__file__).resolve().parent.parent
 FetchAll = Callable[[httpx.Client, list[str], int], list[str]]
 
 
-def _solution() -> FetchAll:
-    spec = importlib.util.spec_from_file_location("solution_02", ROOT / "solutions" / "02_fetch_all.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.fetch_all  # type: ignore[no-any-return]
+def _solution() -> Any:
+    return load_solution("02_fetch_all", "fetch_all")
 
 
-def _verdict(candidate: FetchAll, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
-    passed = check_fetch_all(candidate)
-    return passed, capsys.readouterr().out
+def _verdict(candidate: Any, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
+    return verdict(check_fetch_all, candidate, capsys)
 
 
 def test_the_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:

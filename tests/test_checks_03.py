@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from labkit.checks import check_choose_pool
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _solution() -> Callable[[], dict[str, int]]:
-    spec = importlib.util.spec_from_file_location("solution_03", ROOT / "solutions" / "03_choose_pool.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.choose_pool  # type: ignore[no-any-return]
+from tests.verdicts import load_solution, verdict
 
 
-def _verdict(candidate: Callable[[], Any], capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
-    passed = check_choose_pool(candidate)
-    return passed, capsys.readouterr().out
+
+def _solution() -> Any:
+    return load_solution("03_choose_pool", "choose_pool")
+
+
+def _verdict(candidate: Any, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
+    return verdict(check_choose_pool, candidate, capsys)
 
 
 def test_the_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,25 +10,13 @@ import pytest
 
 from labkit import LabServer
 from labkit.checks import check_fetcher
+from tests.verdicts import load_solution, verdict
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _solution() -> type:
-    path = ROOT / "solutions" / "04_fetcher.py"
-    spec = importlib.util.spec_from_file_location("solution_04", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.Fetcher  # type: ignore[no-any-return]
-
-
-Fetcher = _solution()
+Fetcher = load_solution("04_fetcher", "Fetcher")
 
 
 def _verdict(candidate: Any, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
-    passed = check_fetcher(candidate)
-    return passed, capsys.readouterr().out
+    return verdict(check_fetcher, candidate, capsys)
 
 
 def test_the_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import warnings
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,31 +11,11 @@ import pytest
 
 from labkit import LabServer
 from labkit.checks import check_async_fetcher, check_fetch_all_async
+from tests.verdicts import load_solution
+from tests.verdicts import verdict as _verdict
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _load(name: str, attr: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"solution_{name}", ROOT / "solutions" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, attr)
-
-
-fetch_all_async = _load("05_fetch_all_async", "fetch_all_async")
-AsyncFetcher = _load("05_async_fetcher", "AsyncFetcher")
-
-
-def _verdict(check: Any, answer: Any, capfd: pytest.CaptureFixture[str]) -> tuple[bool, str]:
-    passed = check(answer)
-    out, err = capfd.readouterr()
-    assert err == "", err  # nothing on stderr: no "Task exception was never retrieved", no warnings
-    if passed:
-        assert out.startswith("✅ ") and out.count("\n") == 1, out
-    else:
-        assert out.startswith("❌ ") and "\n   Hint: " in out and out.count("\n") == 2, out
-    return passed, out
+fetch_all_async = load_solution("05_fetch_all_async", "fetch_all_async")
+AsyncFetcher = load_solution("05_async_fetcher", "AsyncFetcher")
 
 
 # --- check_fetch_all_async --------------------------------------------------------------------

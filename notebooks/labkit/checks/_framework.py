@@ -63,16 +63,25 @@ def describe(exc: BaseException) -> str:
     return f"{kind}: {lines[0]}" if lines else kind
 
 
+NOT_YET_HINT = "Write its body, run that cell, then run this check again."
+
+
 def learner_call(name: str, fn: Callable[..., T], *args: Any, hint: str, **kwargs: Any) -> T:
-    """Call the learner's code; turn whatever it raises into a friendly `CheckFailed`."""
+    """Call the learner's code; turn whatever it raises into a friendly `CheckFailed`.
+
+    The failure is raised after the `except` block, so it carries words only: a chained
+    traceback would keep the learner's frames (and the clients in them) alive, and their
+    ResourceWarnings would surface later, in some other cell.
+    """
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
-        fail(f"Not yet: {name} still raises NotImplementedError.", "Write its body, run that cell, then run this check again.")
+        problem, why = f"Not yet: {name} still raises NotImplementedError.", NOT_YET_HINT
     except CheckFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict, not a traceback
-        fail(f"{name} raised {describe(exc)}", hint)
+        problem, why = f"{name} raised {describe(exc)}", hint
+    fail(problem, why)
 
 
 async def learner_await(name: str, fn: Callable[..., Any], *args: Any, hint: str, **kwargs: Any) -> Any:
@@ -80,11 +89,12 @@ async def learner_await(name: str, fn: Callable[..., Any], *args: Any, hint: str
     try:
         return await fn(*args, **kwargs)
     except NotImplementedError:
-        fail(f"Not yet: {name} still raises NotImplementedError.", "Write its body, run that cell, then run this check again.")
+        problem, why = f"Not yet: {name} still raises NotImplementedError.", NOT_YET_HINT
     except CheckFailed:
         raise
     except Exception as exc:  # noqa: BLE001
-        fail(f"{name} raised {describe(exc)}", hint)
+        problem, why = f"{name} raised {describe(exc)}", hint
+    fail(problem, why)
 
 
 def run_in_own_loop(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -1,0 +1,36 @@
+"""What every check test needs: a solution loaded from `solutions/`, and a check's verdict."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.notebook_runner import ROOT
+
+
+def load_solution(stem: str, name: str) -> Any:
+    """`name` from solutions/<stem>.py, loaded as a file: solutions/ is not a package."""
+    spec = importlib.util.spec_from_file_location(f"solution_{stem}", ROOT / "solutions" / f"{stem}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def verdict(check: Callable[[Any], bool], answer: Any,
+            capture: pytest.CaptureFixture[str]) -> tuple[bool, str]:
+    """Run a check; hold its output to the pack's form: one ✅ line, or a ❌ line and a hint.
+
+    Nothing may reach stderr either: no warning, no "Task exception was never retrieved".
+    """
+    passed = check(answer)
+    out, err = capture.readouterr()
+    assert err == "", err
+    if passed:
+        assert out.startswith("✅ ") and out.count("\n") == 1, out
+    else:
+        assert out.startswith("❌ ") and "\n   Hint: " in out and out.count("\n") == 2, out
+    return passed, out
