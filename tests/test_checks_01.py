@@ -14,7 +14,7 @@ import pytest
 
 from labkit.checks import check_fetch_statuses, check_predictions
 from labkit.checks.lesson01 import OUTCOMES, PREDICTION_KEY, UNANSWERED
-from tests.verdicts import load_solution
+from tests.verdicts import assert_rejected, load_solution
 from tests.verdicts import verdict as _verdict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,10 +192,7 @@ def test_the_solution_file_sets_the_right_predictions_and_the_dropdowns() -> Non
 ])
 def test_unanswered_predictions_say_not_yet(answers: object, words: list[str],
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    passed, out = _verdict(check_predictions, answers, capsys)
-    assert passed is False
-    for word in words:
-        assert word in out, out
+    assert_rejected(check_predictions, answers, words, capsys)
 
 
 def test_wrong_predictions_name_the_snippets_not_the_answers(capsys: pytest.CaptureFixture[str]) -> None:
@@ -222,10 +219,7 @@ def test_wrong_predictions_name_the_snippets_not_the_answers(capsys: pytest.Capt
 ])
 def test_malformed_predictions_get_a_verdict(answers: object, words: list[str],
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    passed, out = _verdict(check_predictions, answers, capsys)
-    assert passed is False
-    for word in words:
-        assert word in out, out
+    assert_rejected(check_predictions, answers, words, capsys)
 
 
 def test_passing_the_dropdowns_themselves_says_so(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,7 @@ import pytest
 from labkit import RequestRecord
 from labkit.checks import check_fetch_all
 from labkit.pool import peak_in_flight
-from tests.verdicts import load_solution, verdict
+from tests.verdicts import assert_rejected, load_solution, verdict
 
 FetchAll = Callable[[httpx.Client, list[str], int], list[str]]
 
@@ -150,12 +150,7 @@ WRONG = {
 def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
     name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    answer, words = WRONG[name]
-    passed, out = _verdict(answer, capsys)  # type: ignore[arg-type]
-    assert passed is False
-    assert out.startswith("❌ ") and "\n   Hint: " in out and out.count("\n") == 2, out
-    for word in words:
-        assert word in out, out
+    assert_rejected(check_fetch_all, *WRONG[name], capsys)  # type: ignore[arg-type]
 
 
 def test_the_stub_in_the_notebook_says_not_yet(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from labkit import LabServer
 from labkit.checks import check_fetcher
-from tests.verdicts import load_solution, verdict
+from tests.verdicts import assert_rejected, load_solution, verdict
 
 Fetcher = load_solution("04_fetcher", "Fetcher")
 
@@ -253,12 +253,7 @@ WRONG: dict[str, tuple[Any, list[str]]] = {
 def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
     name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    answer, words = WRONG[name]
-    passed, out = _verdict(answer, capsys)
-    assert passed is False
-    assert out.startswith("❌ ") and "\n   Hint: " in out and out.count("\n") == 2, out
-    for word in words:
-        assert word in out, out
+    assert_rejected(check_fetcher, *WRONG[name], capsys)
 
 
 def test_an_instance_instead_of_the_class_gets_a_hint(

@@ -11,7 +11,7 @@ import pytest
 
 from labkit import LabServer
 from labkit.checks import check_async_fetcher, check_fetch_all_async
-from tests.verdicts import load_solution
+from tests.verdicts import assert_rejected, load_solution
 from tests.verdicts import verdict as _verdict
 
 fetch_all_async = load_solution("05_fetch_all_async", "fetch_all_async")
@@ -211,17 +211,6 @@ WRONG_FETCH_ALL: dict[str, tuple[Any, list[str]]] = {
 }
 
 
-@pytest.mark.parametrize("name", WRONG_FETCH_ALL)
-def test_each_wrong_fetch_all_async_is_rejected_with_a_telling_verdict(
-    name: str, capfd: pytest.CaptureFixture[str]
-) -> None:
-    answer, words = WRONG_FETCH_ALL[name]
-    passed, out = _verdict(check_fetch_all_async, answer, capfd)
-    assert passed is False
-    for word in words:
-        assert word in out, out
-
-
 # --- check_async_fetcher ----------------------------------------------------------------------
 
 def test_async_fetcher_solution_passes(capfd: pytest.CaptureFixture[str]) -> None:
@@ -410,6 +399,31 @@ class ForgetsAwaitInFetch(AsyncFetcher):  # type: ignore[valid-type,misc]
         return response.raise_for_status()  # type: ignore[attr-defined, no-any-return]
 
 
+class NoContextManager:
+    """Everything but __aenter__ and __aexit__: `async with AsyncFetcher(...)` was never written."""
+
+    def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
+        self._fetcher = AsyncFetcher(client, **client_kwargs)
+        self.owns_client = self._fetcher.owns_client
+
+    async def fetch(self, url: str) -> httpx.Response:
+        return await self._fetcher.fetch(url)  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        await self._fetcher.aclose()
+
+
+class OnlyTakesAClient(AsyncFetcher):  # type: ignore[valid-type,misc]
+    def __init__(self, client: httpx.AsyncClient | None = None) -> None:  # no **client_kwargs
+        super().__init__(client)
+
+
+class AsyncWithClientInFetch(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def fetch(self, url: str) -> httpx.Response:
+        async with self._client:  # "open it for this request": the end of the block closes it
+            return (await self._client.get(url)).raise_for_status()
+
+
 class Stub:
     def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
         raise NotImplementedError  # your code here
@@ -445,7 +459,7 @@ WRONG_FETCHER: dict[str, tuple[Any, list[str]]] = {
         "aclose() did not close the client the AsyncFetcher made", "In aclose()"]),
     "no status check": (NoStatusCheck, [
         "fetch() returned a 404 answer instead of raising httpx.HTTPStatusError",
-        "response.raise_for_status()"]),
+        "response.raise_for_status()", "no one mistakes an error for data"]),
     "enters the borrowed client": (EntersTheBorrowedClient, [
         "`async with AsyncFetcher(client) as f:` inside the caller's `async with client:` raised "
         "RuntimeError: Cannot open a client instance more than once.", "client.__aenter__()"]),
@@ -454,7 +468,7 @@ WRONG_FETCHER: dict[str, tuple[Any, list[str]]] = {
     "ignores its settings": (IgnoresItsSettings, [
         "did not give its settings to httpx.AsyncClient: the transport carried 0 of 2 requests"]),
     "__aexit__ does not close": (AexitDoesNotClose, [
-        "leaving `async with AsyncFetcher() as f:` did not close the client"]),
+        "leaving `async with AsyncFetcher(transport=...) as f:` did not close the client"]),
     "aclose twice fails": (AcloseTwiceFails, [
         "aclose() a second time raised RuntimeError: already closed", "harmless"]),
     "works after close": (WorksAfterClose, [
@@ -463,7 +477,16 @@ WRONG_FETCHER: dict[str, tuple[Any, list[str]]] = {
     "accepts client and settings": (AcceptsClientAndSettings, [
         "AsyncFetcher(client, timeout=1.0) was accepted", "TypeError"]),
     "owns_client can be set": (WritableOwnsClient, [
-        "owns_client can be changed", "@property without a setter"]),
+        "owns_client can be changed", "@property without a setter", "aclose() trusts"]),
+    "no __aenter__/__aexit__": (NoContextManager, [
+        "AsyncFetcher has no __aenter__ and no __aexit__, so `async with AsyncFetcher(client) as "
+        "f:` can't work.", "__aenter__ should return self"]),
+    "only takes a client": (OnlyTakesAClient, [  # the label names the settings the check passed
+        "AsyncFetcher(verify=...) raised TypeError:", "unexpected keyword argument 'verify'",
+        "**client_kwargs (the check passes verify="]),
+    "`async with client:` in fetch": (AsyncWithClientInFetch, [
+        "fetch() (call 2 of 3, borrowed client) raised RuntimeError: "
+        "Cannot reopen a client instance, once it has been closed.", "closes a client for good"]),
     "warns on exit": (WarnsOnExit, [
         "AsyncFetcher warned during correct use: UserWarning: the borrowed client is still open",
         "noise"]),
@@ -475,15 +498,18 @@ WRONG_FETCHER: dict[str, tuple[Any, list[str]]] = {
 }
 
 
-@pytest.mark.parametrize("name", WRONG_FETCHER)
-def test_each_wrong_async_fetcher_is_rejected_with_a_telling_verdict(
+WRONG: dict[str, tuple[Any, Any, list[str]]] = {  # both checks' wrong answers, with their check
+    **{f"fetch_all_async: {name}": (check_fetch_all_async, *case)
+       for name, case in WRONG_FETCH_ALL.items()},
+    **{f"AsyncFetcher: {name}": (check_async_fetcher, *case) for name, case in WRONG_FETCHER.items()},
+}
+
+
+@pytest.mark.parametrize("name", WRONG)
+def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
     name: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    answer, words = WRONG_FETCHER[name]
-    passed, out = _verdict(check_async_fetcher, answer, capfd)
-    assert passed is False
-    for word in words:
-        assert word in out, out
+    assert_rejected(*WRONG[name], capfd)
 
 
 def test_an_instance_instead_of_the_class_gets_a_hint(capfd: pytest.CaptureFixture[str]) -> None:

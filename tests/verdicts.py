@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -34,3 +34,13 @@ def verdict(check: Callable[[Any], bool], answer: Any,
     else:
         assert out.startswith("❌ ") and "\n   Hint: " in out and out.count("\n") == 2, out
     return passed, out
+
+
+def assert_rejected(check: Callable[[Any], bool], answer: Any, words: Sequence[str],
+                    capture: pytest.CaptureFixture[str]) -> str:
+    """A wrong answer gets a ❌ verdict (in the pack's form) that says each of `words`."""
+    passed, out = verdict(check, answer, capture)
+    assert passed is False, out
+    missing = [word for word in words if word not in out]
+    assert not missing, f"{missing} not in: {out}"
+    return out

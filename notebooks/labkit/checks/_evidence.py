@@ -11,10 +11,11 @@ from collections.abc import Sequence
 
 import httpx
 
-from ..server import RequestRecord
+from ..pool import peak_in_flight
+from ..server import LabServer, RequestRecord
 from ._framework import fail
 
-__all__ = ["expect_body", "judge_bodies", "kind"]
+__all__ = ["expect_body", "judge_bodies", "judge_sharing", "kind"]
 
 
 def kind(value: object) -> str:
@@ -75,3 +76,30 @@ def judge_bodies(name: str, got: object, expected: Sequence[str],
         index = next(i for i, (mine, right) in enumerate(zip(got, expected)) if mine != right)
         fail(f"body {index + 1} should be {expected[index]!r}; {name} returned {got[index]!r}.",
              "Return response.text of GET url, for each url in urls.")
+
+
+def judge_sharing(name: str, server: LabServer, urls: Sequence[str], *, closed: bool, sent: int,
+                  limit: tuple[str, int], own_client_hint: str, over_hint: str, serial_hint: str,
+                  per: str) -> None:
+    """One round of `name` (fetch_all, with threads or asyncio) shared the client it was given.
+
+    The client is left open; the client's own request hook saw every request (`sent`); the
+    server saw at most `limit` requests at once (e.g. ("max_workers", 3)), more than one, and at
+    most one TCP connection per request in flight (`per`: "worker thread").
+    """
+    requests, (word, cap) = len(urls), limit
+    if closed:
+        fail(f"{name} closed the client it was given.",
+             "Leave the client open: whoever opened it closes it, and it may still be needed.")
+    if sent != requests:
+        fail(f"{name} sent {sent} of its {requests} requests on the client it was given (the "
+             f"server saw {server.connections_opened} TCP connections for {requests} requests).",
+             own_client_hint)
+    peak = peak_in_flight(server.requests)
+    if peak > cap:
+        fail(f"up to {peak} requests were in flight at once, but {word}={cap}.", over_hint)
+    if peak < 2:
+        fail(f"{name} sent its {requests} requests one at a time ({word}={cap}).", serial_hint)
+    if server.connections_opened > cap:
+        fail(f"the server saw {server.connections_opened} TCP connections for {word}={cap}.",
+             f"One shared client needs at most one connection per {per}.")

@@ -97,19 +97,23 @@ def _call(candidate: FetchStatuses, client: httpx.Client, urls: list[str], call:
     try:
         return candidate(client, list(urls))
     except httpx.HTTPStatusError as exc:
-        fail(f"fetch_statuses raised httpx.HTTPStatusError on a {exc.response.status_code} answer.",
-             "Don't call raise_for_status(): a 404 or a 503 is an answer to report; return its "
-             "status_code.")
+        problem = (f"fetch_statuses raised httpx.HTTPStatusError on a "
+                   f"{exc.response.status_code} answer.")
+        hint = ("Don't call raise_for_status(): a 404 or a 503 is an answer to report; return "
+                "its status_code.")
     except RuntimeError as exc:
         if call > 1 and str(exc) == REOPEN:
-            fail(f"Not yet: fetch_statuses works once, then fails the second time with "
-                 f"RuntimeError: {exc}",
-                 "Remove `with client:` from fetch_statuses: the caller owns the client (it "
-                 "opens and closes it); fetch_statuses only uses it.")
-        if call > 1 and str(exc) == SEND_CLOSED and client.is_closed:
-            fail(f"fetch_statuses closed the client it was given: its second call failed with "
-                 f"RuntimeError: {exc}", DONT_CLOSE)
-        raise  # NotImplementedError is a RuntimeError too: learner_call says "Not yet"
+            problem = (f"Not yet: fetch_statuses works once, then fails the second time with "
+                       f"RuntimeError: {exc}")
+            hint = ("Remove `with client:` from fetch_statuses: the caller owns the client (it "
+                    "opens and closes it); fetch_statuses only uses it.")
+        elif call > 1 and str(exc) == SEND_CLOSED and client.is_closed:
+            problem = (f"fetch_statuses closed the client it was given: its second call failed "
+                       f"with RuntimeError: {exc}")
+            hint = DONT_CLOSE
+        else:
+            raise  # NotImplementedError is a RuntimeError too: learner_call says "Not yet"
+    fail(problem, hint)  # outside `except`: the verdict keeps no traceback of the learner's code
 
 
 @exercise_check

@@ -7,9 +7,8 @@ from concurrent.futures import Future
 
 import httpx
 
-from ..pool import peak_in_flight
 from ..server import LabServer
-from ._evidence import judge_bodies, kind
+from ._evidence import judge_bodies, judge_sharing, kind
 from ._framework import CheckFailed, CheckServer, exercise_check, fail, learner_call
 
 # (max_workers, delays). The delays make requests finish in another order than the URLs list
@@ -72,26 +71,14 @@ def _one_round(candidate: FetchAll, server: LabServer, client: httpx.Client, sen
     judge_bodies("fetch_all", got, expected, server.requests,
                  order_hint="pool.map(fetch, urls) returns results in the order of urls "
                             "(as_completed does not).")
-    if client.is_closed:
-        fail("fetch_all closed the client it was given.",
-             "Leave the client open: whoever opened it closes it, and it may still be needed.")
-    if len(sent) != len(urls):
-        opened = server.connections_opened
-        fail(f"fetch_all sent {len(sent)} of its {len(urls)} requests on the client it was given "
-             f"(the server saw {opened} TCP connections for {len(urls)} requests).",
-             "Don't build clients inside fetch_all (httpx.get() builds one on every call): "
-             "call client.get(url) on the one you were given.")
-    peak = peak_in_flight(server.requests)
-    if peak > max_workers:
-        fail(f"up to {peak} requests were in flight at once, but max_workers={max_workers}.",
-             "Make the pool with ThreadPoolExecutor(max_workers=max_workers).")
-    if peak < 2:
-        fail(f"fetch_all sent its {len(urls)} requests one at a time (max_workers={max_workers}).",
-             "Send them from a ThreadPoolExecutor(max_workers=max_workers), e.g. with pool.map.")
-    if server.connections_opened > max_workers:
-        fail(f"the server saw {server.connections_opened} TCP connections for "
-             f"max_workers={max_workers}.",
-             "One shared client needs at most one connection per worker thread.")
+    judge_sharing(
+        "fetch_all", server, urls, closed=client.is_closed, sent=len(sent),
+        limit=("max_workers", max_workers), per="worker thread",
+        own_client_hint="Don't build clients inside fetch_all (httpx.get() builds one on every "
+                        "call): call client.get(url) on the one you were given.",
+        over_hint="Make the pool with ThreadPoolExecutor(max_workers=max_workers).",
+        serial_hint="Send them from a ThreadPoolExecutor(max_workers=max_workers), e.g. with "
+                    "pool.map.")
 
 
 @exercise_check

@@ -31,25 +31,13 @@ from typing import Any
 import httpx
 
 from ..server import LabServer
+from ._evidence import expect_body, kind
+from ._facade import (HINT_CLIENT_AND_SETTINGS, HINT_STATUS, SYNC, judge_left_open,
+                      judge_one_connection, judge_owns_client, judge_warnings, need_a_class,
+                      need_context_manager)
 from ._framework import CheckServer, describe, exercise_check, fail, learner_call
 
-HINT_NO_WITH = ("Send with client.get(url) and nothing else: no `with client:` and no "
-                "client.__enter__() in fetch, __init__ or __enter__. A client opens by itself on "
-                "its first request, a borrowed one may already be open, and leaving "
-                "`with client:` closes a client for good.")
-HINT_BORROWED = ("A borrowed client is the caller's: use it, but never enter it (`with client:`, "
-                 "client.__enter__()) or close it. Close only a client your Fetcher made.")
-HINT_OWNED = ("Make the client once, in __init__, with httpx.Client(**client_kwargs); reuse it in "
-              "every fetch; close it once, in close().")
-HINT_SETTINGS = ("Accept any client settings as **client_kwargs (the check passes verify=, "
-                 "timeout=, transport=...) and make the client once, in __init__, with "
-                 "httpx.Client(**client_kwargs).")
-HINT_ENTER = "__enter__ should return self (the Fetcher), and __exit__ should call self.close()."
-
-
-def _owned(settings: dict[str, Any]) -> str:
-    """`Fetcher(verify=...)`: how the check made an owned Fetcher, so a verdict names it truly."""
-    return f"Fetcher({', '.join(f'{name}=...' for name in settings)})"
+F = SYNC  # how this lesson spells the shared texts: Fetcher, httpx.Client, `with`, close()
 
 
 class _SpyTransport(httpx.HTTPTransport):
@@ -73,24 +61,6 @@ class _SpyTransport(httpx.HTTPTransport):
         super().__exit__(*exc_info)
 
 
-def _expect_body(response: object, body: str, what: str) -> None:
-    if not isinstance(response, httpx.Response):
-        fail(f"{what} returned {_kind(response)}, not an httpx.Response.",
-             "Return the response itself, after response.raise_for_status().")
-    if response.text != body:
-        fail(f"{what} returned an answer with the body {response.text!r}, not {body!r}.",
-             "GET the url you were given and return that response.")
-
-
-def _kind(value: object) -> str:
-    """`None`, `the httpx.Client`, `a str`: what the learner's code gave back, in words."""
-    if value is None:
-        return "None"
-    if isinstance(value, httpx.Client):
-        return "the httpx.Client"
-    return f"a {type(value).__name__}"
-
-
 def _recorder(sent: list[httpx.Request]) -> dict[str, Any]:
     """Client settings that note every request the client sends: proof of which client sent it."""
     return {"event_hooks": {"request": [sent.append]}}
@@ -107,7 +77,7 @@ def _fetch_three(fetcher: Any, server: LabServer, situation: str, hint: str) -> 
     for n, delay in enumerate(("0.001", "0.002", "0.003"), start=1):  # bodies tell answers apart
         response = learner_call(f"fetch() (call {n} of 3, {situation})", fetcher.fetch,
                                 f"{server.url}/delay/{delay}", hint=hint)
-        _expect_body(response, f"waited {delay} s\n", f"fetch() (call {n} of 3, {situation})")
+        expect_body(response, f"waited {delay} s\n", f"fetch() (call {n} of 3, {situation})")
 
 
 def borrowed_client_is_used_and_left_open(candidate: type, server: LabServer) -> None:
@@ -116,18 +86,15 @@ def borrowed_client_is_used_and_left_open(candidate: type, server: LabServer) ->
     sent: list[httpx.Request] = []
     client = httpx.Client(**server.client_kwargs(), **_recorder(sent))
     try:
-        fetcher = learner_call("Fetcher(client)", candidate, client, hint=HINT_BORROWED)
-        _fetch_three(fetcher, server, "borrowed client", HINT_NO_WITH)
+        fetcher = learner_call("Fetcher(client)", candidate, client, hint=F.hint_borrowed)
+        _fetch_three(fetcher, server, "borrowed client", F.hint_no_with)
         if len(sent) < 3:
             fail(f"fetch() sent {len(sent)} of its 3 requests on the client it was given (the "
                  f"server saw {server.connections_opened} TCP connections).",
                  "Use the client you were given: don't make a client in fetch().")
-        learner_call("close() (borrowed client)", fetcher.close, hint=HINT_BORROWED)
-        if client.is_closed:
-            fail("close() closed the client the Fetcher was given (borrowed).", HINT_BORROWED)
-        if server.connections_opened != 1:
-            fail(f"3 fetches with a borrowed client opened {server.connections_opened} TCP "
-                 "connections, not 1.", "Send every request with the client you were given.")
+        learner_call("close() (borrowed client)", fetcher.close, hint=F.hint_borrowed)
+        judge_left_open(F, client, "close()")
+        judge_one_connection(server, "3 fetches with a borrowed client")
     finally:
         client.close()
 
@@ -138,27 +105,20 @@ def works_inside_the_callers_with(candidate: type, server: LabServer) -> None:
     with httpx.Client(**server.client_kwargs()) as client:  # the caller opened it already
         situation = "inside the caller's `with client:`"
         fetcher = learner_call(f"Fetcher(client) {situation}", candidate, client,
-                               hint=HINT_NO_WITH)
-        missing = [name for name in ("__enter__", "__exit__") if not hasattr(candidate, name)]
-        if missing:
-            fail(f"Fetcher has no {' and no '.join(missing)}, so `with Fetcher(client) as f:` "
-                 "can't work.", HINT_ENTER)
+                               hint=F.hint_no_with)
+        need_context_manager(F, candidate)
         block = contextlib.ExitStack()
         entered = learner_call(f"`with Fetcher(client) as f:` {situation}", block.enter_context,
-                               fetcher, hint=HINT_NO_WITH)
+                               fetcher, hint=F.hint_no_with)
         if entered is not fetcher:
-            fail(f"`with Fetcher(client) as f:` made f {_kind(entered)}, not the Fetcher.",
-                 HINT_ENTER)
-        _fetch_three(fetcher, server, situation, HINT_NO_WITH)
+            fail(f"`with Fetcher(client) as f:` made f {kind(entered)}, not the Fetcher.",
+                 F.hint_enter)
+        _fetch_three(fetcher, server, situation, F.hint_no_with)
         learner_call(f"leaving `with Fetcher(client) as f:` {situation}", block.close,
-                     hint=HINT_BORROWED)
-        if client.is_closed:
-            fail("leaving `with Fetcher(client) as f:` closed the client it was given (borrowed).",
-                 HINT_BORROWED)
+                     hint=F.hint_borrowed)
+        judge_left_open(F, client, "leaving `with Fetcher(client) as f:`")
         client.get(server.url + "/")  # the caller's client still works after the Fetcher's `with`
-    if server.connections_opened != 1:
-        fail(f"3 fetches inside the caller's `with client:` opened {server.connections_opened} "
-             "TCP connections, not 1.", "Send every request with the client you were given.")
+    judge_one_connection(server, "3 fetches inside the caller's `with client:`")
 
 
 def works_with_a_client_used_before(candidate: type, server: LabServer) -> None:
@@ -168,14 +128,12 @@ def works_with_a_client_used_before(candidate: type, server: LabServer) -> None:
     try:
         client.get(server.url + "/")  # used without `with`: the client is open now
         situation = "with a client the caller already used"
-        fetcher = learner_call(f"Fetcher(client) {situation}", candidate, client, hint=HINT_NO_WITH)
-        _fetch_three(fetcher, server, situation, HINT_NO_WITH)
-        learner_call(f"close() {situation}", fetcher.close, hint=HINT_BORROWED)
-        if client.is_closed:
-            fail("close() closed the client the Fetcher was given (borrowed).", HINT_BORROWED)
-        if server.connections_opened != 1:
-            fail(f"the caller's request and 3 fetches opened {server.connections_opened} TCP "
-                 "connections, not 1.", "Send every request with the client you were given.")
+        fetcher = learner_call(f"Fetcher(client) {situation}", candidate, client,
+                               hint=F.hint_no_with)
+        _fetch_three(fetcher, server, situation, F.hint_no_with)
+        learner_call(f"close() {situation}", fetcher.close, hint=F.hint_borrowed)
+        judge_left_open(F, client, "close()")
+        judge_one_connection(server, "the caller's request and 3 fetches")
     finally:
         client.close()
 
@@ -184,13 +142,12 @@ def owned_client_is_reused(candidate: type, server: LabServer) -> None:
     """Scenario 4: an owned client is made once and reused: one TCP connection for three fetches."""
     server.reset()
     settings = server.client_kwargs()
-    fetcher = learner_call(_owned(settings), candidate, **settings, hint=HINT_SETTINGS)
+    fetcher = learner_call(F.owned(settings), candidate, **settings, hint=F.hint_settings)
     try:
-        _fetch_three(fetcher, server, "owned client", HINT_OWNED)
-        if server.connections_opened != 1:
-            fail(f"3 fetches with an owned client opened {server.connections_opened} TCP "
-                 "connections, not 1: a new client per fetch?", HINT_OWNED)
-        learner_call("close() (owned client)", fetcher.close, hint=HINT_OWNED)
+        _fetch_three(fetcher, server, "owned client", F.hint_owned)
+        judge_one_connection(server, "3 fetches with an owned client", F.hint_owned,
+                             guess=": a new client per fetch?")
+        learner_call("close() (owned client)", fetcher.close, hint=F.hint_owned)
     finally:
         _close_leftovers(fetcher)
 
@@ -201,14 +158,15 @@ def owned_client_is_closed_by_close(candidate: type, server: LabServer) -> None:
     fetcher: Any = None
     try:
         fetcher = learner_call("Fetcher(transport=...)", candidate, transport=spy,
-                               hint=HINT_SETTINGS)
+                               hint=F.hint_settings)
         for _ in range(2):
-            learner_call("fetch() (owned client)", fetcher.fetch, server.url + "/", hint=HINT_OWNED)
+            learner_call("fetch() (owned client)", fetcher.fetch, server.url + "/",
+                         hint=F.hint_owned)
         if spy.requests != 2:
             fail(f"Fetcher(transport=...) did not give its settings to httpx.Client: the "
                  f"transport carried {spy.requests} of 2 requests.",
                  "Make the client with httpx.Client(**client_kwargs).")
-        learner_call("close() (owned client)", fetcher.close, hint=HINT_OWNED)
+        learner_call("close() (owned client)", fetcher.close, hint=F.hint_owned)
         if not spy.closed:
             fail("close() did not close the client the Fetcher made (owns_client is True): its "
                  "connections stay open.", "In close(), close the client when the Fetcher made it.")
@@ -226,20 +184,15 @@ def owned_client_is_closed_by_with(candidate: type, server: LabServer) -> None:
     fetcher: Any = None
     try:
         fetcher = learner_call("Fetcher(transport=...)", candidate, transport=spy,
-                               hint=HINT_SETTINGS)
-        block = contextlib.ExitStack()
-        entered = learner_call("`with Fetcher(transport=...) as f:`", block.enter_context,
-                               fetcher, hint=HINT_ENTER)
+                               hint=F.hint_settings)
+        block, within = contextlib.ExitStack(), "`with Fetcher(transport=...) as f:`"
+        entered = learner_call(within, block.enter_context, fetcher, hint=F.hint_enter)
         if entered is not fetcher:
-            fail(f"`with Fetcher(transport=...) as f:` made f {_kind(entered)}, not the "
-                 "Fetcher.", HINT_ENTER)
-        learner_call("fetch() inside `with Fetcher(transport=...) as f:`", fetcher.fetch,
-                     server.url + "/", hint=HINT_OWNED)
-        learner_call("leaving `with Fetcher(transport=...) as f:`", block.close,
-                     hint=HINT_ENTER)
+            fail(f"{within} made f {kind(entered)}, not the Fetcher.", F.hint_enter)
+        learner_call(f"fetch() inside {within}", fetcher.fetch, server.url + "/", hint=F.hint_owned)
+        learner_call(f"leaving {within}", block.close, hint=F.hint_enter)
         if not spy.closed:
-            fail("leaving `with Fetcher(transport=...) as f:` did not close the client the "
-                 "Fetcher made.", HINT_ENTER)
+            fail(f"leaving {within} did not close the client the Fetcher made.", F.hint_enter)
     finally:
         httpx.HTTPTransport.close(spy)
         _close_leftovers(fetcher)
@@ -250,98 +203,81 @@ def owned_client_over_https(candidate: type) -> None:
     with CheckServer(tls=True) as tls_server:
         sent: list[httpx.Request] = []
         settings = {**tls_server.client_kwargs(), "timeout": httpx.Timeout(4.5), **_recorder(sent)}
-        fetcher = learner_call("Fetcher(verify=..., timeout=..., event_hooks=...)", candidate,
-                               **settings, hint=HINT_OWNED)
+        fetcher = learner_call(F.owned(settings), candidate, **settings, hint=F.hint_settings)
         try:
             block = contextlib.ExitStack()
             learner_call("`with Fetcher(verify=...) as f:`", block.enter_context, fetcher,
-                         hint=HINT_ENTER)
+                         hint=F.hint_enter)
             _fetch_three(fetcher, tls_server, "owned client, HTTPS",
                          "Pass **client_kwargs on to httpx.Client(...): here they hold verify= "
                          "(trust in the lab's certificate authority) and timeout=.")
-            learner_call("leaving `with Fetcher(verify=...) as f:`", block.close, hint=HINT_ENTER)
+            learner_call("leaving `with Fetcher(verify=...) as f:`", block.close, hint=F.hint_enter)
             timeouts = {r.extensions.get("timeout", {}).get("read") for r in sent}
             if len(sent) != 3 or timeouts != {4.5}:
                 fail("Fetcher(timeout=..., event_hooks=...) did not give those settings to its "
                      "httpx.Client.", "Make the client with httpx.Client(**client_kwargs).")
-            if tls_server.connections_opened != 1:
-                fail(f"3 fetches over HTTPS opened {tls_server.connections_opened} TCP "
-                     "connections (and TLS handshakes), not 1.", HINT_OWNED)
+            judge_one_connection(tls_server, "3 fetches over HTTPS", F.hint_owned,
+                                 guess=": each one a TLS handshake.")
         finally:
             _close_leftovers(fetcher)
 
 
 def fetch_after_close_raises(candidate: type, server: LabServer) -> None:
     """Scenario 7: a closed Fetcher refuses to work, even when its (borrowed) client still could."""
-    hint = ("Note in close() that the Fetcher is closed, and make fetch() raise RuntimeError "
-            "then: a closed Fetcher must not work, even if its client still does.")
+    hint = F.hint_after_close
     sent: list[httpx.Request] = []
     with httpx.Client(**server.client_kwargs(), **_recorder(sent)) as client:
         settings = server.client_kwargs()
-        for kind, make in (("borrowed", lambda: candidate(client)),
+        for whose, make in (("borrowed", lambda: candidate(client)),
                            ("owned", lambda: candidate(**settings))):
-            what = "Fetcher(client)" if kind == "borrowed" else _owned(settings)
-            fetcher = learner_call(what, make, hint=HINT_OWNED)
+            what = "Fetcher(client)" if whose == "borrowed" else F.owned(settings)
+            fetcher = learner_call(what, make, hint=F.hint_owned)
             try:
-                learner_call(f"fetch() ({kind} client)", fetcher.fetch, server.url + "/", hint=hint)
-                learner_call(f"close() ({kind} client)", fetcher.close, hint=hint)
+                learner_call(f"fetch() ({whose} client)", fetcher.fetch, server.url + "/",
+                             hint=hint)
+                learner_call(f"close() ({whose} client)", fetcher.close, hint=hint)
                 before = len(sent)
+                problem = ""  # failing outside `except` keeps no traceback of the learner's frames
                 try:
                     fetcher.fetch(server.url + "/")
                 except RuntimeError:
                     pass
                 except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
-                    fail(f"fetch() after close() ({kind} client) raised {describe(exc)}, "
-                         "not RuntimeError.", hint)
+                    problem = (f"fetch() after close() ({whose} client) raised {describe(exc)}, "
+                               "not RuntimeError.")
                 else:
                     where = ", sent on the caller's client" if len(sent) > before else ""
-                    fail(f"fetch() after close() still worked ({kind} client{where}).", hint)
+                    problem = f"fetch() after close() still worked ({whose} client{where})."
+                if problem:
+                    fail(problem, hint)
             finally:
                 _close_leftovers(fetcher, keep=client)
 
 
 def client_and_settings_raise_type_error(candidate: type, server: LabServer) -> None:
     """Scenario 8: a client plus settings for a client is a mistake to refuse, not to ignore."""
-    hint = ("Raise TypeError in __init__ when both a client and client settings are given: "
-            "the settings can't reach a client that already exists.")
+    hint = HINT_CLIENT_AND_SETTINGS
     with httpx.Client(**server.client_kwargs()) as client:
         try:
             fetcher = candidate(client, timeout=1.0)
         except TypeError:
             return
         except Exception as exc:  # noqa: BLE001
-            fail(f"Fetcher(client, timeout=1.0) raised {describe(exc)}, not TypeError.", hint)
-        _close_leftovers(fetcher, keep=client)
-        fail("Fetcher(client, timeout=1.0) was accepted: that timeout is silently ignored.", hint)
+            problem = f"Fetcher(client, timeout=1.0) raised {describe(exc)}, not TypeError."
+        else:
+            _close_leftovers(fetcher, keep=client)
+            problem = "Fetcher(client, timeout=1.0) was accepted: that timeout is silently ignored."
+    fail(problem, hint)
 
 
 def owns_client_is_a_read_only_bool(candidate: type, server: LabServer) -> None:
     """Scenario 9: ownership is decided once, in __init__, and can be read but not changed."""
-    hint = ("close() trusts owns_client: if it could change, a Fetcher could close a client it "
-            "only borrowed. Decide it once in __init__ (self._owns_client = client is None) and "
-            "expose it as a @property without a setter.")
     with httpx.Client(**server.client_kwargs()) as client:
         settings = server.client_kwargs()
-        owned = learner_call(_owned(settings), candidate, **settings, hint=HINT_SETTINGS)
-        borrowed = learner_call("Fetcher(client)", candidate, client, hint=HINT_BORROWED)
+        owned = learner_call(F.owned(settings), candidate, **settings, hint=F.hint_settings)
+        borrowed = learner_call("Fetcher(client)", candidate, client, hint=F.hint_borrowed)
         try:
-            for fetcher, what, expected in ((owned, _owned(settings), True),
-                                            (borrowed, "Fetcher(client)", False)):
-                value = learner_call(f"{what}.owns_client", getattr, fetcher, "owns_client",
-                                     hint=hint)
-                if callable(value):
-                    fail(f"{what}.owns_client is a method; make it a @property.", hint)
-                if value is not expected:
-                    fail(f"{what}.owns_client is {value!r}, not {expected}.", hint)
-            try:
-                owned.owns_client = False
-            except AttributeError:
-                pass
-            except Exception as exc:  # noqa: BLE001
-                fail(f"setting owns_client raised {describe(exc)}, not AttributeError.", hint)
-            else:
-                fail("owns_client can be changed: `fetcher.owns_client = False` was accepted.",
-                     hint)
+            judge_owns_client(F, owned, F.owned(settings), borrowed)
         finally:
             for fetcher in (owned, borrowed):
                 with contextlib.suppress(Exception):
@@ -351,29 +287,27 @@ def owns_client_is_a_read_only_bool(candidate: type, server: LabServer) -> None:
 
 def error_status_raises(candidate: type, server: LabServer) -> None:
     """Scenario 10: an error answer raises, so callers can't mistake it for data."""
-    hint = ("Call response.raise_for_status() before returning the response: it raises "
-            "httpx.HTTPStatusError for a 4xx or 5xx answer, so no one mistakes an error for data.")
+    hint = HINT_STATUS
     with httpx.Client(**server.client_kwargs()) as client:
-        fetcher = learner_call("Fetcher(client)", candidate, client, hint=HINT_BORROWED)
+        fetcher = learner_call("Fetcher(client)", candidate, client, hint=F.hint_borrowed)
         for code in (404, 500):
             try:
                 fetcher.fetch(f"{server.url}/status/{code}")
             except httpx.HTTPStatusError:
                 continue
             except Exception as exc:  # noqa: BLE001
-                fail(f"fetch() of a {code} answer raised {describe(exc)}, "
-                     "not httpx.HTTPStatusError.", hint)
-            fail(f"fetch() returned a {code} answer instead of raising httpx.HTTPStatusError.",
-                 hint)
-        learner_call("close() (borrowed client)", fetcher.close, hint=HINT_BORROWED)
+                problem = (f"fetch() of a {code} answer raised {describe(exc)}, "
+                           "not httpx.HTTPStatusError.")
+            else:
+                problem = f"fetch() returned a {code} answer instead of raising httpx.HTTPStatusError."
+            fail(problem, hint)
+        learner_call("close() (borrowed client)", fetcher.close, hint=F.hint_borrowed)
 
 
 @exercise_check
 def check_fetcher(candidate: type) -> str:
     """`Fetcher(client=None, **client_kwargs)`: owns or borrows a client; gets its life right."""
-    if not isinstance(candidate, type):
-        fail(f"check_fetcher needs the class itself, not {type(candidate).__name__}.",
-             "Call check_fetcher(Fetcher): the class, not Fetcher() or Fetcher.fetch.")
+    need_a_class(F, "check_fetcher", candidate)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")  # learner warnings are judged below, never printed
         with CheckServer() as server:
@@ -389,10 +323,5 @@ def check_fetcher(candidate: type) -> str:
             owns_client_is_a_read_only_bool(candidate, server)
             error_status_raises(candidate, server)
         gc.collect()  # anything left behind is collected here, where its warnings are caught
-    noise = [w for w in caught if not issubclass(w.category, (ResourceWarning, DeprecationWarning))]
-    if noise:
-        fail(f"Fetcher warned during correct use: {noise[0].category.__name__}: {noise[0].message}",
-             "A warning that fires when all is well is noise, and teaches people to ignore "
-             "warnings. Warn only about a real mistake, such as an owned client never closed.")
-    return ("Fetcher works: it borrows without opening or closing, owns and closes once, reuses "
-            "one connection, and refuses misuse clearly.")
+    judge_warnings(F, caught)
+    return F.works

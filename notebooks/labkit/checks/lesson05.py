@@ -7,25 +7,11 @@ already runs an event loop in that thread, so each check runs its scenario with
 closed before the verdict. Your coroutines run in that loop, and every client they meet is
 made inside it (an AsyncClient belongs to one event loop: notebook 05, section 4).
 
-`check_async_fetcher(AsyncFetcher)` runs these scenarios in order; the first that goes wrong
-gives the verdict.
-
- 1. borrowed: `AsyncFetcher(client)`, a fresh client. Three fetches, all on that client, one TCP
-    connection; `aclose()` leaves the client open.
- 2. borrowed, inside the caller's `async with client:`. `async with AsyncFetcher(client) as f`
-    gives the AsyncFetcher; leaving it leaves the client open and usable.
- 3. borrowed, a client the caller already used without `async with`: it works and reuses the
-    connection.
- 4. owned: `AsyncFetcher()`. Three fetches on one TCP connection.
- 5. owned, settings reach `httpx.AsyncClient`: a `transport=` that notes requests and closing.
-    a) `aclose()` closes the client, and a second `aclose()` is harmless;
-    b) `async with AsyncFetcher() as f` gives it, and leaving the block closes the client.
- 6. owned, over HTTPS: `verify=` (the lab's CA), `timeout=` and `event_hooks=` all pass through.
- 7. after `aclose()`, `fetch()` raises RuntimeError and sends nothing (borrowed and owned).
- 8. `AsyncFetcher(client, timeout=...)` raises TypeError: the timeout would be silently ignored.
- 9. `owns_client` is True (owned) or False (borrowed), and setting it raises AttributeError.
-10. a 404 or a 500 answer raises `httpx.HTTPStatusError`.
-11. correct use raises no warnings (a ResourceWarning for a real mistake is fine).
+`check_async_fetcher(AsyncFetcher)` first makes sure fetch, aclose, __aenter__ and __aexit__ are
+`async def`, then runs the eleven scenarios of lesson 04's `check_fetcher` (listed in
+lesson04.py) in the same order, with `async with` for `with`, `aclose()` for `close()` and
+`httpx.AsyncClient` for `httpx.Client`, in functions named as there (in those words); the first
+that goes wrong gives the verdict. What the two checks say and judge alike is in `_facade.py`.
 """
 
 from __future__ import annotations
@@ -40,9 +26,11 @@ from typing import Any
 
 import httpx
 
-from ..pool import peak_in_flight
 from ..server import LabServer
-from ._evidence import expect_body, judge_bodies, kind
+from ._evidence import expect_body, judge_bodies, judge_sharing, kind
+from ._facade import (ASYNC, HINT_CLIENT_AND_SETTINGS, HINT_STATUS, judge_left_open,
+                      judge_one_connection, judge_owns_client, judge_warnings, need_a_class,
+                      need_context_manager)
 from ._framework import (CheckFailed, CheckServer, describe, exercise_check, fail,
                          learner_await, run_in_own_loop)
 
@@ -98,31 +86,17 @@ async def _one_round(candidate: FetchAllAsync, server: LabServer, client: httpx.
     judge_bodies("fetch_all_async", got, [f"waited {delay} s\n" for delay in delays], records,
                  order_hint="asyncio.gather(...) returns results in the order of its arguments "
                             "(asyncio.as_completed does not).")
-    if client.is_closed:
-        fail("fetch_all_async closed the client it was given.",
-             "Leave the client open: whoever opened it closes it, and it may still be needed.")
-    if len(sent) != len(urls):
-        fail(f"fetch_all_async sent {len(sent)} of its {len(urls)} requests on the client it was "
-             f"given (the server saw {server.connections_opened} TCP connections for "
-             f"{len(urls)} requests).",
-             "Don't build clients inside fetch_all_async: await client.get(url) on the one you "
-             "were given.")
-    peak = peak_in_flight(records)
-    if peak > max_concurrency:
-        fail(f"up to {peak} requests were in flight at once, but max_concurrency="
-             f"{max_concurrency}.",
-             "Make ONE asyncio.Semaphore(max_concurrency) inside fetch_all_async, before "
-             "gather (not one per request, not a fixed number), and hold it around each "
-             "request: `async with semaphore: response = await client.get(url)`.")
-    if peak < 2:
-        fail(f"fetch_all_async sent its {len(urls)} requests one at a time "
-             f"(max_concurrency={max_concurrency}).",
-             "Awaiting requests one by one in a loop runs them one after another; start them "
-             "together with asyncio.gather(...) and cap them with an asyncio.Semaphore.")
-    if server.connections_opened > max_concurrency:
-        fail(f"the server saw {server.connections_opened} TCP connections for "
-             f"max_concurrency={max_concurrency}.",
-             "One shared client needs at most one connection per request in flight.")
+    judge_sharing(
+        "fetch_all_async", server, urls, closed=client.is_closed, sent=len(sent),
+        limit=("max_concurrency", max_concurrency), per="request in flight",
+        own_client_hint="Don't build clients inside fetch_all_async: await client.get(url) on "
+                        "the one you were given.",
+        over_hint="Make ONE asyncio.Semaphore(max_concurrency) inside fetch_all_async, before "
+                  "gather (not one per request, not a fixed number), and hold it around each "
+                  "request: `async with semaphore: response = await client.get(url)`.",
+        serial_hint="Awaiting requests one by one in a loop runs them one after another; start "
+                    "them together with asyncio.gather(...) and cap them with an "
+                    "asyncio.Semaphore.")
 
 
 @exercise_check
@@ -199,15 +173,7 @@ def _quietly(scenario: Callable[[], Coroutine[Any, Any, None]]) -> list[warnings
 
 # --- AsyncFetcher -----------------------------------------------------------------------------
 
-HINT_NO_WITH = ("Send with `await client.get(url)` and nothing else: no `async with client:` and "
-                "no client.__aenter__() in fetch, __init__ or __aenter__. A client opens by itself "
-                "on its first request, and a borrowed one may already be open.")
-HINT_BORROWED = ("A borrowed client is the caller's: use it, but never enter it (`async with "
-                 "client:`) or close it (`await client.aclose()`). Close only a client your "
-                 "AsyncFetcher made.")
-HINT_OWNED = ("Make the client once, in __init__, with httpx.AsyncClient(**client_kwargs); reuse "
-              "it in every fetch; close it once, in aclose().")
-HINT_ENTER = "__aenter__ should return self (the AsyncFetcher), and __aexit__ should await self.aclose()."
+F = ASYNC  # how this lesson spells the shared texts: AsyncFetcher, `async with`, aclose()
 
 
 class _SpyTransport(httpx.AsyncHTTPTransport):
@@ -269,19 +235,15 @@ async def borrowed_client_is_used_and_left_open(candidate: type, server: LabServ
     sent: list[httpx.Request] = []
     client = httpx.AsyncClient(**server.client_kwargs(), **_recorder(sent))
     try:
-        fetcher = await _call("AsyncFetcher(client)", candidate, client, hint=HINT_BORROWED)
-        await _fetch_three(fetcher, server, "borrowed client", HINT_NO_WITH)
+        fetcher = await _call("AsyncFetcher(client)", candidate, client, hint=F.hint_borrowed)
+        await _fetch_three(fetcher, server, "borrowed client", F.hint_no_with)
         if len(sent) < 3:
             fail(f"fetch() sent {len(sent)} of its 3 requests on the client it was given (the "
                  f"server saw {server.connections_opened} TCP connections).",
                  "Use the client you were given: don't make a client in fetch().")
-        await learner_await("aclose() (borrowed client)", fetcher.aclose, hint=HINT_BORROWED)
-        if client.is_closed:
-            fail("aclose() closed the client the AsyncFetcher was given (borrowed).",
-                 HINT_BORROWED)
-        if server.connections_opened != 1:
-            fail(f"3 fetches with a borrowed client opened {server.connections_opened} TCP "
-                 "connections, not 1.", "Send every request with the client you were given.")
+        await learner_await("aclose() (borrowed client)", fetcher.aclose, hint=F.hint_borrowed)
+        judge_left_open(F, client, "aclose()")
+        judge_one_connection(server, "3 fetches with a borrowed client")
     finally:
         await client.aclose()
 
@@ -292,24 +254,20 @@ async def works_inside_the_callers_async_with(candidate: type, server: LabServer
     async with httpx.AsyncClient(**server.client_kwargs()) as client:  # the caller opened it
         situation = "inside the caller's `async with client:`"
         fetcher = await _call(f"AsyncFetcher(client) {situation}", candidate, client,
-                              hint=HINT_NO_WITH)
+                              hint=F.hint_no_with)
+        need_context_manager(F, candidate)
         block = contextlib.AsyncExitStack()
         entered = await learner_await(f"`async with AsyncFetcher(client) as f:` {situation}",
-                                      block.enter_async_context, fetcher, hint=HINT_NO_WITH)
+                                      block.enter_async_context, fetcher, hint=F.hint_no_with)
         if entered is not fetcher:
             fail(f"`async with AsyncFetcher(client) as f:` made f {kind(entered)}, not the "
-                 "AsyncFetcher.", HINT_ENTER)
-        await _fetch_three(fetcher, server, situation, HINT_NO_WITH)
+                 "AsyncFetcher.", F.hint_enter)
+        await _fetch_three(fetcher, server, situation, F.hint_no_with)
         await learner_await(f"leaving `async with AsyncFetcher(client) as f:` {situation}",
-                            block.aclose, hint=HINT_BORROWED)
-        if client.is_closed:
-            fail("leaving `async with AsyncFetcher(client) as f:` closed the client it was given "
-                 "(borrowed).", HINT_BORROWED)
+                            block.aclose, hint=F.hint_borrowed)
+        judge_left_open(F, client, "leaving `async with AsyncFetcher(client) as f:`")
         await client.get(server.url + "/")  # the caller's client still works afterwards
-    if server.connections_opened != 1:
-        fail(f"3 fetches inside the caller's `async with client:` opened "
-             f"{server.connections_opened} TCP connections, not 1.",
-             "Send every request with the client you were given.")
+    judge_one_connection(server, "3 fetches inside the caller's `async with client:`")
 
 
 async def works_with_a_client_used_before(candidate: type, server: LabServer) -> None:
@@ -320,15 +278,11 @@ async def works_with_a_client_used_before(candidate: type, server: LabServer) ->
         await client.get(server.url + "/")  # used without `async with`: the client is open now
         situation = "with a client the caller already used"
         fetcher = await _call(f"AsyncFetcher(client) {situation}", candidate, client,
-                              hint=HINT_NO_WITH)
-        await _fetch_three(fetcher, server, situation, HINT_NO_WITH)
-        await learner_await(f"aclose() {situation}", fetcher.aclose, hint=HINT_BORROWED)
-        if client.is_closed:
-            fail("aclose() closed the client the AsyncFetcher was given (borrowed).",
-                 HINT_BORROWED)
-        if server.connections_opened != 1:
-            fail(f"the caller's request and 3 fetches opened {server.connections_opened} TCP "
-                 "connections, not 1.", "Send every request with the client you were given.")
+                              hint=F.hint_no_with)
+        await _fetch_three(fetcher, server, situation, F.hint_no_with)
+        await learner_await(f"aclose() {situation}", fetcher.aclose, hint=F.hint_borrowed)
+        judge_left_open(F, client, "aclose()")
+        judge_one_connection(server, "the caller's request and 3 fetches")
     finally:
         await client.aclose()
 
@@ -336,13 +290,13 @@ async def works_with_a_client_used_before(candidate: type, server: LabServer) ->
 async def owned_client_is_reused(candidate: type, server: LabServer) -> None:
     """Scenario 4: an owned client is made once and reused: one connection for three fetches."""
     server.reset()
-    fetcher = await _call("AsyncFetcher()", candidate, **server.client_kwargs(), hint=HINT_OWNED)
+    settings = server.client_kwargs()
+    fetcher = await _call(F.owned(settings), candidate, **settings, hint=F.hint_settings)
     try:
-        await _fetch_three(fetcher, server, "owned client", HINT_OWNED)
-        if server.connections_opened != 1:
-            fail(f"3 fetches with an owned client opened {server.connections_opened} TCP "
-                 "connections, not 1: a new client per fetch?", HINT_OWNED)
-        await learner_await("aclose() (owned client)", fetcher.aclose, hint=HINT_OWNED)
+        await _fetch_three(fetcher, server, "owned client", F.hint_owned)
+        judge_one_connection(server, "3 fetches with an owned client", F.hint_owned,
+                             guess=": a new client per fetch?")
+        await learner_await("aclose() (owned client)", fetcher.aclose, hint=F.hint_owned)
     finally:
         await _close_leftovers(fetcher)
 
@@ -353,15 +307,15 @@ async def owned_client_is_closed_by_aclose(candidate: type, server: LabServer) -
     fetcher: Any = None
     try:
         fetcher = await _call("AsyncFetcher(transport=...)", candidate, transport=spy,
-                              hint=HINT_OWNED)
+                              hint=F.hint_settings)
         for _ in range(2):
             await learner_await("fetch() (owned client)", fetcher.fetch, server.url + "/",
-                                hint=HINT_OWNED)
+                                hint=F.hint_owned)
         if spy.requests != 2:
             fail(f"AsyncFetcher(transport=...) did not give its settings to httpx.AsyncClient: "
                  f"the transport carried {spy.requests} of 2 requests.",
                  "Make the client with httpx.AsyncClient(**client_kwargs).")
-        await learner_await("aclose() (owned client)", fetcher.aclose, hint=HINT_OWNED)
+        await learner_await("aclose() (owned client)", fetcher.aclose, hint=F.hint_owned)
         if not spy.closed:
             fail("aclose() did not close the client the AsyncFetcher made (owns_client is True): "
                  "its connections stay open.",
@@ -374,25 +328,23 @@ async def owned_client_is_closed_by_aclose(candidate: type, server: LabServer) -
 
 
 async def owned_client_is_closed_by_async_with(candidate: type, server: LabServer) -> None:
-    """Scenario 5b: `async with AsyncFetcher() as f` gives it, and leaving it closes the client."""
+    """Scenario 5b: `async with AsyncFetcher(transport=...) as f` gives it; leaving it closes the
+    client."""
     spy = _SpyTransport(**server.client_kwargs())
     fetcher: Any = None
     try:
         fetcher = await _call("AsyncFetcher(transport=...)", candidate, transport=spy,
-                              hint=HINT_OWNED)
+                              hint=F.hint_settings)
+        within = "`async with AsyncFetcher(transport=...) as f:`"
         block = contextlib.AsyncExitStack()
-        entered = await learner_await("`async with AsyncFetcher() as f:`",
-                                      block.enter_async_context, fetcher, hint=HINT_ENTER)
+        entered = await learner_await(within, block.enter_async_context, fetcher, hint=F.hint_enter)
         if entered is not fetcher:
-            fail(f"`async with AsyncFetcher() as f:` made f {kind(entered)}, not the "
-                 "AsyncFetcher.", HINT_ENTER)
-        await learner_await("fetch() inside `async with AsyncFetcher() as f:`", fetcher.fetch,
-                            server.url + "/", hint=HINT_OWNED)
-        await learner_await("leaving `async with AsyncFetcher() as f:`", block.aclose,
-                            hint=HINT_ENTER)
+            fail(f"{within} made f {kind(entered)}, not the AsyncFetcher.", F.hint_enter)
+        await learner_await(f"fetch() inside {within}", fetcher.fetch, server.url + "/",
+                            hint=F.hint_owned)
+        await learner_await(f"leaving {within}", block.aclose, hint=F.hint_enter)
         if not spy.closed:
-            fail("leaving `async with AsyncFetcher() as f:` did not close the client the "
-                 "AsyncFetcher made.", HINT_ENTER)
+            fail(f"leaving {within} did not close the client the AsyncFetcher made.", F.hint_enter)
     finally:
         await httpx.AsyncHTTPTransport.aclose(spy)
         await _close_leftovers(fetcher)
@@ -403,106 +355,89 @@ async def owned_client_over_https(candidate: type) -> None:
     with CheckServer(tls=True) as tls_server:
         sent: list[httpx.Request] = []
         settings = {**tls_server.client_kwargs(), "timeout": httpx.Timeout(4.5), **_recorder(sent)}
-        fetcher = await _call("AsyncFetcher(verify=..., timeout=..., event_hooks=...)", candidate,
-                              **settings, hint=HINT_OWNED)
+        fetcher = await _call(F.owned(settings), candidate, **settings, hint=F.hint_settings)
         try:
             block = contextlib.AsyncExitStack()
             await learner_await("`async with AsyncFetcher(verify=...) as f:`",
-                                block.enter_async_context, fetcher, hint=HINT_ENTER)
+                                block.enter_async_context, fetcher, hint=F.hint_enter)
             await _fetch_three(fetcher, tls_server, "owned client, HTTPS",
                                "Pass **client_kwargs on to httpx.AsyncClient(...): here they "
                                "hold verify= (trust in the lab's certificate authority) and "
                                "timeout=.")
             await learner_await("leaving `async with AsyncFetcher(verify=...) as f:`",
-                                block.aclose, hint=HINT_ENTER)
+                                block.aclose, hint=F.hint_enter)
             timeouts = {r.extensions.get("timeout", {}).get("read") for r in sent}
             if len(sent) != 3 or timeouts != {4.5}:
                 fail("AsyncFetcher(timeout=..., event_hooks=...) did not give those settings to "
                      "its httpx.AsyncClient.",
                      "Make the client with httpx.AsyncClient(**client_kwargs).")
-            if tls_server.connections_opened != 1:
-                fail(f"3 fetches over HTTPS opened {tls_server.connections_opened} TCP "
-                     "connections (and TLS handshakes), not 1.", HINT_OWNED)
+            judge_one_connection(tls_server, "3 fetches over HTTPS", F.hint_owned,
+                                 guess=": each one a TLS handshake.")
         finally:
             await _close_leftovers(fetcher)
 
 
 async def fetch_after_aclose_raises(candidate: type, server: LabServer) -> None:
     """Scenario 7: a closed AsyncFetcher refuses to work, even when its borrowed client could."""
-    hint = ("Note in aclose() that the AsyncFetcher is closed, and make fetch() raise "
-            "RuntimeError then: a closed AsyncFetcher must not work, even if its client does.")
+    hint = F.hint_after_close
     sent: list[httpx.Request] = []
     async with httpx.AsyncClient(**server.client_kwargs(), **_recorder(sent)) as client:
+        settings = server.client_kwargs()
         for owned in (False, True):
-            what = "AsyncFetcher()" if owned else "AsyncFetcher(client)"
+            what = F.owned(settings) if owned else "AsyncFetcher(client)"
             kind_of_client = "owned" if owned else "borrowed"
             args: tuple[Any, ...] = () if owned else (client,)
             fetcher = await _call(what, candidate, *args,
-                                  **(server.client_kwargs() if owned else {}), hint=HINT_OWNED)
+                                  **(settings if owned else {}), hint=F.hint_owned)
             try:
                 await learner_await(f"fetch() ({kind_of_client} client)", fetcher.fetch,
                                     server.url + "/", hint=hint)
                 await learner_await(f"aclose() ({kind_of_client} client)", fetcher.aclose,
                                     hint=hint)
                 before = len(sent)
+                problem = ""  # failing outside `except` keeps no traceback of the learner's frames
                 try:
                     await fetcher.fetch(server.url + "/")
                 except RuntimeError:
                     pass
                 except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
-                    fail(f"fetch() after aclose() ({kind_of_client} client) raised "
-                         f"{describe(exc)}, not RuntimeError.", hint)
+                    problem = (f"fetch() after aclose() ({kind_of_client} client) raised "
+                               f"{describe(exc)}, not RuntimeError.")
                 else:
                     where = ", sent on the caller's client" if len(sent) > before else ""
-                    fail(f"fetch() after aclose() still worked ({kind_of_client} client{where}).",
-                         hint)
+                    problem = (f"fetch() after aclose() still worked "
+                               f"({kind_of_client} client{where}).")
+                if problem:
+                    fail(problem, hint)
             finally:
                 await _close_leftovers(fetcher, keep=client)
 
 
 async def client_and_settings_raise_type_error(candidate: type, server: LabServer) -> None:
     """Scenario 8: a client plus settings for a client is a mistake to refuse, not to ignore."""
-    hint = ("Raise TypeError in __init__ when both a client and client settings are given: "
-            "the settings can't reach a client that already exists.")
+    hint = HINT_CLIENT_AND_SETTINGS
     async with httpx.AsyncClient(**server.client_kwargs()) as client:
         try:
             fetcher = candidate(client, timeout=1.0)
         except TypeError:
             return
         except Exception as exc:  # noqa: BLE001
-            fail(f"AsyncFetcher(client, timeout=1.0) raised {describe(exc)}, not TypeError.",
-                 hint)
-        await _close_leftovers(fetcher, keep=client)
-        fail("AsyncFetcher(client, timeout=1.0) was accepted: that timeout is silently ignored.",
-             hint)
+            problem = f"AsyncFetcher(client, timeout=1.0) raised {describe(exc)}, not TypeError."
+        else:
+            await _close_leftovers(fetcher, keep=client)
+            problem = ("AsyncFetcher(client, timeout=1.0) was accepted: that timeout is silently "
+                       "ignored.")
+    fail(problem, hint)
 
 
 async def owns_client_is_a_read_only_bool(candidate: type, server: LabServer) -> None:
     """Scenario 9: ownership is decided once, in __init__, and can be read but not changed."""
-    hint = ("Decide in __init__ (client is None) and expose it as a @property without a setter: "
-            "ownership never changes.")
     async with httpx.AsyncClient(**server.client_kwargs()) as client:
-        owned = await _call("AsyncFetcher()", candidate, **server.client_kwargs(),
-                            hint=HINT_OWNED)
-        borrowed = await _call("AsyncFetcher(client)", candidate, client, hint=HINT_BORROWED)
+        settings = server.client_kwargs()
+        owned = await _call(F.owned(settings), candidate, **settings, hint=F.hint_settings)
+        borrowed = await _call("AsyncFetcher(client)", candidate, client, hint=F.hint_borrowed)
         try:
-            for fetcher, what, expected in ((owned, "AsyncFetcher()", True),
-                                            (borrowed, "AsyncFetcher(client)", False)):
-                value = await _call(f"{what}.owns_client", getattr, fetcher, "owns_client",
-                                    hint=hint)
-                if callable(value):
-                    fail(f"{what}.owns_client is a method; make it a @property.", hint)
-                if value is not expected:
-                    fail(f"{what}.owns_client is {value!r}, not {expected}.", hint)
-            try:
-                owned.owns_client = False
-            except AttributeError:
-                pass
-            except Exception as exc:  # noqa: BLE001
-                fail(f"setting owns_client raised {describe(exc)}, not AttributeError.", hint)
-            else:
-                fail("owns_client can be changed: `fetcher.owns_client = False` was accepted.",
-                     hint)
+            judge_owns_client(F, owned, F.owned(settings), borrowed)
         finally:
             for fetcher in (owned, borrowed):
                 with contextlib.suppress(Exception):
@@ -512,27 +447,33 @@ async def owns_client_is_a_read_only_bool(candidate: type, server: LabServer) ->
 
 async def error_status_raises(candidate: type, server: LabServer) -> None:
     """Scenario 10: an error answer raises, so callers can't mistake it for data."""
-    hint = "Call response.raise_for_status() before returning the response."
+    hint = HINT_STATUS
     async with httpx.AsyncClient(**server.client_kwargs()) as client:
-        fetcher = await _call("AsyncFetcher(client)", candidate, client, hint=HINT_BORROWED)
+        fetcher = await _call("AsyncFetcher(client)", candidate, client, hint=F.hint_borrowed)
         for code in (404, 500):
             try:
                 await fetcher.fetch(f"{server.url}/status/{code}")
             except httpx.HTTPStatusError:
                 continue
             except Exception as exc:  # noqa: BLE001
-                fail(f"fetch() of a {code} answer raised {describe(exc)}, "
-                     "not httpx.HTTPStatusError.", hint)
-            fail(f"fetch() returned a {code} answer instead of raising httpx.HTTPStatusError.",
-                 hint)
-        await learner_await("aclose() (borrowed client)", fetcher.aclose, hint=HINT_BORROWED)
+                problem = (f"fetch() of a {code} answer raised {describe(exc)}, "
+                           "not httpx.HTTPStatusError.")
+            else:
+                problem = f"fetch() returned a {code} answer instead of raising httpx.HTTPStatusError."
+            fail(problem, hint)
+        await learner_await("aclose() (borrowed client)", fetcher.aclose, hint=F.hint_borrowed)
 
 
 def _not_async(candidate: type) -> str | None:
-    """The first method that should be `async def` and is not (or is missing)."""
+    """The first method that should be `async def` and is not (or is missing).
+
+    A class without __aenter__/__aexit__ is told so in scenario 2, just before `async with`.
+    """
     for name in ("fetch", "aclose", "__aenter__", "__aexit__"):
         method = getattr(candidate, name, None)
         if method is None:
+            if name.startswith("__"):
+                continue
             return f"AsyncFetcher has no {name}() method"
         if not inspect.iscoroutinefunction(method):
             return f"AsyncFetcher.{name} is a plain def, not `async def`"
@@ -542,10 +483,7 @@ def _not_async(candidate: type) -> str | None:
 @exercise_check
 def check_async_fetcher(candidate: type) -> str:
     """`AsyncFetcher(client=None, **client_kwargs)`: owns or borrows an AsyncClient, rightly."""
-    if not isinstance(candidate, type):
-        fail(f"check_async_fetcher needs the class itself, not {kind(candidate)}.",
-             "Call check_async_fetcher(AsyncFetcher): the class, not AsyncFetcher() or "
-             "AsyncFetcher.fetch.")
+    need_a_class(F, "check_async_fetcher", candidate)
     if (problem := _not_async(candidate)) is not None:
         fail(f"{problem}.", "fetch, aclose, __aenter__ and __aexit__ are all `async def` methods: "
                             "callers await them, and they await the client.")
@@ -565,11 +503,5 @@ def check_async_fetcher(candidate: type) -> str:
             await error_status_raises(candidate, server)
 
     caught = _quietly(scenario)
-    noise = [w for w in caught if not issubclass(w.category, (ResourceWarning, DeprecationWarning))]
-    if noise:
-        fail(f"AsyncFetcher warned during correct use: {noise[0].category.__name__}: "
-             f"{noise[0].message}",
-             "A warning that fires when all is well is noise, and teaches people to ignore "
-             "warnings. Warn only about a real mistake, such as an owned client never closed.")
-    return ("AsyncFetcher works: it borrows without opening or closing, owns and closes once, "
-            "reuses one connection, and refuses misuse clearly.")
+    judge_warnings(F, caught)
+    return F.works
