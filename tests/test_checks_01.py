@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,10 +13,10 @@ import pytest
 
 from labkit.checks import check_fetch_statuses, check_predictions
 from labkit.checks.lesson01 import OUTCOMES, PREDICTION_KEY, UNANSWERED
+from tests.notebook_runner import ROOT
 from tests.verdicts import assert_rejected, load_solution
 from tests.verdicts import verdict as _verdict
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "01_the_reopen_error.ipynb"
 FetchStatuses = Callable[[httpx.Client, list[str]], list[int]]
 
@@ -137,8 +136,8 @@ WRONG = {
     "raise_for_status": (raises_for_status, [
         "raised httpx.HTTPStatusError on a 404 answer", "Don't call raise_for_status()"]),
     "stub": (stub, ["❌ Not yet: fetch_statuses still raises NotImplementedError."]),
-    "a tuple": (a_tuple, ["returned tuple instead of a list"]),
-    "too few": (only_the_first, ["returned 1 status code for 5 urls"]),
+    "a tuple": (a_tuple, ["returned a tuple, not a list of status codes"]),
+    "too few": (only_the_first, ["returned 1 status code for 5 URLs"]),
     "no return": (forgets_return, ["returned None", "`return` is missing"]),
     "another exception": (typo, ["fetch_statuses raised AttributeError", "Fix that error"]),
 }
@@ -149,10 +148,7 @@ def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
     name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     answer, words = WRONG[name]
-    passed, out = _verdict(check_fetch_statuses, answer, capsys)
-    assert passed is False
-    for word in words:
-        assert word in out, out
+    assert_rejected(check_fetch_statuses, answer, words, capsys)
 
 
 def test_the_broken_original_is_what_the_stored_notebook_shows() -> None:
@@ -199,14 +195,12 @@ def test_wrong_predictions_name_the_snippets_not_the_answers(capsys: pytest.Capt
     answers = list(PREDICTION_KEY)
     answers[1] = "works"  # snippet 2: the classic mistake
     answers[4] = "RuntimeError: Cannot reopen a client instance, once it has been closed."
-    passed, out = _verdict(check_predictions, answers, capsys)
-    assert passed is False
-    assert "3 of 5 right: snippets 2 and 5 do something else." in out, out
+    out = assert_rejected(check_predictions, answers,
+                          ["3 of 5 right: snippets 2 and 5 do something else."], capsys)
     assert PREDICTION_KEY[1] not in out and PREDICTION_KEY[4] not in out  # no answers given away
 
-    answers = ["works"] * 5
-    passed, out = _verdict(check_predictions, answers, capsys)
-    assert "1 of 5 right: snippets 1, 2, 3 and 5 do something else." in out, out
+    assert_rejected(check_predictions, ["works"] * 5,
+                    ["1 of 5 right: snippets 1, 2, 3 and 5 do something else."], capsys)
 
 
 @pytest.mark.parametrize(("answers", "words"), [
@@ -226,9 +220,8 @@ def test_passing_the_dropdowns_themselves_says_so(capsys: pytest.CaptureFixture[
     class FakeDropdown:
         value = PREDICTION_KEY[0]
 
-    passed, out = _verdict(check_predictions, [FakeDropdown() for _ in PREDICTION_KEY], capsys)
-    assert passed is False
-    assert "got the dropdowns themselves" in out and "[d.value for d in predictions]" in out, out
+    assert_rejected(check_predictions, [FakeDropdown() for _ in PREDICTION_KEY],
+                    ["got the dropdowns themselves", "[d.value for d in predictions]"], capsys)
 
 
 # --- the answer key is what httpx really does, as the stored notebook shows -------------------

@@ -7,13 +7,14 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 import httpx
+import nbformat
 import pytest
 
-from labkit import RequestRecord
 from labkit.checks import check_fetch_all
-from labkit.pool import peak_in_flight
+from tests.notebook_runner import ROOT, stub_cells
 from tests.verdicts import assert_rejected, load_solution, verdict
 
+NOTEBOOK = ROOT / "notebooks" / "02_open_once_share_across_threads.ipynb"
 FetchAll = Callable[[httpx.Client, list[str], int], list[str]]
 
 
@@ -153,21 +154,14 @@ def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
     assert_rejected(check_fetch_all, *WRONG[name], capsys)  # type: ignore[arg-type]
 
 
-def test_the_stub_in_the_notebook_says_not_yet(capsys: pytest.CaptureFixture[str]) -> None:
-    passed, out = _verdict(stub, capsys)
-    assert not passed and out.startswith("❌ Not yet")
-
-
-def _record(started: float, finished: float) -> RequestRecord:
-    return RequestRecord(connection=1, client_port=1, path="/", status=200, started=started, finished=finished)
-
-
-@pytest.mark.parametrize(("intervals", "peak"), [
-    ([], 0),
-    ([(0, 1)], 1),
-    ([(0, 1), (1, 2), (2, 3)], 1),  # back to back is not overlap
-    ([(0, 2), (1, 3), (2.5, 4)], 2),
-    ([(0, 10), (1, 2), (1.5, 3), (2.5, 4)], 3),
-])
-def test_peak_in_flight_counts_overlapping_requests(intervals: list[tuple[float, float]], peak: int) -> None:
-    assert peak_in_flight([_record(s, f) for s, f in intervals]) == peak
+def test_the_stub_in_the_stored_notebook_gets_the_verdict_shown_there(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    [(index, _)] = stub_cells(nb)
+    namespace: dict[str, Any] = {}
+    exec(nb.cells[index].source, namespace)  # noqa: S102 - the notebook's own stub
+    check_cell = next(c for c in nb.cells[index + 1:] if "check_fetch_all(" in c.source)
+    shown = "".join(o.get("text", "") for o in check_cell.outputs if o.output_type == "stream")
+    passed, out = _verdict(namespace["fetch_all"], capsys)
+    assert not passed and out.startswith("❌ Not yet") and out == shown

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 import warnings
 from typing import Any
 
@@ -97,6 +99,11 @@ class IgnoresTheGivenClient(Fetcher):  # type: ignore[valid-type,misc]
     def fetch(self, url: str) -> httpx.Response:
         with httpx.Client() as client:
             return client.get(url).raise_for_status()
+
+
+class KeepsAClientOfItsOwn(Fetcher):  # type: ignore[valid-type,misc]
+    def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
+        super().__init__(**client_kwargs)  # the client given is ignored: it makes its own
 
 
 class NeverClosesItsClient(Fetcher):  # type: ignore[valid-type,misc]
@@ -208,6 +215,8 @@ WRONG: dict[str, tuple[Any, list[str]]] = {
         "3 fetches with an owned client opened 3 TCP connections, not 1", "Make the client once"]),
     "ignores the given client": (IgnoresTheGivenClient, [
         "fetch() sent 0 of its 3 requests on the client it was given", "3 TCP connections"]),
+    "keeps a client of its own": (KeepsAClientOfItsOwn, [
+        "fetch() sent 0 of its 3 requests on the client it was given", "don't make a client"]),
     "never closes its client": (NeverClosesItsClient, [
         "close() did not close the client the Fetcher made", "In close(), close the client"]),
     "no status check": (NoStatusCheck, [
@@ -254,6 +263,23 @@ def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
     name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert_rejected(check_fetcher, *WRONG[name], capsys)
+
+
+def test_a_wrong_answer_leaves_no_socket_for_later(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Fetcher that ignores the client it is given fails with its own client open: the check
+    closes it, so no `ResourceWarning: unclosed <socket...>` surfaces later, in another cell."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gc.collect()  # whatever earlier tests left behind is not this test's business
+    assert_rejected(check_fetcher, KeepsAClientOfItsOwn, ["sent 0 of its 3 requests"], capsys)
+    unraisable: list[Any] = []  # a warning raised as an error in __del__ ends up here
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("error")
+        gc.collect()
+    assert not caught and not unraisable, [str(u.exc_value) for u in unraisable]
 
 
 def test_an_instance_instead_of_the_class_gets_a_hint(

@@ -164,6 +164,13 @@ async def runs_a_new_loop(client: httpx.AsyncClient, urls: list[str], cap: int) 
         coroutine.close()
 
 
+async def makes_spare_coroutines(client: httpx.AsyncClient, urls: list[str],
+                                 cap: int) -> list[str]:
+    spare = [client.get(url) for url in urls]  # made, never awaited: Python warns
+    del spare
+    return await fetch_all_async(client, urls, cap)  # type: ignore[no-any-return]
+
+
 def plain_def(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
     return []
 
@@ -205,6 +212,9 @@ WRONG_FETCH_ALL: dict[str, tuple[Any, list[str]]] = {
         "asyncio.run() cannot be called from a running event loop",
         "already runs inside an event loop"]),
     "leaves failing tasks": (leaves_failing_tasks, ["returned 0 bodies for 8 URLs"]),
+    "makes coroutines it never awaits": (makes_spare_coroutines, [
+        "fetch_all_async warned during correct use: RuntimeWarning: coroutine "
+        "'AsyncClient.get' was never awaited", "await every coroutine you make"]),
     "plain def": (plain_def, ["fetch_all_async is a plain def, not `async def`", "async def fetch_all_async"]),
     "stub": (stub, ["❌ Not yet: fetch_all_async still raises NotImplementedError."]),
     "another exception": (raises, ["fetch_all_async raised ValueError: oops, a typo"]),
@@ -307,6 +317,11 @@ class IgnoresTheGivenClient(AsyncFetcher):  # type: ignore[valid-type,misc]
     async def fetch(self, url: str) -> httpx.Response:
         async with httpx.AsyncClient() as client:
             return (await client.get(url)).raise_for_status()
+
+
+class KeepsAClientOfItsOwn(AsyncFetcher):  # type: ignore[valid-type,misc]
+    def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
+        super().__init__(**client_kwargs)  # the client given is ignored: it makes its own
 
 
 class NeverClosesItsClient(AsyncFetcher):  # type: ignore[valid-type,misc]
@@ -455,6 +470,8 @@ WRONG_FETCHER: dict[str, tuple[Any, list[str]]] = {
         "3 fetches with an owned client opened 3 TCP connections, not 1", "Make the client once"]),
     "ignores the given client": (IgnoresTheGivenClient, [
         "fetch() sent 0 of its 3 requests on the client it was given", "3 TCP connections"]),
+    "keeps a client of its own": (KeepsAClientOfItsOwn, [
+        "fetch() sent 0 of its 3 requests on the client it was given", "don't make a client"]),
     "never closes its owned client": (NeverClosesItsClient, [
         "aclose() did not close the client the AsyncFetcher made", "In aclose()"]),
     "no status check": (NoStatusCheck, [

@@ -42,7 +42,8 @@ def _assert_records_consistent(report: PoolReport) -> None:
         assert record.finished - record.started >= report.latency * 0.95
     for connection in {r.connection for r in served}:  # HTTP/1.1: one request at a time per connection
         lane = sorted((r for r in served if r.connection == connection), key=lambda r: r.started or 0)
-        assert all(a.finished <= b.started + 0.005 for a, b in zip(lane, lane[1:]))  # type: ignore[operator]
+        # `finished` is the client's clock, `started` the server's: allow a thread switch between.
+        assert all(a.finished <= b.started + 0.05 for a, b in zip(lane, lane[1:]))  # type: ignore[operator]
 
 
 def test_connection_cap_queues_requests_in_rounds() -> None:
@@ -201,6 +202,12 @@ def test_peak_in_flight_counts_overlapping_requests(intervals: list[tuple[float,
     assert peak_in_flight([_record(s, f) for s, f in intervals]) == peak
 
 
+@pytest.mark.parametrize("records", [None, "records", [(0.0, 1.0)]])
+def test_peak_in_flight_needs_the_servers_records(records: object) -> None:
+    with pytest.raises(ValueError, match="records must be a list of RequestRecord"):
+        peak_in_flight(records)  # type: ignore[arg-type]
+
+
 def _lanes(report: PoolReport) -> list[str]:
     figure = report.plot()
     return [label.get_text() for label in figure.axes[0].get_yticklabels()]
@@ -308,9 +315,3 @@ def test_a_failed_run_shows_in_the_summary_instead_of_raising(monkeypatch: pytes
     panel.run_button.click()
     assert panel.summary.value == "run failed: OSError: no more sockets"
     assert not panel.run_button.disabled and panel.last_report is None
-
-
-def test_bench_pool_overhead_is_close_to_ideal() -> None:
-    elapsed, ideal = bench.pool_experiment_overhead(requests=8, latency=0.05)
-    assert ideal == pytest.approx(0.1)
-    assert ideal * 0.95 <= elapsed <= ideal * 1.5 + 0.3

@@ -63,3 +63,8 @@ def test_client_port_needs_a_real_connection() -> None:
         response = client.get("http://example.invalid/")
     with pytest.raises(ValueError, match="no network stream"):
         client_port(response)
+
+
+def test_client_port_needs_a_response() -> None:
+    with pytest.raises(ValueError, match="client_port needs an httpx.Response, not None"):
+        client_port(None)  # type: ignore[arg-type]

@@ -11,8 +11,8 @@ from pathlib import Path
 import nbformat
 
 from labkit.setup_check import pinned_python, pinned_versions
+from tests.notebook_runner import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 LOCAL = {"labkit", "tests"}
 
 

@@ -11,7 +11,6 @@ waits for round trips (notebook 02 works one example through).
 
 from __future__ import annotations
 
-import ssl
 import statistics
 import time
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import httpx
 
 from .bench import median_ms
-from .server import LabServer
+from .server import LabServer, plain_trust
 
 __all__ = ["BUILD", "TCP", "TLS", "WARM", "measure_connection_costs"]
 
@@ -64,7 +63,7 @@ def measure_connection_costs(
     build = median_ms(lambda: httpx.Client().close(), repeat, warmup=1)
 
     # Prebuilt SSL contexts: without them every client below would also pay for the CA bundle.
-    http_kwargs = {"verify": ssl.create_default_context()}
+    http_kwargs = {"verify": plain_trust()}
     https_kwargs = server_https.client_kwargs()
     tcp: list[float] = []
     tls: list[float] = []

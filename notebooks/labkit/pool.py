@@ -77,13 +77,17 @@ class PoolReport:
     elapsed: float  # seconds from the first request asked to the last one answered
     ideal_elapsed: float  # what queueing theory says, with no overhead at all
     peak_in_flight: int  # most requests the server was serving at once, from its records
-    pool_timeouts: int
     records: tuple[RequestOutcome, ...] = field(repr=False)
 
     @property
     def ok(self) -> int:
         """How many requests got their answer."""
         return sum(record.outcome == OK for record in self.records)
+
+    @property
+    def pool_timeouts(self) -> int:
+        """How many requests gave up waiting for a connection (`httpx.PoolTimeout`)."""
+        return sum(record.outcome == POOL_TIMEOUT for record in self.records)
 
     @property
     def ratio(self) -> float:
@@ -142,6 +146,10 @@ class PoolReport:
 
 def peak_in_flight(records: Sequence[RequestRecord]) -> int:
     """The most requests the server was serving at the same moment, from its own records."""
+    if isinstance(records, (str, bytes)) or not isinstance(records, Sequence) or not all(
+            isinstance(record, RequestRecord) for record in records):
+        raise ValueError(f"records must be a list of RequestRecord (e.g. server.requests), "
+                         f"not {records!r}")
     events = sorted([(r.started, 1) for r in records] + [(r.finished, -1) for r in records])
     peak = current = 0
     for _, change in events:  # at equal times, -1 sorts first: back-to-back is not overlap
@@ -274,7 +282,6 @@ def run_pool_experiment(
         elapsed=elapsed,
         ideal_elapsed=ideal,
         peak_in_flight=peak_in_flight(list(seen.values())),
-        pool_timeouts=sum(record.outcome == POOL_TIMEOUT for record in records),
         records=tuple(records),
     )
 

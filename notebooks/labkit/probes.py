@@ -105,6 +105,8 @@ def client_port(response: httpx.Response) -> int:
 
     Read it while the connection is still open (inside the client's `with` block).
     """
+    if not isinstance(response, httpx.Response):
+        raise ValueError(f"client_port needs an httpx.Response, not {response!r}")
     stream = response.extensions.get("network_stream")
     if stream is None:
         raise ValueError(f"{response!r} carries no network stream (was it sent over a real connection?)")

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["LabServer", "RequestRecord"]
+__all__ = ["LabServer", "RequestRecord", "plain_trust"]
 
 MAX_DELAY = 30.0
 MAX_BYTES = 10_000_000
@@ -51,6 +51,18 @@ def _lab_trust() -> ssl.SSLContext:
     can serve any number of clients at once.
     """
     return ssl.create_default_context(cadata=_lab_ca().cert_pem.bytes().decode("ascii"))
+
+
+@functools.cache
+def plain_trust() -> ssl.SSLContext:
+    """The system's CA bundle as one client context, loaded once per process.
+
+    A default `httpx.Client()` loads that bundle (tens of milliseconds) each time it is built,
+    even when it only ever speaks plain HTTP. Code that builds many clients passes
+    `verify=plain_trust()` instead and pays for the bundle once. (`LabServer.client_kwargs()`
+    stays `{}` over HTTP: the lessons show what a default client does.)
+    """
+    return ssl.create_default_context()
 
 
 class _Server(ThreadingHTTPServer):

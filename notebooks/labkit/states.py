@@ -27,4 +27,4 @@ def client_state(client: httpx.Client | httpx.AsyncClient) -> str:
             f"client must be an httpx.Client or httpx.AsyncClient, not {client!r} "
             f"({type(client).__name__})"
         )
-    return str(client._state.name).lower()  # ClientState.OPENED -> "opened"
+    return client._state.name.lower()  # ClientState.OPENED -> "opened"

@@ -24,13 +24,12 @@ MAX_RUN_SECONDS = 8.0  # the longest run the explorer starts, by queueing theory
 WAITING_TEXT = "Set the sliders, then press <b>Run experiment</b>."
 
 _LABEL = {"description_width": "190px"}
-_WIDE = widgets.Layout(width="100%")
 
 
 def _slider(kind: type[widgets.IntSlider] | type[widgets.FloatSlider], description: str,
             **options: Any) -> widgets.IntSlider | widgets.FloatSlider:
-    return kind(description=description, continuous_update=False, style=_LABEL, layout=_WIDE,
-                **options)
+    return kind(description=description, continuous_update=False, style=_LABEL,
+                layout=widgets.Layout(width="100%"), **options)
 
 
 class PoolExplorer(widgets.VBox):

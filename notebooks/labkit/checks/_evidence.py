@@ -1,13 +1,16 @@
 """Judging what the learner's code gave back, the same way in every lesson (threads or asyncio).
 
 Checks trust evidence, not promises: the bodies the code returned, compared with what the
-lab server says it answered and in which order (its records), and what each value *is*.
+lab server says it answered and in which order (its records), which client sent each request
+(its request hook), and what each value *is*.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -15,7 +18,36 @@ from ..pool import peak_in_flight
 from ..server import LabServer, RequestRecord
 from ._framework import fail
 
-__all__ = ["expect_body", "judge_bodies", "judge_sharing", "kind"]
+__all__ = ["BODIES", "OPEN_TWICE", "REOPEN", "ROUNDS", "SEND_CLOSED", "STATUS_CODES", "Items",
+           "async_recorder", "expect_body", "judge_bodies", "judge_sharing", "kind", "recorder"]
+
+# httpx 0.28.1's RuntimeError messages when a client is opened or used at the wrong time.
+OPEN_TWICE = "Cannot open a client instance more than once."
+REOPEN = "Cannot reopen a client instance, once it has been closed."
+SEND_CLOSED = "Cannot send a request, as the client has been closed."
+
+# (most requests in flight, delays): the rounds of fetch_all (lesson 02) and fetch_all_async (05).
+# The delays make requests finish in another order than the URLs list them (the first wave
+# starts together, a short one finishes first), and each body names its delay, so the order of
+# the answers shows. Two rounds on one client: it must still work the second time, and a
+# hard-coded limit shows.
+ROUNDS = (
+    (3, ("0.12", "0.03", "0.08", "0.01", "0.1", "0.02", "0.06", "0.05")),
+    (2, ("0.09", "0.05", "0.07", "0.01", "0.03", "0.02")),
+)
+
+
+def recorder(sent: list[httpx.Request]) -> dict[str, Any]:
+    """`httpx.Client` settings that note each request it sends: proof of which client sent it."""
+    return {"event_hooks": {"request": [sent.append]}}
+
+
+def async_recorder(sent: list[httpx.Request]) -> dict[str, Any]:
+    """`recorder` for an `httpx.AsyncClient`, whose hooks are awaited."""
+    async def note(request: httpx.Request) -> None:
+        sent.append(request)
+
+    return {"event_hooks": {"request": [note]}}
 
 
 def kind(value: object) -> str:
@@ -39,43 +71,65 @@ def expect_body(response: object, body: str, what: str) -> None:
              "GET the url you were given and return that response.")
 
 
-def judge_bodies(name: str, got: object, expected: Sequence[str],
-                 records: Sequence[RequestRecord], *, order_hint: str) -> None:
-    """`got` must be a list of str bodies equal to `expected`, in the order of the URLs.
+@dataclass(frozen=True)
+class Items:
+    """What the learner's list should hold, one per URL: their type and how a verdict names them."""
 
-    `records` are the server's, in the order it finished the requests: a list in that order is
-    the classic mistake of collecting answers as they come (`as_completed`).
+    type: type  # str
+    one: str  # "body"
+    many: str  # "bodies"
+    source: str  # where each comes from: "response.text"
+
+    def count(self, number: int) -> str:
+        """`1 body`, `3 bodies`."""
+        return f"{number} {self.one if number == 1 else self.many}"
+
+
+BODIES = Items(str, "body", "bodies", "response.text")
+STATUS_CODES = Items(int, "status code", "status codes", "response.status_code")
+
+
+def judge_bodies(name: str, got: object, expected: Sequence[object],
+                 records: Sequence[RequestRecord], *, order_hint: str,
+                 items: Items = BODIES) -> None:
+    """`got` must be a list equal to `expected`, one of `items` per URL, in the order of the URLs.
+
+    `records` are the server's, in the order it finished the requests: a list of bodies in that
+    order is the classic mistake of collecting answers as they come (`as_completed`).
     """
-    if isinstance(got, (str, bytes)) or not isinstance(got, Sequence):
-        fail(f"{name} returned {kind(got)}, not a list of bodies.",
-             "Return a list with one str per URL: response.text.")
-    got = list(got)
+    if got is None:
+        fail(f"{name} returned None, not a list of {items.many}.",
+             f"Return the list of {items.many} (a `return` is missing?).")
+    if not isinstance(got, list):
+        fail(f"{name} returned {kind(got)}, not a list of {items.many}.",
+             f"Return a list with one {items.type.__name__} per URL: {items.source}.")
     if any(inspect.isawaitable(item) for item in got):
-        fail(f"{name} returned coroutines, not bodies: a missing await?",
+        fail(f"{name} returned coroutines, not {items.many}: a missing await?",
              "Await them: asyncio.gather(*coroutines) runs them all and returns their results.")
-    if got and all(isinstance(item, int) for item in got):
+    if items is BODIES and got and all(isinstance(item, int) for item in got):
         fail(f"{name} returned status codes ({got[:3]}...), not the bodies.",
              "Return response.text for each URL, not response.status_code.")
     if any(isinstance(item, httpx.Response) for item in got):
-        fail(f"{name} returned Response objects, not their bodies.",
-             "Return response.text for each URL.")
-    if not all(isinstance(item, str) for item in got):
-        odd = next(item for item in got if not isinstance(item, str))
-        fail(f"{name} returned {type(odd).__name__} items, not str bodies.",
-             "Return response.text for each URL.")
+        fail(f"{name} returned Response objects, not their {items.many}.",
+             f"Return {items.source} for each URL.")
+    odd = [item for item in got if not isinstance(item, items.type) or isinstance(item, bool)]
+    if odd:
+        fail(f"{name} returned {type(odd[0]).__name__} items such as {odd[0]!r}, not "
+             f"{items.type.__name__} {items.many}.",
+             f"Return {items.source} for each URL, as it is.")
     if len(got) != len(expected):
-        fail(f"{name} returned {len(got)} bodies for {len(expected)} URLs.",
-             "Return exactly one body per URL.")
+        fail(f"{name} returned {items.count(len(got))} for {len(expected)} URLs.",
+             f"Return exactly one {items.one} per URL.")
     if got != list(expected):
         finished = [f"waited {r.path.rsplit('/', 1)[-1]} s\n" for r in records]
         if sorted(got) == sorted(expected) and got == finished:
-            fail("the bodies come in the order the requests finished, not in the order of urls.",
-                 order_hint)
+            fail(f"the {items.many} come in the order the requests finished, not in the order "
+                 "of urls.", order_hint)
         if sorted(got) == sorted(expected):
-            fail("the bodies are right but not in the order of urls.", order_hint)
+            fail(f"the {items.many} are right but not in the order of urls.", order_hint)
         index = next(i for i, (mine, right) in enumerate(zip(got, expected)) if mine != right)
-        fail(f"body {index + 1} should be {expected[index]!r}; {name} returned {got[index]!r}.",
-             "Return response.text of GET url, for each url in urls.")
+        fail(f"{items.one} {index + 1} should be {expected[index]!r}; {name} returned "
+             f"{got[index]!r}.", f"Return {items.source} of GET url, for each url in urls.")
 
 
 def judge_sharing(name: str, server: LabServer, urls: Sequence[str], *, closed: bool, sent: int,

@@ -17,7 +17,7 @@ from ..server import LabServer
 from ._evidence import kind
 from ._framework import describe, fail, learner_call
 
-__all__ = ["ASYNC", "HINT_CLIENT_AND_SETTINGS", "HINT_STATUS", "SYNC", "Flavour",
+__all__ = ["ASYNC", "HINT_CLIENT_AND_SETTINGS", "HINT_NOISE", "HINT_STATUS", "SYNC", "Flavour",
            "judge_left_open", "judge_one_connection", "judge_owns_client", "judge_warnings",
            "need_a_class", "need_context_manager"]
 
@@ -176,11 +176,17 @@ def judge_owns_client(flavour: Flavour, owned: Any, owned_label: str, borrowed: 
     fail(problem, hint)
 
 
-def judge_warnings(flavour: Flavour, caught: Sequence[warnings.WarningMessage]) -> None:
-    """A warning during correct use is noise; a ResourceWarning for a real mistake is fine."""
+HINT_NOISE = ("A warning that fires when all is well is noise, and teaches people to ignore "
+              "warnings. Warn only about a real mistake, such as an owned client never closed.")
+
+
+def judge_warnings(who: str, caught: Sequence[warnings.WarningMessage],
+                   hint: str = HINT_NOISE) -> None:
+    """A warning during correct use of `who` is noise; a ResourceWarning for a real mistake is fine.
+
+    `caught` are the warnings of a check whose every scenario passed (`quietly` returns them).
+    """
     noise = [w for w in caught if not issubclass(w.category, (ResourceWarning, DeprecationWarning))]
     if noise:
-        fail(f"{flavour.name} warned during correct use: {noise[0].category.__name__}: "
-             f"{noise[0].message}",
-             "A warning that fires when all is well is noise, and teaches people to ignore "
-             "warnings. Warn only about a real mistake, such as an owned client never closed.")
+        fail(f"{who} warned during correct use: {noise[0].category.__name__}: "
+             f"{noise[0].message}", hint)

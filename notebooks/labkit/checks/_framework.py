@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import inspect
-import ssl
-from collections.abc import Callable, Coroutine
+import warnings
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
-from ..server import LabServer
+from ..server import LabServer, plain_trust
 
-__all__ = ["CheckFailed", "CheckServer", "describe", "exercise_check", "fail", "learner_await",
-           "learner_call", "run_in_own_loop"]
+__all__ = ["CheckFailed", "CheckServer", "Slips", "describe", "exercise_check", "fail",
+           "learner_await", "learner_call", "pointed_hint", "quietly", "run_in_own_loop"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -46,12 +47,7 @@ class CheckServer(LabServer):
     """
 
     def client_kwargs(self) -> dict[str, Any]:
-        return super().client_kwargs() or {"verify": _plain_trust()}
-
-
-@functools.cache
-def _plain_trust() -> ssl.SSLContext:
-    return ssl.create_default_context()
+        return super().client_kwargs() or {"verify": plain_trust()}
 
 
 def describe(exc: BaseException) -> str:
@@ -65,13 +61,23 @@ def describe(exc: BaseException) -> str:
 
 NOT_YET_HINT = "Write its body, run that cell, then run this check again."
 
+# Errors whose own message doesn't say what to change: (words in the verdict, a hint that does).
+Slips = Sequence[tuple[str, str]]
 
-def learner_call(name: str, fn: Callable[..., T], *args: Any, hint: str, **kwargs: Any) -> T:
+
+def pointed_hint(problem: str, hint: str, slips: Slips) -> str:
+    """The hint for `problem`: the one naming the fix when it shows a known slip, else `hint`."""
+    return next((pointed for words, pointed in slips if words in problem), hint)
+
+
+def learner_call(name: str, fn: Callable[..., T], *args: Any, hint: str, slips: Slips = (),
+                 **kwargs: Any) -> T:
     """Call the learner's code; turn whatever it raises into a friendly `CheckFailed`.
 
-    The failure is raised after the `except` block, so it carries words only: a chained
-    traceback would keep the learner's frames (and the clients in them) alive, and their
-    ResourceWarnings would surface later, in some other cell.
+    The hint is `hint`, or the one `slips` gives for that error. The failure is raised after the
+    `except` block, so it carries words only: a chained traceback would keep the learner's
+    frames (and the clients in them) alive, and their ResourceWarnings would surface later, in
+    some other cell.
     """
     try:
         return fn(*args, **kwargs)
@@ -80,11 +86,13 @@ def learner_call(name: str, fn: Callable[..., T], *args: Any, hint: str, **kwarg
     except CheckFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict, not a traceback
-        problem, why = f"{name} raised {describe(exc)}", hint
+        problem = f"{name} raised {describe(exc)}"
+        why = pointed_hint(problem, hint, slips)
     fail(problem, why)
 
 
-async def learner_await(name: str, fn: Callable[..., Any], *args: Any, hint: str, **kwargs: Any) -> Any:
+async def learner_await(name: str, fn: Callable[..., Any], *args: Any, hint: str,
+                        slips: Slips = (), **kwargs: Any) -> Any:
     """`learner_call` for coroutine functions."""
     try:
         return await fn(*args, **kwargs)
@@ -93,7 +101,8 @@ async def learner_await(name: str, fn: Callable[..., Any], *args: Any, hint: str
     except CheckFailed:
         raise
     except Exception as exc:  # noqa: BLE001
-        problem, why = f"{name} raised {describe(exc)}", hint
+        problem = f"{name} raised {describe(exc)}"
+        why = pointed_hint(problem, hint, slips)
     fail(problem, why)
 
 
@@ -113,6 +122,32 @@ def run_in_own_loop(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-check") as worker:
         return worker.submit(run).result()
+
+
+def quietly(scenarios: Callable[[], object], *, slips: Slips = ()) -> list[warnings.WarningMessage]:
+    """Run a check's scenarios; return the warnings they raised instead of printing them.
+
+    `scenarios` is a plain function, or an `async def` one (run with `run_in_own_loop`).
+    Whatever a wrong answer left behind (an unclosed client's sockets, a coroutine it never
+    awaited) is collected here, where its warnings are caught, not later in the learner's
+    notebook or in the next check. So a failure leaves with its words only (its hint pointed by
+    `slips`): its traceback would keep the learner's frames, and what they hold, alive.
+    """
+    verdict: CheckFailed | None = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if inspect.iscoroutinefunction(scenarios):
+                run_in_own_loop(scenarios)
+            else:
+                scenarios()
+        except CheckFailed as failure:
+            verdict = CheckFailed(failure.problem,
+                                  pointed_hint(failure.problem, failure.hint, slips))
+        gc.collect()
+    if verdict is not None:
+        raise verdict
+    return caught
 
 
 def exercise_check(body: Callable[P, str]) -> Callable[P, bool]:

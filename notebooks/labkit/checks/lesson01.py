@@ -6,11 +6,8 @@ from collections.abc import Callable
 
 import httpx
 
+from ._evidence import OPEN_TWICE, REOPEN, SEND_CLOSED, STATUS_CODES, judge_bodies, recorder
 from ._framework import CheckServer, exercise_check, fail, learner_call
-
-OPEN_TWICE = "Cannot open a client instance more than once."
-REOPEN = "Cannot reopen a client instance, once it has been closed."
-SEND_CLOSED = "Cannot send a request, as the client has been closed."
 
 UNANSWERED = "choose..."
 WORKS = "works"
@@ -119,15 +116,12 @@ def _call(candidate: FetchStatuses, client: httpx.Client, urls: list[str], call:
 @exercise_check
 def check_fetch_statuses(candidate: FetchStatuses) -> str:
     """`fetch_statuses(client, urls)`: status codes as ints in url order, on `client`, reusable."""
-    sent: list[str] = []  # filled by the client's request hook: which requests used our client
-
-    def on_request(request: httpx.Request) -> None:
-        sent.append(str(request.url))
+    sent: list[httpx.Request] = []  # filled by the client's request hook: proof of who sent
 
     with CheckServer() as server:
         # Built like a caller would, without `with`: it opens on its first request, and the
         # check closes it at the end. fetch_statuses must only use it.
-        client = httpx.Client(**server.client_kwargs(), event_hooks={"request": [on_request]})
+        client = httpx.Client(**server.client_kwargs(), **recorder(sent))
         try:
             total = 0
             for call, codes in enumerate(STATUS_ROUNDS, 1):
@@ -136,7 +130,9 @@ def check_fetch_statuses(candidate: FetchStatuses) -> str:
                 got = learner_call("fetch_statuses", _call, candidate, client, urls, call,
                                    hint="Fix that error: send client.get(url) for each url and "
                                         "return the status codes.")
-                _judge(got, list(codes))
+                judge_bodies("fetch_statuses", got, list(codes), (), items=STATUS_CODES,
+                             order_hint="Build the list in the order of urls: one client.get(url) "
+                                        "per url, in turn.")
             if client.is_closed:
                 fail("fetch_statuses closed the client it was given.", DONT_CLOSE)
             opened = server.connections_opened
@@ -151,30 +147,3 @@ def check_fetch_statuses(candidate: FetchStatuses) -> str:
     return (f"fetch_statuses works: {len(STATUS_ROUNDS)} calls, {total} requests, one TCP "
             "connection, status codes in url order, and the client left open for its owner.")
 
-
-def _judge(got: object, expected: list[int]) -> None:
-    """Is `got` the list of status codes, as ints, in the order of the urls?"""
-    if got is None:
-        fail("fetch_statuses returned None.",
-             "Return the list of status codes (a `return` is missing?).")
-    if not isinstance(got, list):
-        fail(f"fetch_statuses returned {type(got).__name__} instead of a list.",
-             "Return a list with one status code (an int) per url.")
-    if any(isinstance(item, httpx.Response) for item in got):
-        fail("fetch_statuses returned Response objects, not their status codes.",
-             "Return response.status_code for each url.")
-    odd = [item for item in got if not isinstance(item, int) or isinstance(item, bool)]
-    if odd:
-        fail(f"fetch_statuses returned {type(odd[0]).__name__} items such as {odd[0]!r}, not int "
-             "status codes.", "Return response.status_code (an int), as it is.")
-    if len(got) != len(expected):
-        fail(f"fetch_statuses returned {len(got)} status code{'' if len(got) == 1 else 's'} "
-             f"for {len(expected)} urls.",
-             "Return exactly one status code per url.")
-    if got != expected:
-        if sorted(got) == sorted(expected):
-            fail("the status codes are right but not in the order of urls.",
-                 "Build the list in the order of urls: one client.get(url) per url, in turn.")
-        index = next(i for i, (mine, right) in enumerate(zip(got, expected)) if mine != right)
-        fail(f"status code {index + 1} should be {expected[index]}; fetch_statuses returned "
-             f"{got[index]}.", "Return client.get(url).status_code for each url in urls.")

@@ -8,43 +8,21 @@ from concurrent.futures import Future
 import httpx
 
 from ..server import LabServer
-from ._evidence import judge_bodies, judge_sharing, kind
-from ._framework import CheckFailed, CheckServer, exercise_check, fail, learner_call
-
-# (max_workers, delays). The delays make requests finish in another order than the URLs list
-# them (the first wave starts together, a short one finishes first), and each body names its
-# delay, so the order of the answers shows. Two rounds: a hard-coded pool size shows too.
-ROUNDS = (
-    (3, ("0.12", "0.03", "0.08", "0.01", "0.1", "0.02", "0.06", "0.05")),
-    (2, ("0.09", "0.05", "0.07", "0.01", "0.03", "0.02")),
-)
+from ._evidence import (OPEN_TWICE, ROUNDS, SEND_CLOSED, judge_bodies, judge_sharing, kind,
+                        recorder)
+from ._framework import CheckServer, exercise_check, fail, learner_call
 
 FetchAll = Callable[[httpx.Client, list[str], int], list[str]]
 
 # httpx's messages when fetch_all opened or closed the client it was given, and what to do.
-CLIENT_ERRORS = {
-    "Cannot open a client instance more than once.":
-        "The client you were given is already open (its caller opened it): remove `with client:` "
-        "from fetch_all, don't open it or close it there, just call client.get(url).",
-    "as the client has been closed.":
-        "Something in fetch_all closed the client it was given (client.close(), or a `with "
-        "client:` block that ended): leave it open, the caller closes it.",
-}
-
-
-def _call(candidate: FetchAll, client: httpx.Client, urls: list[str], max_workers: int) -> object:
-    """Run fetch_all; an error it raises becomes a verdict, with a hint that fits that error."""
-    try:
-        return learner_call(
-            "fetch_all", candidate, client, urls, max_workers,
-            hint="Read that error: it says what went wrong. Then fix fetch_all, run its cell "
-                 "again, and this check.",
-        )
-    except CheckFailed as failure:
-        for message, hint in CLIENT_ERRORS.items():
-            if message in failure.problem:
-                fail(failure.problem, hint)
-        raise
+CLIENT_SLIPS = (
+    (OPEN_TWICE,
+     "The client you were given is already open (its caller opened it): remove `with client:` "
+     "from fetch_all, don't open it or close it there, just call client.get(url)."),
+    (SEND_CLOSED,
+     "Something in fetch_all closed the client it was given (client.close(), or a `with "
+     "client:` block that ended): leave it open, the caller closes it."),
+)
 
 
 def _not_yet_bodies(got: object) -> None:
@@ -59,14 +37,16 @@ def _not_yet_bodies(got: object) -> None:
              "list(pool.map(fetch, urls)) collect the results for you, in the order of urls.")
 
 
-def _one_round(candidate: FetchAll, server: LabServer, client: httpx.Client, sent: list[str],
-               max_workers: int, delays: Sequence[str]) -> None:
+def _one_round(candidate: FetchAll, server: LabServer, client: httpx.Client,
+               sent: list[httpx.Request], max_workers: int, delays: Sequence[str]) -> None:
     """Run fetch_all once with `max_workers` and judge what it did, from the server's records."""
     urls = [f"{server.url}/delay/{delay}" for delay in delays]
     expected = [f"waited {delay} s\n" for delay in delays]
     server.reset()
     sent.clear()
-    got = _call(candidate, client, list(urls), max_workers)
+    got = learner_call("fetch_all", candidate, client, list(urls), max_workers, slips=CLIENT_SLIPS,
+                       hint="Read that error: it says what went wrong. Then fix fetch_all, run its "
+                            "cell again, and this check.")
     _not_yet_bodies(got)
     judge_bodies("fetch_all", got, expected, server.requests,
                  order_hint="pool.map(fetch, urls) returns results in the order of urls "
@@ -84,13 +64,10 @@ def _one_round(candidate: FetchAll, server: LabServer, client: httpx.Client, sen
 @exercise_check
 def check_fetch_all(candidate: FetchAll) -> str:
     """`fetch_all(client, urls, max_workers)`: bodies in URL order, from a pool sharing `client`."""
-    sent: list[str] = []  # appended to by the client's request hook: proof of which client sent
-
-    def on_request(request: httpx.Request) -> None:
-        sent.append(str(request.url))
+    sent: list[httpx.Request] = []  # appended to by the client's request hook: proof of who sent
 
     with (CheckServer() as server,
-          httpx.Client(**server.client_kwargs(), event_hooks={"request": [on_request]}) as client):
+          httpx.Client(**server.client_kwargs(), **recorder(sent)) as client):
         for max_workers, delays in ROUNDS:  # twice: the client must still work the second time
             _one_round(candidate, server, client, sent, max_workers, delays)
     return ("fetch_all works: bodies in URL order, up to max_workers requests at once, all on "

@@ -86,22 +86,22 @@ def check_choose_pool(candidate: Callable[[], dict[str, int]]) -> str:
         fail(f"only {report.ok} of {REQUESTS} requests got an answer "
              f"({report.pool_timeouts} pool timeouts).",
              "Run the cell again; if it persists, re-run the notebook from the top.")
-    in_flight = min(workers, max_connections)
-    rounds = math.ceil(REQUESTS / in_flight)
-    if rounds * LATENCY > DEADLINE + 1e-9:
+    planned = report.ideal_elapsed  # queueing theory's plan: whole rounds of LATENCY
+    rounds = round(planned / LATENCY)
+    if planned > DEADLINE + 1e-9:
         if workers < max_connections:
             fail(f"only {workers} workers, so at most {workers} requests in flight: {rounds} rounds "
-                 f"of {LATENCY:g} s = {rounds * LATENCY:.1f} s (measured {report.elapsed:.2f} s), "
+                 f"of {LATENCY:g} s = {planned:.1f} s (measured {report.elapsed:.2f} s), "
                  f"over the {DEADLINE:g} s target.",
                  f"Each worker thread sends one request at a time: give the pool at least as many "
                  f"workers as connections ({max_connections} connections sit partly unused).")
-        fail(f"at most {in_flight} requests in flight: {rounds} rounds of {LATENCY:g} s = "
-             f"{rounds * LATENCY:.1f} s (measured {report.elapsed:.2f} s), over the {DEADLINE:g} s "
+        fail(f"at most {max_connections} requests in flight: {rounds} rounds of {LATENCY:g} s = "
+             f"{planned:.1f} s (measured {report.elapsed:.2f} s), over the {DEADLINE:g} s "
              "target.",
              f"{DEADLINE:g} s holds {math.floor(DEADLINE / LATENCY + 1e-9)} whole rounds of "
              f"{LATENCY:g} s (a round cannot be split): how many requests must be in flight at "
              f"once to finish {REQUESTS} in that many rounds? The budget allows {BUDGET}.")
     busy = " (this machine is busy: the plan is what counts)" if report.elapsed > DEADLINE else ""
-    return (f"{REQUESTS} requests in {rounds} rounds of {LATENCY:g} s = {rounds * LATENCY:.1f} s, "
+    return (f"{REQUESTS} requests in {rounds} rounds of {LATENCY:g} s = {planned:.1f} s, "
             f"within the {DEADLINE:g} s target (measured {report.elapsed:.2f} s{busy}), on {opened} "
             f"TCP connections (budget {BUDGET}).")

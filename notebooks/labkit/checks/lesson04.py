@@ -24,18 +24,16 @@ that goes wrong gives the verdict. Each is a function below, named after what it
 from __future__ import annotations
 
 import contextlib
-import gc
-import warnings
 from typing import Any
 
 import httpx
 
 from ..server import LabServer
-from ._evidence import expect_body, kind
+from ._evidence import expect_body, kind, recorder
 from ._facade import (HINT_CLIENT_AND_SETTINGS, HINT_STATUS, SYNC, judge_left_open,
                       judge_one_connection, judge_owns_client, judge_warnings, need_a_class,
                       need_context_manager)
-from ._framework import CheckServer, describe, exercise_check, fail, learner_call
+from ._framework import CheckServer, describe, exercise_check, fail, learner_call, quietly
 
 F = SYNC  # how this lesson spells the shared texts: Fetcher, httpx.Client, `with`, close()
 
@@ -61,11 +59,6 @@ class _SpyTransport(httpx.HTTPTransport):
         super().__exit__(*exc_info)
 
 
-def _recorder(sent: list[httpx.Request]) -> dict[str, Any]:
-    """Client settings that note every request the client sends: proof of which client sent it."""
-    return {"event_hooks": {"request": [sent.append]}}
-
-
 def _close_leftovers(fetcher: object, keep: httpx.Client | None = None) -> None:
     """Close any client a (wrong) Fetcher left open, so the check itself leaks no sockets."""
     for value in list(vars(fetcher).values()) if hasattr(fetcher, "__dict__") else []:
@@ -84,7 +77,8 @@ def borrowed_client_is_used_and_left_open(candidate: type, server: LabServer) ->
     """Scenario 1: a borrowed client carries every fetch and stays open after close()."""
     server.reset()
     sent: list[httpx.Request] = []
-    client = httpx.Client(**server.client_kwargs(), **_recorder(sent))
+    client = httpx.Client(**server.client_kwargs(), **recorder(sent))
+    fetcher: Any = None
     try:
         fetcher = learner_call("Fetcher(client)", candidate, client, hint=F.hint_borrowed)
         _fetch_three(fetcher, server, "borrowed client", F.hint_no_with)
@@ -96,6 +90,7 @@ def borrowed_client_is_used_and_left_open(candidate: type, server: LabServer) ->
         judge_left_open(F, client, "close()")
         judge_one_connection(server, "3 fetches with a borrowed client")
     finally:
+        _close_leftovers(fetcher, keep=client)  # e.g. a client of its own, beside this one
         client.close()
 
 
@@ -106,17 +101,20 @@ def works_inside_the_callers_with(candidate: type, server: LabServer) -> None:
         situation = "inside the caller's `with client:`"
         fetcher = learner_call(f"Fetcher(client) {situation}", candidate, client,
                                hint=F.hint_no_with)
-        need_context_manager(F, candidate)
-        block = contextlib.ExitStack()
-        entered = learner_call(f"`with Fetcher(client) as f:` {situation}", block.enter_context,
-                               fetcher, hint=F.hint_no_with)
-        if entered is not fetcher:
-            fail(f"`with Fetcher(client) as f:` made f {kind(entered)}, not the Fetcher.",
-                 F.hint_enter)
-        _fetch_three(fetcher, server, situation, F.hint_no_with)
-        learner_call(f"leaving `with Fetcher(client) as f:` {situation}", block.close,
-                     hint=F.hint_borrowed)
-        judge_left_open(F, client, "leaving `with Fetcher(client) as f:`")
+        try:
+            need_context_manager(F, candidate)
+            block = contextlib.ExitStack()
+            entered = learner_call(f"`with Fetcher(client) as f:` {situation}",
+                                   block.enter_context, fetcher, hint=F.hint_no_with)
+            if entered is not fetcher:
+                fail(f"`with Fetcher(client) as f:` made f {kind(entered)}, not the Fetcher.",
+                     F.hint_enter)
+            _fetch_three(fetcher, server, situation, F.hint_no_with)
+            learner_call(f"leaving `with Fetcher(client) as f:` {situation}", block.close,
+                         hint=F.hint_borrowed)
+            judge_left_open(F, client, "leaving `with Fetcher(client) as f:`")
+        finally:
+            _close_leftovers(fetcher, keep=client)
         client.get(server.url + "/")  # the caller's client still works after the Fetcher's `with`
     judge_one_connection(server, "3 fetches inside the caller's `with client:`")
 
@@ -125,6 +123,7 @@ def works_with_a_client_used_before(candidate: type, server: LabServer) -> None:
     """Scenario 3: a client used without `with` is open too (it opened on its first request)."""
     server.reset()
     client = httpx.Client(**server.client_kwargs())
+    fetcher: Any = None
     try:
         client.get(server.url + "/")  # used without `with`: the client is open now
         situation = "with a client the caller already used"
@@ -135,6 +134,7 @@ def works_with_a_client_used_before(candidate: type, server: LabServer) -> None:
         judge_left_open(F, client, "close()")
         judge_one_connection(server, "the caller's request and 3 fetches")
     finally:
+        _close_leftovers(fetcher, keep=client)
         client.close()
 
 
@@ -202,7 +202,7 @@ def owned_client_over_https(candidate: type) -> None:
     """Scenario 6: the lab's CA (verify=), a timeout and event hooks all reach the client."""
     with CheckServer(tls=True) as tls_server:
         sent: list[httpx.Request] = []
-        settings = {**tls_server.client_kwargs(), "timeout": httpx.Timeout(4.5), **_recorder(sent)}
+        settings = {**tls_server.client_kwargs(), "timeout": httpx.Timeout(4.5), **recorder(sent)}
         fetcher = learner_call(F.owned(settings), candidate, **settings, hint=F.hint_settings)
         try:
             block = contextlib.ExitStack()
@@ -226,7 +226,7 @@ def fetch_after_close_raises(candidate: type, server: LabServer) -> None:
     """Scenario 7: a closed Fetcher refuses to work, even when its (borrowed) client still could."""
     hint = F.hint_after_close
     sent: list[httpx.Request] = []
-    with httpx.Client(**server.client_kwargs(), **_recorder(sent)) as client:
+    with httpx.Client(**server.client_kwargs(), **recorder(sent)) as client:
         settings = server.client_kwargs()
         for whose, make in (("borrowed", lambda: candidate(client)),
                            ("owned", lambda: candidate(**settings))):
@@ -290,26 +290,30 @@ def error_status_raises(candidate: type, server: LabServer) -> None:
     hint = HINT_STATUS
     with httpx.Client(**server.client_kwargs()) as client:
         fetcher = learner_call("Fetcher(client)", candidate, client, hint=F.hint_borrowed)
-        for code in (404, 500):
-            try:
-                fetcher.fetch(f"{server.url}/status/{code}")
-            except httpx.HTTPStatusError:
-                continue
-            except Exception as exc:  # noqa: BLE001
-                problem = (f"fetch() of a {code} answer raised {describe(exc)}, "
-                           "not httpx.HTTPStatusError.")
-            else:
-                problem = f"fetch() returned a {code} answer instead of raising httpx.HTTPStatusError."
-            fail(problem, hint)
-        learner_call("close() (borrowed client)", fetcher.close, hint=F.hint_borrowed)
+        try:
+            for code in (404, 500):
+                try:
+                    fetcher.fetch(f"{server.url}/status/{code}")
+                except httpx.HTTPStatusError:
+                    continue
+                except Exception as exc:  # noqa: BLE001
+                    problem = (f"fetch() of a {code} answer raised {describe(exc)}, "
+                               "not httpx.HTTPStatusError.")
+                else:
+                    problem = (f"fetch() returned a {code} answer instead of raising "
+                               "httpx.HTTPStatusError.")
+                fail(problem, hint)
+            learner_call("close() (borrowed client)", fetcher.close, hint=F.hint_borrowed)
+        finally:
+            _close_leftovers(fetcher, keep=client)
 
 
 @exercise_check
 def check_fetcher(candidate: type) -> str:
     """`Fetcher(client=None, **client_kwargs)`: owns or borrows a client; gets its life right."""
     need_a_class(F, "check_fetcher", candidate)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")  # learner warnings are judged below, never printed
+
+    def scenarios() -> None:
         with CheckServer() as server:
             borrowed_client_is_used_and_left_open(candidate, server)
             works_inside_the_callers_with(candidate, server)
@@ -322,6 +326,7 @@ def check_fetcher(candidate: type) -> str:
             client_and_settings_raise_type_error(candidate, server)
             owns_client_is_a_read_only_bool(candidate, server)
             error_status_raises(candidate, server)
-        gc.collect()  # anything left behind is collected here, where its warnings are caught
-    judge_warnings(F, caught)
+
+    caught = quietly(scenarios)  # learner warnings are judged below, never printed
+    judge_warnings(F.name, caught)
     return F.works

@@ -2,7 +2,7 @@
 lesson 02's `fetch_all` and lesson 04's `Fetcher`, judged by the same scenarios.
 
 A check cell is a plain call, `check_fetch_all_async(fetch_all_async)`. The notebook's kernel
-already runs an event loop in that thread, so each check runs its scenario with
+already runs an event loop in that thread, so each check runs its scenario with `quietly`, in
 `run_in_own_loop`: a worker thread with a fresh event loop and lab servers of its own, all
 closed before the verdict. Your coroutines run in that loop, and every client they meet is
 made inside it (an AsyncClient belongs to one event loop: notebook 05, section 4).
@@ -18,41 +18,50 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import inspect
-import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
 
 from ..server import LabServer
-from ._evidence import expect_body, judge_bodies, judge_sharing, kind
+from ._evidence import ROUNDS, async_recorder, expect_body, judge_bodies, judge_sharing, kind
 from ._facade import (ASYNC, HINT_CLIENT_AND_SETTINGS, HINT_STATUS, judge_left_open,
                       judge_one_connection, judge_owns_client, judge_warnings, need_a_class,
                       need_context_manager)
 from ._framework import (CheckFailed, CheckServer, describe, exercise_check, fail,
-                         learner_await, run_in_own_loop)
+                         learner_await, quietly)
 
 __all__ = ["check_async_fetcher", "check_fetch_all_async"]
 
-# --- fetch_all_async --------------------------------------------------------------------------
-
-# (max_concurrency, delays), as in lesson 02. The delays make requests finish in another order
-# than the URLs list them, and each body names its delay, so the order of the answers shows.
-# Two rounds on one client: it must still work the second time, and a hard-coded cap shows.
-ROUNDS = (
-    (3, ("0.12", "0.03", "0.08", "0.01", "0.1", "0.02", "0.06", "0.05")),
-    (2, ("0.09", "0.05", "0.07", "0.01", "0.03", "0.02")),
+# Errors whose plain message doesn't say what to change: (words in the verdict, a pointed hint).
+KNOWN_SLIPS = (
+    ("'coroutine' object has no attribute",
+     "A missing await: an AsyncClient's get() gives a coroutine, not a response, until you await "
+     "it: `response = await client.get(url)`."),
+    ("unhashable type: 'list'",
+     "asyncio.gather takes the coroutines as separate arguments, not one list: "
+     "`await asyncio.gather(*coroutines)`, with the star."),
+    ("asyncio.run() cannot be called from a running event loop",
+     "Your code already runs inside an event loop (its caller's): await the work "
+     "(`await asyncio.gather(...)`, `await client.get(url)`) instead of starting a new loop "
+     "with asyncio.run()."),
 )
 
+# --- fetch_all_async --------------------------------------------------------------------------
+
 TIME_LIMIT = 10.0  # seconds for one round: far more than its requests take, even on a busy machine
+
+HINT_STRAY_WARNING = ("Python warns when work is started and never finished, such as a coroutine "
+                      "made but never awaited: await every coroutine you make "
+                      "(asyncio.gather(*coroutines) awaits them all).")
 
 FetchAllAsync = Callable[[httpx.AsyncClient, list[str], int], Awaitable[list[str]]]
 
 
 async def _one_round(candidate: FetchAllAsync, server: LabServer, client: httpx.AsyncClient,
-                     sent: list[str], max_concurrency: int, delays: Sequence[str]) -> None:
+                     sent: list[httpx.Request], max_concurrency: int,
+                     delays: Sequence[str]) -> None:
     """Await fetch_all_async once with `max_concurrency`; judge it from the server's records."""
     urls = [f"{server.url}/delay/{delay}" for delay in delays]
     server.reset()
@@ -115,60 +124,18 @@ def check_fetch_all_async(candidate: FetchAllAsync) -> str:
              "Define it with `async def fetch_all_async(client, urls, max_concurrency):`.")
 
     async def scenario() -> None:
-        sent: list[str] = []  # noted by the client's request hook: proof of which client sent
-
-        async def on_request(request: httpx.Request) -> None:
-            sent.append(str(request.url))
-
+        sent: list[httpx.Request] = []  # noted by the client's request hook: proof of who sent
         with CheckServer() as server:
-            async with httpx.AsyncClient(**server.client_kwargs(), event_hooks={"request": [on_request]}) as client:
-                for max_concurrency, delays in ROUNDS:
+            settings = {**server.client_kwargs(), **async_recorder(sent)}
+            async with httpx.AsyncClient(**settings) as client:
+                for max_concurrency, delays in ROUNDS:  # lesson 02's rounds
                     await _one_round(candidate, server, client, sent, max_concurrency, delays)
 
-    _quietly(scenario)
+    # Unlike a Fetcher, fetch_all_async has no reason to warn: a warning when all else is right
+    # comes from Python, about a slip in it (e.g. a coroutine it made and never awaited).
+    judge_warnings("fetch_all_async", quietly(scenario, slips=KNOWN_SLIPS), HINT_STRAY_WARNING)
     return ("fetch_all_async works: bodies in URL order, up to max_concurrency requests at once, "
             "all on the client you were given, left open and reused.")
-
-
-# Errors whose plain message doesn't say what to change: (words in the verdict, a pointed hint).
-KNOWN_SLIPS = (
-    ("'coroutine' object has no attribute",
-     "A missing await: an AsyncClient's get() gives a coroutine, not a response, until you await "
-     "it: `response = await client.get(url)`."),
-    ("unhashable type: 'list'",
-     "asyncio.gather takes the coroutines as separate arguments, not one list: "
-     "`await asyncio.gather(*coroutines)`, with the star."),
-    ("asyncio.run() cannot be called from a running event loop",
-     "Your code already runs inside an event loop (its caller's): await the work "
-     "(`await asyncio.gather(...)`, `await client.get(url)`) instead of starting a new loop "
-     "with asyncio.run()."),
-)
-
-
-def _pointed_hint(failure: CheckFailed) -> str:
-    """The failure's hint, or one that names the fix when its error is a known slip."""
-    return next((hint for words, hint in KNOWN_SLIPS if words in failure.problem), failure.hint)
-
-
-def _quietly(scenario: Callable[[], Coroutine[Any, Any, None]]) -> list[warnings.WarningMessage]:
-    """Run the scenario in its own loop; return the warnings it raised instead of printing them.
-
-    Whatever a wrong answer leaves behind (an unclosed client's sockets, a coroutine it never
-    awaited) is collected here, where its warnings are caught, not later in the learner's
-    notebook or in the next check's run. So a failure leaves with its words only: its
-    traceback would keep the learner's frames, and what they hold, alive until then.
-    """
-    verdict: CheckFailed | None = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            run_in_own_loop(scenario)
-        except CheckFailed as failure:
-            verdict = CheckFailed(failure.problem, _pointed_hint(failure))
-        gc.collect()
-    if verdict is not None:
-        raise verdict
-    return caught
 
 
 # --- AsyncFetcher -----------------------------------------------------------------------------
@@ -195,14 +162,6 @@ class _SpyTransport(httpx.AsyncHTTPTransport):
     async def __aexit__(self, *exc_info: Any) -> None:  # what leaving `async with` calls
         self.closed = True
         await super().__aexit__(*exc_info)
-
-
-def _recorder(sent: list[httpx.Request]) -> dict[str, Any]:
-    """Client settings that note every request the client sends: proof of which client sent it."""
-    async def note(request: httpx.Request) -> None:  # AsyncClient's hooks are awaited
-        sent.append(request)
-
-    return {"event_hooks": {"request": [note]}}
 
 
 async def _close_leftovers(fetcher: object, keep: httpx.AsyncClient | None = None) -> None:
@@ -233,7 +192,8 @@ async def borrowed_client_is_used_and_left_open(candidate: type, server: LabServ
     """Scenario 1: a borrowed client carries every fetch and stays open after aclose()."""
     server.reset()
     sent: list[httpx.Request] = []
-    client = httpx.AsyncClient(**server.client_kwargs(), **_recorder(sent))
+    client = httpx.AsyncClient(**server.client_kwargs(), **async_recorder(sent))
+    fetcher: Any = None
     try:
         fetcher = await _call("AsyncFetcher(client)", candidate, client, hint=F.hint_borrowed)
         await _fetch_three(fetcher, server, "borrowed client", F.hint_no_with)
@@ -245,6 +205,7 @@ async def borrowed_client_is_used_and_left_open(candidate: type, server: LabServ
         judge_left_open(F, client, "aclose()")
         judge_one_connection(server, "3 fetches with a borrowed client")
     finally:
+        await _close_leftovers(fetcher, keep=client)  # e.g. a client of its own, beside this one
         await client.aclose()
 
 
@@ -255,17 +216,20 @@ async def works_inside_the_callers_async_with(candidate: type, server: LabServer
         situation = "inside the caller's `async with client:`"
         fetcher = await _call(f"AsyncFetcher(client) {situation}", candidate, client,
                               hint=F.hint_no_with)
-        need_context_manager(F, candidate)
-        block = contextlib.AsyncExitStack()
-        entered = await learner_await(f"`async with AsyncFetcher(client) as f:` {situation}",
-                                      block.enter_async_context, fetcher, hint=F.hint_no_with)
-        if entered is not fetcher:
-            fail(f"`async with AsyncFetcher(client) as f:` made f {kind(entered)}, not the "
-                 "AsyncFetcher.", F.hint_enter)
-        await _fetch_three(fetcher, server, situation, F.hint_no_with)
-        await learner_await(f"leaving `async with AsyncFetcher(client) as f:` {situation}",
-                            block.aclose, hint=F.hint_borrowed)
-        judge_left_open(F, client, "leaving `async with AsyncFetcher(client) as f:`")
+        try:
+            need_context_manager(F, candidate)
+            block = contextlib.AsyncExitStack()
+            entered = await learner_await(f"`async with AsyncFetcher(client) as f:` {situation}",
+                                          block.enter_async_context, fetcher, hint=F.hint_no_with)
+            if entered is not fetcher:
+                fail(f"`async with AsyncFetcher(client) as f:` made f {kind(entered)}, not the "
+                     "AsyncFetcher.", F.hint_enter)
+            await _fetch_three(fetcher, server, situation, F.hint_no_with)
+            await learner_await(f"leaving `async with AsyncFetcher(client) as f:` {situation}",
+                                block.aclose, hint=F.hint_borrowed)
+            judge_left_open(F, client, "leaving `async with AsyncFetcher(client) as f:`")
+        finally:
+            await _close_leftovers(fetcher, keep=client)
         await client.get(server.url + "/")  # the caller's client still works afterwards
     judge_one_connection(server, "3 fetches inside the caller's `async with client:`")
 
@@ -274,6 +238,7 @@ async def works_with_a_client_used_before(candidate: type, server: LabServer) ->
     """Scenario 3: a client used without `async with` is open too (it opened on its first request)."""
     server.reset()
     client = httpx.AsyncClient(**server.client_kwargs())
+    fetcher: Any = None
     try:
         await client.get(server.url + "/")  # used without `async with`: the client is open now
         situation = "with a client the caller already used"
@@ -284,6 +249,7 @@ async def works_with_a_client_used_before(candidate: type, server: LabServer) ->
         judge_left_open(F, client, "aclose()")
         judge_one_connection(server, "the caller's request and 3 fetches")
     finally:
+        await _close_leftovers(fetcher, keep=client)
         await client.aclose()
 
 
@@ -354,7 +320,8 @@ async def owned_client_over_https(candidate: type) -> None:
     """Scenario 6: the lab's CA (verify=), a timeout and event hooks all reach the client."""
     with CheckServer(tls=True) as tls_server:
         sent: list[httpx.Request] = []
-        settings = {**tls_server.client_kwargs(), "timeout": httpx.Timeout(4.5), **_recorder(sent)}
+        settings = {**tls_server.client_kwargs(), "timeout": httpx.Timeout(4.5),
+                    **async_recorder(sent)}
         fetcher = await _call(F.owned(settings), candidate, **settings, hint=F.hint_settings)
         try:
             block = contextlib.AsyncExitStack()
@@ -381,7 +348,7 @@ async def fetch_after_aclose_raises(candidate: type, server: LabServer) -> None:
     """Scenario 7: a closed AsyncFetcher refuses to work, even when its borrowed client could."""
     hint = F.hint_after_close
     sent: list[httpx.Request] = []
-    async with httpx.AsyncClient(**server.client_kwargs(), **_recorder(sent)) as client:
+    async with httpx.AsyncClient(**server.client_kwargs(), **async_recorder(sent)) as client:
         settings = server.client_kwargs()
         for owned in (False, True):
             what = F.owned(settings) if owned else "AsyncFetcher(client)"
@@ -450,18 +417,23 @@ async def error_status_raises(candidate: type, server: LabServer) -> None:
     hint = HINT_STATUS
     async with httpx.AsyncClient(**server.client_kwargs()) as client:
         fetcher = await _call("AsyncFetcher(client)", candidate, client, hint=F.hint_borrowed)
-        for code in (404, 500):
-            try:
-                await fetcher.fetch(f"{server.url}/status/{code}")
-            except httpx.HTTPStatusError:
-                continue
-            except Exception as exc:  # noqa: BLE001
-                problem = (f"fetch() of a {code} answer raised {describe(exc)}, "
-                           "not httpx.HTTPStatusError.")
-            else:
-                problem = f"fetch() returned a {code} answer instead of raising httpx.HTTPStatusError."
-            fail(problem, hint)
-        await learner_await("aclose() (borrowed client)", fetcher.aclose, hint=F.hint_borrowed)
+        try:
+            for code in (404, 500):
+                try:
+                    await fetcher.fetch(f"{server.url}/status/{code}")
+                except httpx.HTTPStatusError:
+                    continue
+                except Exception as exc:  # noqa: BLE001
+                    problem = (f"fetch() of a {code} answer raised {describe(exc)}, "
+                               "not httpx.HTTPStatusError.")
+                else:
+                    problem = (f"fetch() returned a {code} answer instead of raising "
+                               "httpx.HTTPStatusError.")
+                fail(problem, hint)
+            await learner_await("aclose() (borrowed client)", fetcher.aclose,
+                                hint=F.hint_borrowed)
+        finally:
+            await _close_leftovers(fetcher, keep=client)
 
 
 def _not_async(candidate: type) -> str | None:
@@ -502,6 +474,5 @@ def check_async_fetcher(candidate: type) -> str:
             await owns_client_is_a_read_only_bool(candidate, server)
             await error_status_raises(candidate, server)
 
-    caught = _quietly(scenario)
-    judge_warnings(F, caught)
+    judge_warnings(F.name, quietly(scenario, slips=KNOWN_SLIPS))
     return F.works
