@@ -12,7 +12,7 @@ import pytest
 
 from labkit.checks import check_fetch_all
 from tests.notebook_runner import ROOT, stub_cells
-from tests.verdicts import assert_rejected, load_solution, verdict
+from tests.verdicts import assert_rejected, left_behind, load_solution, verdict
 
 NOTEBOOK = ROOT / "notebooks" / "02_open_once_share_across_threads.ipynb"
 FetchAll = Callable[[httpx.Client, list[str], int], list[str]]
@@ -165,3 +165,17 @@ def test_the_stub_in_the_stored_notebook_gets_the_verdict_shown_there(
     shown = "".join(o.get("text", "") for o in check_cell.outputs if o.output_type == "stream")
     passed, out = _verdict(namespace["fetch_all"], capsys)
     assert not passed and out.startswith("❌ Not yet") and out == shown
+
+
+def test_a_wrong_answer_leaves_no_socket_for_later(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clients made per request and never closed are collected by the check, quietly."""
+    def never_closed(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+        with ThreadPoolExecutor(max_workers=max_workers) as pool:
+            return list(pool.map(lambda url: httpx.Client().get(url).text, urls))
+
+    def run() -> None:
+        assert_rejected(check_fetch_all, never_closed, ["sent 0 of its 8 requests"], capsys)
+
+    assert left_behind(run, monkeypatch) == []

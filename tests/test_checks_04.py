@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-import sys
 import warnings
 from typing import Any
 
@@ -12,7 +10,7 @@ import pytest
 
 from labkit import LabServer
 from labkit.checks import check_fetcher
-from tests.verdicts import assert_rejected, load_solution, verdict
+from tests.verdicts import assert_rejected, left_behind, load_solution, verdict
 
 Fetcher = load_solution("04_fetcher", "Fetcher")
 
@@ -268,18 +266,11 @@ def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
 def test_a_wrong_answer_leaves_no_socket_for_later(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A Fetcher that ignores the client it is given fails with its own client open: the check
-    closes it, so no `ResourceWarning: unclosed <socket...>` surfaces later, in another cell."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        gc.collect()  # whatever earlier tests left behind is not this test's business
-    assert_rejected(check_fetcher, KeepsAClientOfItsOwn, ["sent 0 of its 3 requests"], capsys)
-    unraisable: list[Any] = []  # a warning raised as an error in __del__ ends up here
-    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("error")
-        gc.collect()
-    assert not caught and not unraisable, [str(u.exc_value) for u in unraisable]
+    """A Fetcher that ignores the client it is given fails with its own client open."""
+    def run() -> None:
+        assert_rejected(check_fetcher, KeepsAClientOfItsOwn, ["sent 0 of its 3 requests"], capsys)
+
+    assert left_behind(run, monkeypatch) == []
 
 
 def test_an_instance_instead_of_the_class_gets_a_hint(

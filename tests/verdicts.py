@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
+import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -44,3 +47,21 @@ def assert_rejected(check: Callable[[Any], bool], answer: Any, words: Sequence[s
     missing = [word for word in words if word not in out]
     assert not missing, f"{missing} not in: {out}"
     return out
+
+
+def left_behind(action: Callable[[], object], monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What surfaces when garbage is collected after `action`: warnings, or errors in `__del__`.
+
+    A check must collect a wrong answer's leftovers itself; otherwise their
+    `ResourceWarning: unclosed <socket ...>` would appear later, in another cell.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gc.collect()  # whatever earlier tests left behind is not this test's business
+    action()
+    unraisable: list[Any] = []  # a warning raised as an error in __del__ ends up here
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("error")
+        gc.collect()
+    return [str(w.message) for w in caught] + [str(u.exc_value) for u in unraisable]

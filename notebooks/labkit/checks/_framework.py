@@ -151,21 +151,29 @@ def quietly(scenarios: Callable[[], object], *, slips: Slips = ()) -> list[warni
 
 
 def exercise_check(body: Callable[P, str]) -> Callable[P, bool]:
-    """Wrap a check body: print `✅ message`, or `❌ problem` and `   Hint: ...`; return True/False."""
+    """Wrap a check body: print `✅ message`, or `❌ problem` and `   Hint: ...`; return True/False.
+
+    Whatever a wrong answer left behind (clients it never closed) is collected before the
+    verdict, with its ResourceWarnings caught: otherwise they would surface later, in some
+    other cell, as if that cell had done something wrong.
+    """
 
     @functools.wraps(body)
     def check(*args: P.args, **kwargs: P.kwargs) -> bool:
-        try:
-            message = body(*args, **kwargs)
-        except CheckFailed as failure:
-            print(f"❌ {failure.problem}\n   Hint: {failure.hint}")
-            return False
-        except Exception as exc:  # noqa: BLE001 - whatever escaped, the learner sees a verdict
-            print(f"❌ The check could not run your code: {describe(exc)}\n"
-                  "   Hint: re-run the cells above this one in order, then this check.")
-            return False
-        print(f"✅ {message}")
-        return True
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            try:
+                message = body(*args, **kwargs)
+            except CheckFailed as failure:
+                verdict = f"❌ {failure.problem}\n   Hint: {failure.hint}"
+            except Exception as exc:  # noqa: BLE001 - whatever escaped, the learner sees a verdict
+                verdict = (f"❌ The check could not run your code: {describe(exc)}\n"
+                           "   Hint: re-run the cells above this one in order, then this check.")
+            else:
+                verdict = f"✅ {message}"
+            gc.collect()
+        print(verdict)
+        return verdict.startswith("✅")
 
     check.__signature__ = inspect.signature(body)  # type: ignore[attr-defined]
     return check
