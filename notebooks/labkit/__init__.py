@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from .probes import ConnectionProbe, client_port
-from .server import LabServer, RequestRecord
+from .server import ConnectionRecord, LabServer, RequestRecord
 from .states import client_state
 
-__all__ = ["ConnectionProbe", "LabServer", "RequestRecord", "client_port", "client_state"]
+__all__ = ["ConnectionProbe", "ConnectionRecord", "LabServer", "RequestRecord", "client_port", "client_state"]
 
 
 def __getattr__(name: str) -> Any:

@@ -14,10 +14,10 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-__all__ = ["LabServer", "RequestRecord", "plain_trust"]
+__all__ = ["ConnectionRecord", "LabServer", "RequestRecord", "plain_trust"]
 
 MAX_DELAY = 30.0
 MAX_BYTES = 10_000_000
@@ -33,6 +33,44 @@ class RequestRecord:
     status: int
     started: float
     finished: float  # when the answer was ready and about to be sent
+
+
+@dataclass(frozen=True)
+class ConnectionRecord:
+    """One TCP connection as the server saw it: when it opened, and when and why it closed.
+
+    `closed_by` is "client" when the client hung up (closing a client closes its pool), or
+    "server" when the server did: `reason` says why ("idle timeout", "staged race",
+    "lab server closing", "request timeout").
+    """
+
+    id: int  # the same number as RequestRecord.connection
+    client_port: int
+    opened: float  # time.perf_counter() values
+    closed: float | None = None  # None while the connection is open
+    closed_by: Literal["client", "server"] | None = None
+    reason: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed is None
+
+
+@dataclass
+class _Connection:
+    """The mutable state behind a ConnectionRecord, kept by the connection's own thread."""
+
+    id: int
+    client_port: int
+    opened: float
+    last_active: float  # when the last answer left, or the connection opened
+    closed: float | None = None
+    closed_by: Literal["client", "server"] | None = None
+    reason: str = ""
+
+    def record(self) -> ConnectionRecord:
+        return ConnectionRecord(self.id, self.client_port, self.opened, self.closed,
+                                self.closed_by, self.reason)
 
 
 @functools.cache
@@ -70,12 +108,15 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     daemon_threads = True
 
-    def __init__(self, tls: ssl.SSLContext | None) -> None:
+    def __init__(self, tls: ssl.SSLContext | None, idle_timeout: float | None,
+                 staged_race: bool) -> None:
         self.tls = tls
+        self.idle_timeout = idle_timeout
+        self.staged_race = staged_race
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.next_connection = 1
-        self.connections_opened = 0
+        self.connections: list[_Connection] = []  # since start or reset(), in accept order
         self.records: list[RequestRecord] = []
         self.live: set[socket.socket] = set()
         self.threads: set[threading.Thread] = set()
@@ -131,10 +172,56 @@ class _Handler(BaseHTTPRequestHandler):
             raise ConnectionAbortedError("the lab server is closing")
         if isinstance(self.connection, ssl.SSLSocket):
             self.connection.do_handshake()
+        now = time.perf_counter()
         with self.server.lock:
-            self.server.connections_opened += 1
-            self.connection_id = self.server.next_connection
+            self.state = _Connection(self.server.next_connection, self.client_address[1], now, now)
+            self.connection_id = self.state.id
             self.server.next_connection += 1
+            self.server.connections.append(self.state)
+
+    def handle_one_request(self) -> None:
+        """Serve one request, after waiting for it as a real server's keep-alive timer would."""
+        if self._next_request_arrives():
+            super().handle_one_request()
+            self.state.last_active = time.perf_counter()
+        else:
+            self.close_connection = True
+
+    def _next_request_arrives(self) -> bool:
+        """Wait for the next request's first byte; False when the connection is to close now.
+
+        With `idle_timeout`, a connection silent that long is closed, as uvicorn (5 s) or nginx
+        (75 s) do, so the client's pool finds it closed before reusing it. With `staged_race`,
+        the server instead waits, and closes without answering when a request arrives on a
+        connection idle at least `idle_timeout`: the moment a real server meets by chance, when
+        its idle timer fires just as the client reuses the connection.
+        """
+        idle, staged = self.server.idle_timeout, self.server.staged_race
+        timer = idle if idle is not None and not staged else self.timeout
+        self.connection.settimeout(timer)
+        try:
+            first = self.rfile.peek(1)
+        except TimeoutError:
+            self._closing("server", "idle timeout" if timer == idle else "request timeout")
+            return False
+        except OSError:
+            first = b""
+        if not first:  # end of stream: the client hung up, or close() shut the socket
+            if self.server.stopping.is_set():
+                self._closing("server", "lab server closing")
+            self._closing("client", "")
+            return False
+        self.connection.settimeout(self.timeout)
+        if staged and idle is not None and time.perf_counter() - self.state.last_active >= idle:
+            self.raw_requestline = self.rfile.readline(65537)
+            self.parse_request()  # reads the headers: the request arrived, and is dropped
+            self._closing("server", "staged race")
+            return False
+        return True
+
+    def _closing(self, by: Literal["client", "server"], reason: str) -> None:
+        if self.state.closed_by is None:
+            self.state.closed_by, self.state.reason = by, reason
 
     def finish(self) -> None:
         with self.server.lock:
@@ -143,6 +230,11 @@ class _Handler(BaseHTTPRequestHandler):
             super().finish()
         except OSError:
             pass
+        if hasattr(self, "state"):  # the connection got past its TLS handshake
+            if self.server.stopping.is_set():
+                self._closing("server", "lab server closing")
+            self._closing("client", "")
+            self.state.closed = time.perf_counter()  # socketserver closes the socket right after
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: a log line per request would flood the learner's notebook."""
@@ -207,15 +299,30 @@ class LabServer:
             print(server.connections_opened)
     """
 
-    def __init__(self, tls: bool = False) -> None:
+    def __init__(self, tls: bool = False, *, idle_timeout: float | None = None,
+                 staged_race: bool = False) -> None:
         if not isinstance(tls, bool):
             raise ValueError(f"tls must be True or False, not {tls!r}")
+        if idle_timeout is not None and (
+            isinstance(idle_timeout, bool) or not isinstance(idle_timeout, int | float)
+            or not 0 < idle_timeout <= MAX_DELAY
+        ):
+            raise ValueError(
+                f"idle_timeout must be None or seconds above 0 and up to {MAX_DELAY:g}, "
+                f"not {idle_timeout!r}"
+            )
+        if not isinstance(staged_race, bool):
+            raise ValueError(f"staged_race must be True or False, not {staged_race!r}")
+        if staged_race and idle_timeout is None:
+            raise ValueError("staged_race=True needs an idle_timeout: it stages that timer's race")
         self.tls = tls
+        self.idle_timeout = idle_timeout
+        self.staged_race = staged_race
         server_context = None
         if tls:
             server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             _lab_ca().issue_cert("127.0.0.1", "localhost").configure_cert(server_context)
-        self._server = _Server(server_context)
+        self._server = _Server(server_context, idle_timeout, staged_race)
         host, port = self._server.server_address[:2]
         self.url = f"{'https' if tls else 'http'}://{host}:{port}"
         self._closed = False
@@ -233,7 +340,33 @@ class LabServer:
     def connections_opened(self) -> int:
         """TCP connections accepted since start or the last `reset()`."""
         with self._server.lock:
-            return self._server.connections_opened
+            return len(self._server.connections)
+
+    @property
+    def connections(self) -> list[ConnectionRecord]:
+        """Every TCP connection since start or `reset()`: when it opened, closed, and why."""
+        with self._server.lock:
+            return [c.record() for c in self._server.connections]
+
+    @property
+    def open_connections(self) -> int:
+        """How many of `connections` are still open (not closed by either side yet)."""
+        return sum(c.is_open for c in self.connections)
+
+    def wait_until_closed(self, timeout: float = 2.0) -> bool:
+        """Wait until every connection in `connections` is closed; False if some still aren't.
+
+        A client that closes its pool sends its FIN at once, but the server's connection
+        thread notices a moment later: wait for that before judging "the client closed".
+        """
+        if not (isinstance(timeout, int | float) and 0 <= timeout <= MAX_DELAY):
+            raise ValueError(f"timeout must be seconds from 0 to {MAX_DELAY:g}, not {timeout!r}")
+        deadline = time.monotonic() + timeout
+        while self.open_connections:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        return True
 
     @property
     def requests(self) -> list[RequestRecord]:
@@ -242,9 +375,9 @@ class LabServer:
             return list(self._server.records)
 
     def reset(self) -> None:
-        """Start counting afresh (connections already open stay open)."""
+        """Start counting afresh (connections already open stay open, no longer listed)."""
         with self._server.lock:
-            self._server.connections_opened = 0
+            self._server.connections = []
             self._server.records.clear()
 
     def close(self) -> None:
