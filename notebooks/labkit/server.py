@@ -8,13 +8,14 @@ on which connection. That is the evidence the lessons are built on.
 from __future__ import annotations
 
 import functools
+import io
 import socket
 import ssl
 import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 __all__ = ["ConnectionRecord", "LabServer", "RequestRecord", "plain_trust"]
@@ -200,7 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
         timer = idle if idle is not None and not staged else self.timeout
         self.connection.settimeout(timer)
         try:
-            first = self.rfile.peek(1)
+            first = cast(io.BufferedReader, self.rfile).peek(1)  # waits, reads nothing
         except TimeoutError:
             self._closing("server", "idle timeout" if timer == idle else "request timeout")
             return False
@@ -323,7 +324,7 @@ class LabServer:
             server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             _lab_ca().issue_cert("127.0.0.1", "localhost").configure_cert(server_context)
         self._server = _Server(server_context, idle_timeout, staged_race)
-        host, port = self._server.server_address[:2]
+        host, port = self._server.socket.getsockname()[:2]  # str and int, as bound
         self.url = f"{'https' if tls else 'http'}://{host}:{port}"
         self._closed = False
         self._thread = threading.Thread(
