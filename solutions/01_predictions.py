@@ -5,5 +5,5 @@ my_predictions = [
     "works",  # snippet 4
     "RuntimeError: Cannot send a request, as the client has been closed.",  # snippet 5
 ]
-for dropdown, prediction in zip(predictions, my_predictions):
+for dropdown, prediction in zip(predictions, my_predictions, strict=True):
     dropdown.value = prediction  # the dropdowns above now show these answers too

@@ -38,4 +38,3 @@ def no_leaked_threads(request: pytest.FixtureRequest) -> Iterator[None]:
             break
         time.sleep(0.02)
     assert not extra, f"threads left running: {[t.name for t in extra]}"
-

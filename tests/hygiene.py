@@ -12,6 +12,8 @@ IGNORE_TAGS = ("nbval-ignore-output", "nbval-skip")
 MACHINE_PATH = re.compile(r"(/work/|/root/|/tmp/|/home/|/Users/|/opt/|[A-Z]:\\\\)")
 ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]{6,}")
 MAX_UNCHECKED = 0.20
+RAISES_TAG = "raises-exception"
+RAISES_MARKER = "NBVAL_RAISES_EXCEPTION"
 
 
 def _text(value: Any) -> str:
@@ -22,11 +24,33 @@ def unchecked_share(nb: dict[str, Any]) -> tuple[int, int]:
     """(code cells nbval does not compare, all non-empty code cells)."""
     cells = [c for c in nb["cells"] if c["cell_type"] == "code" and _text(c["source"]).strip()]
     ignored = sum(
-        1 for c in cells
+        1
+        for c in cells
         if any(m in _text(c["source"]) for m in IGNORE_MARKERS)
         or any(t in c.get("metadata", {}).get("tags", []) for t in IGNORE_TAGS)
     )
     return ignored, len(cells)
+
+
+def raises_on_purpose(cell: dict[str, Any]) -> bool:
+    """The cell carries the tag that lets JupyterLab's Run All (and nbval) go on past its error."""
+    return RAISES_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def raising_problems(cell: dict[str, Any]) -> list[str]:
+    """What is wrong with how this code cell raises: the tag, not the comment, is what counts.
+
+    JupyterLab reads only the tag (it then sends `stop_on_error: false`); without it Run All
+    drops every cell after the first error. The comment alone is read by nbval only.
+    """
+    errors = [o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    if RAISES_MARKER in _text(cell["source"]) and not raises_on_purpose(cell):
+        return [f"has {RAISES_MARKER} but not the tag {RAISES_TAG!r} (Run All stops there)"]
+    if errors and not raises_on_purpose(cell):
+        return [f"stored an unexpected {errors[0]} (tag it {RAISES_TAG!r} if it raises on purpose)"]
+    if raises_on_purpose(cell) and not errors:
+        return [f"is tagged {RAISES_TAG!r} but stored no error"]
+    return []
 
 
 def findings(path: Path) -> list[str]:
@@ -36,23 +60,21 @@ def findings(path: Path) -> list[str]:
     cells = [c for c in nb["cells"] if c["cell_type"] == "code" and _text(c["source"]).strip()]
     counts = [c.get("execution_count") for c in cells]
     if counts != list(range(1, len(cells) + 1)):
-        found.append(f"execution counts {counts} are not 1..{len(cells)}: run it top to bottom in a fresh kernel")
+        found.append(
+            f"execution counts {counts} are not 1..{len(cells)}:"
+            " run it top to bottom in a fresh kernel"
+        )
     for number, cell in enumerate(cells, start=1):
         source = _text(cell["source"])
         if "verify=False" in source.replace(" ", ""):
             found.append(f"code cell {number} uses verify=False")
+        found.extend(f"code cell {number} {problem}" for problem in raising_problems(cell))
         for output in cell.get("outputs", []):
             blob = json.dumps(output)
-            if output.get("output_type") == "error" and "NBVAL_RAISES_EXCEPTION" not in source:
-                found.append(f"code cell {number} stored an unexpected {output.get('ename')}")
             if MACHINE_PATH.search(blob):
                 found.append(f"code cell {number} output shows a machine path")
             if ADDRESS.search(blob):
                 found.append(f"code cell {number} output shows a memory address")
-        if "NBVAL_RAISES_EXCEPTION" in source and not any(
-            o.get("output_type") == "error" for o in cell.get("outputs", [])
-        ):
-            found.append(f"code cell {number} is marked NBVAL_RAISES_EXCEPTION but stored no error")
     ignored, total = unchecked_share(nb)
     if total and ignored / total > MAX_UNCHECKED:
         found.append(f"{ignored}/{total} code cells are not compared by nbval (at most 20%)")

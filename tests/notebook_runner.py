@@ -14,7 +14,7 @@ CHECK_CALL = re.compile(r"\bcheck_\w+\(")
 
 
 def stub_cells(nb: nbformat.NotebookNode) -> list[tuple[int, Path]]:
-    """(cell index, solution file) for every exercise stub: a cell holding `# %load ../solutions/X.py`."""
+    """(cell index, solution file) for each exercise stub: a cell with `# %load ../solutions/X.py`."""
     found = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and (match := LOAD.search(cell.source)):
@@ -28,7 +28,10 @@ def run_with_solutions(path: Path) -> nbformat.NotebookNode:
     for index, solution in stub_cells(nb):
         nb.cells[index].source = solution.read_text(encoding="utf-8")
     NotebookClient(
-        nb, timeout=120, kernel_name="python3", allow_errors=True,
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        allow_errors=True,
         resources={"metadata": {"path": str(path.parent)}},
     ).execute()
     return nb
@@ -38,6 +41,12 @@ def check_outputs(nb: nbformat.NotebookNode) -> list[str]:
     """The printed text of every check cell (a cell that calls `check_...(`), in order."""
     texts = []
     for cell in nb.cells:
-        if cell.cell_type == "code" and CHECK_CALL.search(cell.source) and "def check_" not in cell.source:
-            texts.append("".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream"))
+        if (
+            cell.cell_type == "code"
+            and CHECK_CALL.search(cell.source)
+            and "def check_" not in cell.source
+        ):
+            texts.append(
+                "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+            )
     return texts

@@ -1,6 +1,14 @@
-"""The benchmark's instruments measure what they say (speed itself is never asserted here)."""
+"""The benchmark measures what its labels say, and its verdicts follow from its figures.
+
+No speed target is asserted here: only directions that hold on a loaded machine too.
+"""
 
 from __future__ import annotations
+
+import math
+import re
+import ssl
+from typing import Any
 
 import pytest
 
@@ -19,12 +27,15 @@ def test_median_ms_ignores_warmup_and_takes_the_median(monkeypatch: pytest.Monke
     assert bench.median_ms(action, rounds=5, warmup=2) == pytest.approx(3.0)
 
 
-@pytest.mark.parametrize(("rounds", "warmup", "message"), [
-    (0, 1, "rounds must be a whole number of at least 1, not 0"),
-    (2.5, 1, "rounds must be a whole number of at least 1, not 2.5"),
-    (True, 1, "rounds must be a whole number of at least 1, not True"),
-    (3, -1, "warmup must be a whole number of at least 0, not -1"),
-])
+@pytest.mark.parametrize(
+    ("rounds", "warmup", "message"),
+    [
+        (0, 1, "rounds must be a whole number of at least 1, not 0"),
+        (2.5, 1, "rounds must be a whole number of at least 1, not 2.5"),
+        (True, 1, "rounds must be a whole number of at least 1, not True"),
+        (3, -1, "warmup must be a whole number of at least 0, not -1"),
+    ],
+)
 def test_median_ms_refuses_bad_counts(rounds: object, warmup: object, message: str) -> None:
     with pytest.raises(ValueError) as raised:
         bench.median_ms(lambda: None, rounds, warmup)  # type: ignore[arg-type]
@@ -45,19 +56,202 @@ def test_new_client_per_request_opens_a_connection_each(server: LabServer) -> No
     assert server.connections_opened == 8
 
 
-def test_bench_prints_every_figure(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bench, "ROUNDS", 10)
-    monkeypatch.setattr(bench, "NEW_CLIENT_ROUNDS", 3)
-    monkeypatch.setattr(bench, "POOL_EXPERIMENT", {**bench.POOL_EXPERIMENT, "requests": 8, "latency": 0.05})
+def test_build_default_client_ms_builds_default_clients_only(
+    server: LabServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[dict[str, object]] = []
+    real_client = bench.httpx.Client
+
+    class Recorded(real_client):  # type: ignore[misc, valid-type]
+        def __init__(self, **kwargs: Any) -> None:
+            built.append(kwargs)
+            super().__init__(**kwargs)
+
+    monkeypatch.setattr(bench.httpx, "Client", Recorded)
+    assert bench.build_default_client_ms(rounds=3) > 0
+    assert built == [{}] * 8  # 5 warm-up + 3 measured, each a default client: no settings at all
+    assert server.connections_opened == 0
+
+
+FIGURE = re.compile(r"^(?P<label>\S.*?)\s{2,}(?P<ms>\d+\.\d{3})$", re.MULTILINE)
+RATIO = re.compile(r"^  (?P<label>[^:]+):\s+(?P<ratio>\d+\.\d)x$", re.MULTILINE)
+ROUND_TRIP = re.compile(
+    r"pooled HTTP round trip (?P<ms>\d+\.\d{3}) ms: (?P<verdict>within|OVER) the target"
+)
+NEW_DEFAULT = re.compile(
+    r"new default client per request, HTTP: (?P<ratio>\d+\.\d)x a shared client: "
+    r"(?P<verdict>within|OVER) the target"
+)
+POOL = re.compile(
+    r"pool experiment, (?P<requests>\d+) requests of (?P<latency>[\d.]+) s, (?P<workers>\d+) "
+    r"workers, (?P<connections>\d+) connections: (?P<elapsed>\d+\.\d{3}) s vs ideal "
+    r"(?P<ideal>\d+\.\d{3}) s \((?P<ratio>\d+\.\d\d)x\): (?P<verdict>within|OVER) the target"
+)
+RATIO_OF = {  # each printed ratio, and the two figures it divides
+    "new default client per request, HTTP": (bench.NEW_DEFAULT, bench.SHARED_HTTP),
+    "new client, prebuilt SSLContext, HTTP": (bench.NEW_PREBUILT_HTTP, bench.SHARED_HTTP),
+    "new client, prebuilt SSLContext, HTTPS": (bench.NEW_PREBUILT_HTTPS, bench.SHARED_HTTPS),
+    "shared client over the raw-socket floor": (bench.SHARED_HTTP, bench.RAW),
+}
+
+
+class Parsed:
+    """The bench's printout as numbers: figures, ratios and verdicts, each by its own pattern."""
+
+    def __init__(self, out: str) -> None:
+        self.figures = {m["label"]: float(m["ms"]) for m in FIGURE.finditer(out)}
+        self.ratios = {m["label"]: float(m["ratio"]) for m in RATIO.finditer(out)}
+        self.round_trip, self.new_default, self.pool = (
+            pattern.search(out) for pattern in (ROUND_TRIP, NEW_DEFAULT, POOL)
+        )
+        assert self.round_trip and self.new_default and self.pool, out
+
+    def check_arithmetic(self) -> None:
+        """Each ratio is its two printed figures divided (to the printed precision)."""
+        assert set(self.ratios) == set(RATIO_OF)
+        for label, (top, bottom) in RATIO_OF.items():
+            assert self.ratios[label] == pytest.approx(
+                self.figures[top] / self.figures[bottom], rel=0.03, abs=0.06
+            ), label
+
+
+def _run_bench(capsys: pytest.CaptureFixture[str]) -> Parsed:
     bench.main()
-    out = capsys.readouterr().out
-    for label in ("raw socket", "shared client, pooled request, HTTPS", "new default httpx.Client()",
-                  "ratios", "pool experiment, 8 requests of 0.05 s, 8 workers, 4 connections"):
-        assert label in out, out
+    return Parsed(capsys.readouterr().out)
+
+
+def _small_bench(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setattr(bench, "ROUNDS", 30)
+    monkeypatch.setattr(bench, "NEW_CLIENT_ROUNDS", 3)
+    setup = {**bench.POOL_EXPERIMENT, "requests": 10, "latency": 0.05}  # 10 of 4: 3 rounds
+    monkeypatch.setattr(bench, "POOL_EXPERIMENT", setup)
+    return setup
+
+
+def test_bench_figures_are_sane_and_its_verdicts_follow_from_them(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup = _small_bench(monkeypatch)
+    out = _run_bench(capsys)
+    labels = [
+        bench.RAW,
+        bench.SHARED_HTTP,
+        bench.SHARED_HTTPS,
+        bench.BUILD,
+        bench.NEW_DEFAULT,
+        bench.NEW_PREBUILT_HTTP,
+        bench.NEW_PREBUILT_HTTPS,
+    ]
+    assert list(out.figures) == labels
+    ms = out.figures
+    assert all(0 < value < 10_000 for value in ms.values()), ms
+    # Directions that hold on a loaded machine too (each gap is 3x or more on a quiet one).
+    assert ms[bench.RAW] < ms[bench.SHARED_HTTP], ms  # httpx's work on top of the floor
+    assert ms[bench.NEW_PREBUILT_HTTP] < ms[bench.NEW_PREBUILT_HTTPS], ms  # + a TLS handshake
+    assert 2 * ms[bench.NEW_PREBUILT_HTTP] < ms[bench.BUILD], ms  # the CA bundle dwarfs a connect
+    assert 2 * ms[bench.NEW_PREBUILT_HTTP] < ms[bench.NEW_DEFAULT], ms
+    out.check_arithmetic()
+    # The verdicts, judged here from the printed figures and pack-design.md's targets.
+    assert out.round_trip["ms"] == f"{ms[bench.SHARED_HTTP]:.3f}"
+    assert out.round_trip["verdict"] == ("within" if ms[bench.SHARED_HTTP] < 1.0 else "OVER")
+    assert float(out.new_default["ratio"]) == out.ratios["new default client per request, HTTP"]
+    assert out.new_default["verdict"] == (
+        "within" if ms[bench.NEW_DEFAULT] / ms[bench.SHARED_HTTP] > 10 else "OVER"
+    )
+    pool = out.pool
+    assert (
+        int(pool["requests"]),
+        float(pool["latency"]),
+        int(pool["workers"]),
+        int(pool["connections"]),
+    ) == (10, 0.05, 8, 4)
+    ideal = math.ceil(setup["requests"] / min(setup["workers"], setup["max_connections"])) * 0.05
+    assert float(pool["ideal"]) == pytest.approx(ideal)  # 3 rounds, not 10 / 4 = 2.5
+    elapsed = float(pool["elapsed"])
+    assert ideal * 0.95 <= elapsed <= ideal * 3 + 1  # no run beats queueing theory
+    assert float(pool["ratio"]) == pytest.approx(elapsed / ideal, abs=0.01)
+    assert pool["verdict"] == ("within" if elapsed <= ideal * 1.15 else "OVER")
+
+
+def _fake_measurements(
+    monkeypatch: pytest.MonkeyPatch, ms: dict[str, float], pool: tuple[float, float]
+) -> list[tuple[str, bool, object]]:
+    """Replace each measurement by a recorder that returns the figure its call stands for."""
+    calls: list[tuple[str, bool, object]] = []
+
+    def figure(kind: str, server: LabServer | None, verify: object = None) -> float:
+        calls.append((kind, bool(server and server.tls), verify))
+        tls = bool(server and server.tls)
+        if kind == "raw":
+            return ms[bench.RAW]
+        if kind == "shared":
+            return ms[bench.SHARED_HTTPS if tls else bench.SHARED_HTTP]
+        if kind == "build":
+            return ms[bench.BUILD]
+        if verify is None:
+            return ms[bench.NEW_DEFAULT]
+        return ms[bench.NEW_PREBUILT_HTTPS if tls else bench.NEW_PREBUILT_HTTP]
+
+    monkeypatch.setattr(bench, "raw_socket_ms", lambda server, rounds: figure("raw", server))
+    monkeypatch.setattr(bench, "shared_client_ms", lambda server, rounds: figure("shared", server))
+    monkeypatch.setattr(bench, "build_default_client_ms", lambda rounds: figure("build", None))
+    monkeypatch.setattr(
+        bench, "new_client_ms", lambda server, rounds, verify=None: figure("new", server, verify)
+    )
+    monkeypatch.setattr(bench, "pool_experiment_overhead", lambda: pool)
+    return calls
+
+
+QUIET = {
+    bench.RAW: 0.05,
+    bench.SHARED_HTTP: 0.2,
+    bench.SHARED_HTTPS: 0.25,
+    bench.BUILD: 21.0,
+    bench.NEW_DEFAULT: 22.0,
+    bench.NEW_PREBUILT_HTTP: 1.0,
+    bench.NEW_PREBUILT_HTTPS: 4.0,
+}
+SLOW = {**QUIET, bench.SHARED_HTTP: 3.0, bench.NEW_DEFAULT: 24.0}  # 1 ms or more; only 8x
+
+
+@pytest.mark.parametrize(
+    ("ms", "pool"), [(QUIET, (1.1, 1.0)), (SLOW, (1.2, 1.0))], ids=["within", "over"]
+)
+def test_each_row_is_measured_where_its_label_says_and_judged_by_its_target(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    ms: dict[str, float],
+    pool: tuple[float, float],
+) -> None:
+    calls = _fake_measurements(monkeypatch, ms, pool)
+    out = _run_bench(capsys)
+    assert out.figures == ms
+    kinds = [(kind, tls) for kind, tls, _ in calls]
+    assert kinds == [
+        ("raw", False),
+        ("shared", False),
+        ("shared", True),
+        ("build", False),
+        ("new", False),
+        ("new", False),
+        ("new", True),
+    ]
+    new_default, prebuilt_http, prebuilt_https = (
+        verify for kind, _, verify in calls if kind == "new"
+    )
+    assert new_default is None  # the default client: it loads the CA bundle itself
+    assert isinstance(prebuilt_http, ssl.SSLContext) and isinstance(prebuilt_https, ssl.SSLContext)
+    assert prebuilt_http is not prebuilt_https  # the system's bundle for HTTP, the lab CA for HTTPS
+    out.check_arithmetic()
+    ratio = ms[bench.NEW_DEFAULT] / ms[bench.SHARED_HTTP]
+    assert out.round_trip["verdict"] == ("within" if ms[bench.SHARED_HTTP] < 1 else "OVER")
+    assert out.new_default["verdict"] == ("within" if ratio > 10 else "OVER")
+    assert out.pool["verdict"] == ("within" if pool[0] <= pool[1] * 1.15 else "OVER")
+    verdicts = {out.round_trip["verdict"], out.new_default["verdict"], out.pool["verdict"]}
+    assert verdicts == ({"within"} if ms is QUIET else {"OVER"})  # both branches are exercised
 
 
 def test_bench_pool_overhead_is_close_to_ideal() -> None:
     elapsed, ideal = bench.pool_experiment_overhead(requests=8, latency=0.05)
     assert ideal == pytest.approx(0.1)
     assert ideal * 0.95 <= elapsed <= ideal * 1.5 + 0.3
-

@@ -1,67 +1,87 @@
-"""check_fetch_all passes the solution and rejects each classic mistake with a verdict that names it."""
+"""check_fetch_all (02) and check_fetch_all_async (05): one table of mistakes, in both flavours.
+
+Each row is a kind of wrong answer: its fetch_all (threads), its fetch_all_async (asyncio; None
+where the kind exists in one flavour only), and the words the verdict must say, spelled with
+{fn} and {cap} so one row holds both flavours' expectations.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import functools
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import nbformat
 import pytest
 
-from labkit.checks import check_fetch_all
+from labkit.checks import check_fetch_all, check_fetch_all_async
 from tests.notebook_runner import ROOT, stub_cells
 from tests.verdicts import assert_rejected, left_behind, load_solution, verdict
 
 NOTEBOOK = ROOT / "notebooks" / "02_open_once_share_across_threads.ipynb"
-FetchAll = Callable[[httpx.Client, list[str], int], list[str]]
+fetch_all = load_solution("02_fetch_all", "fetch_all")
+fetch_all_async = load_solution("05_fetch_all_async", "fetch_all_async")
+CHECKS = {"sync": check_fetch_all, "async": check_fetch_all_async}
+SPELLING = {
+    "sync": {"fn": "fetch_all", "cap": "max_workers"},
+    "async": {"fn": "fetch_all_async", "cap": "max_concurrency"},
+}
 
 
-def _solution() -> Any:
-    return load_solution("02_fetch_all", "fetch_all")
+def pooled(get: Callable[[str], str], urls: list[str], workers: int) -> list[str]:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(get, urls))
 
 
-def _verdict(candidate: Any, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
-    return verdict(check_fetch_all, candidate, capsys)
+async def capped(get: Callable[[str], Any], urls: list[str], cap: int) -> list[Any]:
+    semaphore = asyncio.Semaphore(cap)
+
+    async def one(url: str) -> Any:
+        async with semaphore:
+            return await get(url)
+
+    return await asyncio.gather(*(one(url) for url in urls))
 
 
-def test_the_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:
-    passed, out = _verdict(_solution(), capsys)
-    assert passed, out
-    assert out.startswith("✅ fetch_all works") and out.count("\n") == 1
+# --- wrong answers, threads ---------------------------------------------------------------------
 
-
-# Wrong answers, each as a learner might write it.
 
 def client_per_request(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
     def fetch(url: str) -> str:
         with httpx.Client() as own:
             return own.get(url).text
 
-    with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        return list(pool.map(fetch, urls))
+    return pooled(fetch, urls, max_workers)
 
 
 def one_new_shared_client(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
-    with httpx.Client() as own, ThreadPoolExecutor(max_workers=max_workers) as pool:
-        return list(pool.map(lambda url: own.get(url).text, urls))
+    with httpx.Client() as own:
+        return pooled(lambda url: own.get(url).text, urls, max_workers)
 
 
 def closes_the_client(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
-    with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        bodies = list(pool.map(lambda url: client.get(url).text, urls))
+    bodies = pooled(lambda url: client.get(url).text, urls, max_workers)
     client.close()
     return bodies
 
 
 def with_the_given_client(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
-    with client, ThreadPoolExecutor(max_workers=max_workers) as pool:
-        return list(pool.map(lambda url: client.get(url).text, urls))
+    with client:
+        return pooled(lambda url: client.get(url).text, urls, max_workers)
 
 
 def sequential(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
     return [client.get(url).text for url in urls]
+
+
+def a_pool_per_url(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    return [pooled(lambda u: client.get(u).text, [url], max_workers)[0] for url in urls]
 
 
 def completion_order(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
@@ -71,8 +91,36 @@ def completion_order(client: httpx.Client, urls: list[str], max_workers: int) ->
 
 
 def a_thread_per_url(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
-    with ThreadPoolExecutor(max_workers=len(urls)) as pool:
+    return pooled(lambda url: client.get(url).text, urls, len(urls))
+
+
+def default_pool_size(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    with ThreadPoolExecutor() as pool:  # min(32, cpus + 4) threads: at least 5
         return list(pool.map(lambda url: client.get(url).text, urls))
+
+
+def hard_coded_two(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    return pooled(lambda url: client.get(url).text, urls, 2)
+
+
+def hard_coded_four(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    return pooled(lambda url: client.get(url).text, urls, 4)
+
+
+_kept: list[threading.Semaphore] = []
+
+
+def semaphore_kept_from_the_first_call(
+    client: httpx.Client, urls: list[str], max_workers: int
+) -> list[str]:
+    if not _kept:  # "made once, reused": its size is the first call's max_workers
+        _kept.append(threading.Semaphore(max_workers))
+
+    def fetch(url: str) -> str:
+        with _kept[0]:
+            return client.get(url).text
+
+    return pooled(fetch, urls, len(urls))
 
 
 def status_codes(client: httpx.Client, urls: list[str], max_workers: int) -> list[int]:
@@ -81,101 +129,691 @@ def status_codes(client: httpx.Client, urls: list[str], max_workers: int) -> lis
 
 
 def httpx_get_per_request(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    return pooled(lambda url: httpx.get(url).text, urls, max_workers)
+
+
+def connection_close(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    """Every request on the given client, each telling the server to hang up after it."""
+    return pooled(
+        lambda url: client.get(url, headers={"Connection": "close"}).text, urls, max_workers
+    )
+
+
+def each_url_twice(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    def fetch(url: str) -> str:
+        client.get(url)  # "warm up"
+        return client.get(url).text
+
+    return pooled(fetch, urls, max_workers)
+
+
+def returns_the_map_iterator(client: httpx.Client, urls: list[str], max_workers: int) -> Any:
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        return list(pool.map(lambda url: httpx.get(url).text, urls))
+        return pool.map(lambda url: client.get(url).text, urls)
 
 
-def returns_the_map_iterator(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+def returns_futures(client: httpx.Client, urls: list[str], max_workers: int) -> Any:
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        return pool.map(lambda url: client.get(url).text, urls)  # type: ignore[return-value]
+        return [pool.submit(lambda u: client.get(u).text, url) for url in urls]
 
 
-def returns_futures(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
-    with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        return [pool.submit(lambda u: client.get(u).text, url) for url in urls]  # type: ignore[misc]
+def yields_bodies(client: httpx.Client, urls: list[str], max_workers: int) -> Iterator[str]:
+    yield from pooled(lambda url: client.get(url).text, urls, max_workers)
 
 
 def closes_then_sends(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
     client.close()  # "tidying up" in the wrong place
-    with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        return list(pool.map(lambda url: client.get(url).text, urls))
+    return pooled(lambda url: client.get(url).text, urls, max_workers)
 
 
-def stub(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+async def async_def_for_threads(
+    client: httpx.Client, urls: list[str], max_workers: int
+) -> list[str]:
+    return pooled(lambda url: client.get(url).text, urls, max_workers)
+
+
+def stub(client: Any, urls: list[str], cap: int) -> list[str]:
     raise NotImplementedError  # your code here
 
 
-def raises(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+def raises(client: Any, urls: list[str], cap: int) -> list[str]:
     raise ValueError("oops, a typo")
 
 
-def hardcoded_three_workers(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        return list(pool.map(lambda url: client.get(url).text, urls))
+# --- wrong answers, asyncio ---------------------------------------------------------------------
 
 
-def default_pool_size(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
-    with ThreadPoolExecutor() as pool:  # min(32, cpus + 4) threads: at least 5
-        return list(pool.map(lambda url: client.get(url).text, urls))
+async def a_client_per_request(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    async def fetch(url: str) -> str:
+        async with httpx.AsyncClient() as own:
+            return (await own.get(url)).text
+
+    return await capped(fetch, urls, cap)
 
 
-WRONG = {
-    # name: (answer, words the verdict must contain)
-    "client per request": (client_per_request, ["sent 0 of its 8 requests on the client it was given",
-                                                "8 TCP connections", "Don't build clients inside fetch_all"]),
-    "its own shared client": (one_new_shared_client, ["sent 0 of its 8 requests on the client it was given"]),
-    "closes the client": (closes_the_client, ["closed the client it was given"]),
-    "with client: inside": (with_the_given_client, [
-        "raised RuntimeError: Cannot open a client instance more than once.", "already open",
-        "remove `with client:`"]),
-    "httpx.get() per request": (httpx_get_per_request, ["sent 0 of its 8 requests on the client it was given",
-                                                        "httpx.get() builds one on every call"]),
-    "returns pool.map's iterator": (returns_the_map_iterator, ["returned a generator (an iterator)",
-                                                               "return list(pool.map(fetch, urls))"]),
-    "returns futures": (returns_futures, ["returned Future objects", "future.result()"]),
-    "closes, then sends": (closes_then_sends, [
-        "raised RuntimeError: Cannot send a request, as the client has been closed.",
-        "closed the client it was given", "leave it open"]),
-    "sequential": (sequential, ["one at a time", "ThreadPoolExecutor"]),
-    "completion order": (completion_order, ["not in the order of urls", "pool.map"]),
-    "a thread per url": (a_thread_per_url, ["requests were in flight at once, but max_workers=3"]),
-    "ignores max_workers": (hardcoded_three_workers, ["up to 3 requests were in flight at once, but max_workers=2"]),
-    "default pool size": (default_pool_size, ["requests were in flight at once, but max_workers=3"]),
-    "status codes": (status_codes, ["status codes", "response.text"]),
-    "stub": (stub, ["❌ Not yet: fetch_all still raises NotImplementedError."]),
-    "another exception": (raises, ["fetch_all raised ValueError: oops, a typo", "fix fetch_all"]),
+async def own_shared_client(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    async with httpx.AsyncClient() as own:
+        return await capped(lambda url: _text(own, url), urls, cap)
+
+
+async def _text(client: httpx.AsyncClient, url: str, **kwargs: Any) -> str:
+    return (await client.get(url, **kwargs)).text
+
+
+async def closes_the_given(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    bodies: list[str] = await fetch_all_async(client, urls, cap)
+    await client.aclose()
+    return bodies
+
+
+async def async_with_the_given(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    async with client:
+        return await fetch_all_async(client, urls, cap)  # type: ignore[no-any-return]
+
+
+async def awaits_one_by_one(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    return [(await client.get(url)).text for url in urls]
+
+
+async def as_they_complete(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    semaphore = asyncio.Semaphore(cap)
+
+    async def fetch(url: str) -> str:
+        async with semaphore:
+            return await _text(client, url)
+
+    return [await done for done in asyncio.as_completed([fetch(url) for url in urls])]
+
+
+async def gathers_everything(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    return [r.text for r in await asyncio.gather(*(client.get(url) for url in urls))]
+
+
+async def a_fixed_two(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    return await fetch_all_async(client, urls, 2)  # type: ignore[no-any-return]
+
+
+async def a_fixed_four(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    return await fetch_all_async(client, urls, 4)  # type: ignore[no-any-return]
+
+
+_kept_async: list[asyncio.Semaphore] = []
+
+
+async def semaphore_kept_async(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    if not _kept_async:
+        _kept_async.append(asyncio.Semaphore(cap))
+    semaphore = _kept_async[0]
+
+    async def fetch(url: str) -> str:
+        async with semaphore:
+            return await _text(client, url)
+
+    return await asyncio.gather(*(fetch(url) for url in urls))
+
+
+_per_cap: dict[int, asyncio.Semaphore] = {}
+
+
+async def semaphore_per_cap_at_module_level(
+    client: httpx.AsyncClient, urls: list[str], cap: int
+) -> list[str]:
+    """The right size every time, but made once and kept: it belongs to the first event loop."""
+    semaphore = _per_cap.setdefault(cap, asyncio.Semaphore(cap))
+
+    async def fetch(url: str) -> str:
+        async with semaphore:
+            return await _text(client, url)
+
+    return await asyncio.gather(*(fetch(url) for url in urls))
+
+
+async def codes_async(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[int]:
+    return await capped(lambda url: _code(client, url), urls, cap)
+
+
+async def _code(client: httpx.AsyncClient, url: str) -> int:
+    return (await client.get(url)).status_code
+
+
+async def connection_close_async(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    return await capped(lambda url: _text(client, url, headers={"Connection": "close"}), urls, cap)
+
+
+async def each_url_twice_async(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    async def fetch(url: str) -> str:
+        await client.get(url)
+        return await _text(client, url)
+
+    return await capped(fetch, urls, cap)
+
+
+async def forgets_await(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[Any]:
+    return [client.get(url) for url in urls]  # coroutines, never awaited
+
+
+async def forgets_await_on_get(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    async def fetch(url: str) -> str:
+        return client.get(url).text  # type: ignore[attr-defined, no-any-return]
+
+    return await capped(fetch, urls, cap)
+
+
+async def forgets_await_in_a_task_group(
+    client: httpx.AsyncClient, urls: list[str], cap: int
+) -> list[str]:
+    semaphore = asyncio.Semaphore(cap)
+
+    async def fetch(url: str) -> str:
+        async with semaphore:
+            return client.get(url).text  # type: ignore[attr-defined, no-any-return]
+
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(fetch(url)) for url in urls]
+    return [task.result() for task in tasks]
+
+
+async def forgets_await_on_gather(client: httpx.AsyncClient, urls: list[str], cap: int) -> Any:
+    return asyncio.gather(*(client.get(url) for url in urls))  # a future, never awaited here
+
+
+async def gathers_a_list(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    coroutines = [_text(client, url) for url in urls]
+    try:
+        return await asyncio.gather(coroutines)  # type: ignore[arg-type] - no star
+    finally:
+        for coroutine in coroutines:
+            coroutine.close()
+
+
+async def semaphore_per_request(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    async def fetch(url: str) -> str:
+        async with asyncio.Semaphore(cap):  # a new one for each request: caps nothing
+            return await _text(client, url)
+
+    return await asyncio.gather(*(fetch(url) for url in urls))
+
+
+async def runs_a_new_loop(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    coroutine = fetch_all_async(client, urls, cap)
+    try:
+        return asyncio.run(coroutine)  # type: ignore[no-any-return]
+    finally:
+        coroutine.close()
+
+
+async def leaves_failing_tasks(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    async def fetch(url: str) -> str:
+        async with client:  # fails: the client is open already
+            return await _text(client, url)
+
+    tasks = [asyncio.create_task(fetch(url)) for url in urls]
+    await asyncio.sleep(0.01)  # the tasks fail; nobody looks at their exceptions
+    del tasks
+    return []
+
+
+async def makes_spare_coroutines(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    spare = [client.get(url) for url in urls]  # made, never awaited: Python warns
+    del spare
+    return await fetch_all_async(client, urls, cap)  # type: ignore[no-any-return]
+
+
+async def yields_async(client: httpx.AsyncClient, urls: list[str], cap: int) -> Any:
+    for body in await fetch_all_async(client, urls, cap):
+        yield body
+
+
+def plain_def(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    return []
+
+
+async def async_stub(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    raise NotImplementedError  # your code here
+
+
+async def async_raises(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    raise ValueError("oops, a typo")
+
+
+def returns_responses(client: httpx.Client, urls: list[str], max_workers: int) -> Any:
+    return pooled(client.get, urls, max_workers)  # type: ignore[arg-type]
+
+
+def returns_a_dict(client: httpx.Client, urls: list[str], max_workers: int) -> Any:
+    bodies = pooled(lambda url: client.get(url).text, urls, max_workers)
+    return dict(zip(urls, bodies, strict=True))
+
+
+async def semaphore_around_gather(
+    client: httpx.AsyncClient, urls: list[str], cap: int
+) -> list[str]:
+    async with asyncio.Semaphore(cap):  # held once, around everything: caps nothing
+        return [r.text for r in await asyncio.gather(*(client.get(url) for url in urls))]
+
+
+async def a_stub_inside_a_task_group(
+    client: httpx.AsyncClient, urls: list[str], cap: int
+) -> list[str]:
+    async def fetch(url: str) -> str:
+        raise NotImplementedError  # your code here
+
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(fetch(url)) for url in urls]
+    return [task.result() for task in tasks]
+
+
+@dataclass(frozen=True)
+class Mistake:
+    sync: Callable[..., Any] | None
+    async_: Callable[..., Any] | None
+    words: tuple[str, ...]  # the verdict must say each, in the flavour's spelling
+
+
+CHURN = (
+    "the server saw 8 TCP connections for 8 requests, at most 3 at once ({cap}=3): "
+    "connections were not reused."
+)
+MISTAKES: dict[str, Mistake] = {
+    "a client per request": Mistake(
+        client_per_request,
+        a_client_per_request,
+        (
+            "{fn} sent 0 of its 8 requests on the client it was given (the server saw 8 TCP "
+            "connections for 8 requests).",
+            "Don't build clients inside {fn}",
+        ),
+    ),
+    "its own shared client": Mistake(
+        one_new_shared_client,
+        own_shared_client,
+        ("{fn} sent 0 of its 8 requests on the client it was given",),
+    ),
+    "httpx.get() per request": Mistake(
+        httpx_get_per_request,
+        None,
+        ("sent 0 of its 8 requests", "httpx.get() builds one on every call"),
+    ),
+    "closes the client": Mistake(
+        closes_the_client,
+        closes_the_given,
+        ("{fn} closed the client it was given.", "Leave the client open"),
+    ),
+    "`with client:` inside": Mistake(
+        with_the_given_client,
+        async_with_the_given,
+        (
+            "{fn} raised RuntimeError: Cannot open a client instance more than once.",
+            "already open",
+            "don't open it",
+        ),
+    ),
+    "closes, then sends": Mistake(
+        closes_then_sends,
+        None,
+        (
+            "raised RuntimeError: Cannot send a request, as the client has been closed.",
+            "closed the client it was given",
+            "leave it open",
+        ),
+    ),
+    "one at a time": Mistake(
+        sequential, awaits_one_by_one, ("{fn} sent its 8 requests one at a time ({cap}=3).",)
+    ),
+    "a pool per URL": Mistake(a_pool_per_url, None, ("one at a time", "ThreadPoolExecutor")),
+    "in the order they finish": Mistake(
+        completion_order,
+        as_they_complete,
+        (
+            "the bodies come in the order the requests finished, not in the order of urls.",
+            "as_completed does not",
+        ),
+    ),
+    "ignores the cap": Mistake(
+        a_thread_per_url, gathers_everything, ("requests were in flight at once, but {cap}=3.",)
+    ),
+    "the default pool size": Mistake(
+        default_pool_size, None, ("requests were in flight at once, but max_workers=3.",)
+    ),
+    "a hard-coded 2": Mistake(
+        hard_coded_two,
+        a_fixed_two,
+        (
+            "at most 2 requests were in flight at once, though {cap}=3 allows 3.",
+            "not a fixed number",
+        ),
+    ),
+    "a hard-coded 4": Mistake(
+        hard_coded_four, a_fixed_four, ("up to 4 requests were in flight at once, but {cap}=3.",)
+    ),
+    "a semaphore kept from the first call": Mistake(
+        semaphore_kept_from_the_first_call,
+        semaphore_kept_async,
+        ("up to 3 requests were in flight at once, but {cap}=2.",),
+    ),
+    "status codes": Mistake(status_codes, codes_async, ("status codes", "response.text")),
+    "Connection: close on every request": Mistake(
+        connection_close, connection_close_async, (CHURN, "Drop the `Connection: close` header")
+    ),
+    "each URL twice": Mistake(
+        each_url_twice,
+        each_url_twice_async,
+        ("{fn} sent 16 requests on the client it was given for 8 URLs.", "GET each url once"),
+    ),
+    "returns pool.map's iterator": Mistake(
+        returns_the_map_iterator,
+        None,
+        (
+            "returned a generator (from Executor.map.<locals>.result_iterator) (an iterator)",
+            "return list(pool.map(fetch, urls))",
+        ),
+    ),
+    "returns futures": Mistake(
+        returns_futures, None, ("returned Future objects", "future.result()")
+    ),
+    "a generator": Mistake(
+        yields_bodies, yields_async, ("{fn} is a", "generator, not a", "`yield`")
+    ),
+    "async def for threads": Mistake(
+        async_def_for_threads,
+        None,
+        ("fetch_all is an async def, not a plain def.", "make it a plain `def`"),
+    ),
+    "a plain def for asyncio": Mistake(
+        None,
+        plain_def,
+        ("fetch_all_async is a plain def, not an async def.", "make it `async def`"),
+    ),
+    "forgets await": Mistake(None, forgets_await, ("returned coroutines", "missing await")),
+    "forgets await on client.get": Mistake(
+        None,
+        forgets_await_on_get,
+        (
+            "raised AttributeError: 'coroutine' object has no attribute 'text'",
+            "A missing await",
+            "response = await client.get(url)",
+        ),
+    ),
+    "forgets await inside a TaskGroup": Mistake(
+        None,
+        forgets_await_in_a_task_group,
+        (
+            "fetch_all_async raised ExceptionGroup: unhandled errors in a TaskGroup (8 "
+            "sub-exceptions) (inside it: AttributeError: 'coroutine' object has no attribute "
+            "'text')",
+            "A missing await",
+        ),
+    ),
+    "forgets await on gather": Mistake(
+        None,
+        forgets_await_on_gather,
+        ("returned something to await", "return await asyncio.gather(...)"),
+    ),
+    "gathers a list": Mistake(
+        None,
+        gathers_a_list,
+        ("raised TypeError: unhashable type: 'list'", "asyncio.gather(*coroutines)"),
+    ),
+    "a semaphore per request": Mistake(
+        None,
+        semaphore_per_request,
+        (  # 7 or 8 at once
+            "requests were in flight at once, but max_concurrency=3",
+            "not one per request",
+        ),
+    ),
+    "a semaphore per cap, kept at module level": Mistake(
+        None,
+        semaphore_per_cap_at_module_level,
+        ("is bound to a different event loop", "one made in another event loop"),
+    ),
+    "asyncio.run inside": Mistake(
+        None,
+        runs_a_new_loop,
+        (
+            "asyncio.run() cannot be called from a running event loop",
+            "already runs inside an event loop",
+        ),
+    ),
+    "leaves failing tasks": Mistake(None, leaves_failing_tasks, ("returned 0 bodies for 8 URLs",)),
+    "makes coroutines it never awaits": Mistake(
+        None,
+        makes_spare_coroutines,
+        (
+            "fetch_all_async warned during correct use: RuntimeWarning: coroutine "
+            "'AsyncClient.get' was never awaited",
+            "await every coroutine you make",
+        ),
+    ),
+    "returns the responses": Mistake(
+        returns_responses, None, ("fetch_all returned Response objects, not their bodies.",)
+    ),
+    "returns a dict": Mistake(
+        returns_a_dict, None, ("fetch_all returned a dict, not a list of bodies.",)
+    ),
+    "a semaphore held around gather": Mistake(
+        None, semaphore_around_gather, ("requests were in flight at once, but max_concurrency=3.",)
+    ),
+    "a stub inside a TaskGroup": Mistake(
+        None,
+        a_stub_inside_a_task_group,
+        ("❌ Not yet: fetch_all_async still raises NotImplementedError.",),
+    ),
+    "stub": Mistake(stub, async_stub, ("❌ Not yet: {fn} still raises NotImplementedError.",)),
+    "another exception": Mistake(raises, async_raises, ("{fn} raised ValueError: oops, a typo",)),
 }
+CASES = [
+    pytest.param(flavour, name, id=f"{flavour}: {name}")
+    for name, mistake in MISTAKES.items()
+    for flavour, answer in (("sync", mistake.sync), ("async", mistake.async_))
+    if answer
+]
 
 
-@pytest.mark.parametrize("name", WRONG)
-def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
-    name: str, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(("flavour", "name"), CASES)
+def test_each_wrong_answer_is_rejected_with_a_verdict_naming_its_mistake(
+    flavour: str, name: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    assert_rejected(check_fetch_all, *WRONG[name], capsys)  # type: ignore[arg-type]
+    mistake = MISTAKES[name]
+    answer = mistake.sync if flavour == "sync" else mistake.async_
+    _kept.clear()
+    _kept_async.clear()
+    _per_cap.clear()
+    assert_rejected(
+        CHECKS[flavour], answer, [word.format(**SPELLING[flavour]) for word in mistake.words], capfd
+    )
+
+
+# --- right answers, in many styles --------------------------------------------------------------
+
+
+def submit_in_order(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        futures = [pool.submit(client.get, url) for url in urls]
+        return [future.result().text for future in futures]
+
+
+def as_completed_by_index(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    bodies = [""] * len(urls)
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        futures = {pool.submit(client.get, url): i for i, url in enumerate(urls)}
+        for future in as_completed(futures):
+            bodies[futures[future]] = future.result().text
+    return bodies
+
+
+def queue_and_stop_signal(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    jobs: queue.Queue[tuple[int, str] | None] = queue.Queue()
+    bodies = [""] * len(urls)
+
+    def worker() -> None:
+        while (job := jobs.get()) is not None:
+            bodies[job[0]] = client.get(job[1]).text
+
+    threads = [threading.Thread(target=worker) for _ in range(max_workers)]
+    for thread in threads:
+        thread.start()
+    for job in enumerate(urls):
+        jobs.put(job)
+    for _ in threads:
+        jobs.put(None)  # one stop signal per worker
+    for thread in threads:
+        thread.join()
+    return bodies
+
+
+def logged(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+async def task_group(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    semaphore = asyncio.Semaphore(cap)
+
+    async def fetch(url: str) -> str:
+        async with semaphore:
+            return (await client.get(url)).text
+
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(fetch(url)) for url in urls]
+    return [task.result() for task in tasks]
+
+
+async def async_queue_workers(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    jobs: asyncio.Queue[tuple[int, str] | None] = asyncio.Queue()
+    bodies = [""] * len(urls)
+
+    async def worker() -> None:
+        while (job := await jobs.get()) is not None:
+            bodies[job[0]] = (await client.get(job[1])).text
+
+    for job in enumerate(urls):
+        jobs.put_nowait(job)
+    for _ in range(cap):
+        jobs.put_nowait(None)
+    await asyncio.gather(*(worker() for _ in range(cap)))
+    return bodies
+
+
+async def bounded_semaphore_as_completed(
+    client: httpx.AsyncClient, urls: list[str], cap: int
+) -> list[str]:
+    semaphore = asyncio.BoundedSemaphore(cap)
+
+    async def fetch(index: int, url: str) -> tuple[int, str]:
+        async with semaphore:
+            return index, (await client.get(url)).text
+
+    bodies = [""] * len(urls)
+    for done in asyncio.as_completed([fetch(i, url) for i, url in enumerate(urls)]):
+        index, body = await done
+        bodies[index] = body
+    return bodies
+
+
+def a_thread_per_url_under_a_semaphore(
+    client: httpx.Client, urls: list[str], max_workers: int
+) -> list[str]:
+    gate, bodies = threading.BoundedSemaphore(max_workers), [""] * len(urls)
+
+    def one(index: int, url: str) -> None:
+        with gate:
+            bodies[index] = client.get(url).text
+
+    threads = [threading.Thread(target=one, args=job) for job in enumerate(urls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return bodies
+
+
+def in_batches(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    bodies: list[str] = []
+    for start in range(0, len(urls), max_workers):
+        bodies += pooled(
+            lambda url: client.get(url).text, urls[start : start + max_workers], max_workers
+        )
+    return bodies
+
+
+async def in_batches_async(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    bodies: list[str] = []
+    for start in range(0, len(urls), cap):
+        batch = urls[start : start + cap]
+        bodies += [r.text for r in await asyncio.gather(*(client.get(url) for url in batch))]
+    return bodies
+
+
+async def workers_on_one_iterator(
+    client: httpx.AsyncClient, urls: list[str], cap: int
+) -> list[str]:
+    bodies, work = [""] * len(urls), iter(enumerate(urls))
+
+    async def worker() -> None:
+        for index, url in work:
+            bodies[index] = (await client.get(url)).text
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(cap):
+            group.create_task(worker())
+    return bodies
+
+
+RIGHT: dict[str, tuple[Callable[..., Any] | None, Callable[..., Any] | None]] = {
+    "the solution": (fetch_all, fetch_all_async),
+    "submit, then results in order": (submit_in_order, None),
+    "as_completed, placed by index": (as_completed_by_index, bounded_semaphore_as_completed),
+    "workers on a queue with a stop signal": (queue_and_stop_signal, async_queue_workers),
+    "a TaskGroup and a semaphore": (None, task_group),
+    "a sync decorator around it": (logged(fetch_all), logged(fetch_all_async)),
+    "a thread per URL under a semaphore": (a_thread_per_url_under_a_semaphore, None),
+    "in batches of the cap": (in_batches, in_batches_async),
+    "workers sharing one iterator": (None, workers_on_one_iterator),
+}
+RIGHT_CASES = [
+    pytest.param(flavour, name, id=f"{flavour}: {name}")
+    for name, pair in RIGHT.items()
+    for flavour, answer in zip(("sync", "async"), pair, strict=True)
+    if answer
+]
+
+
+@pytest.mark.parametrize(("flavour", "name"), RIGHT_CASES)
+def test_each_right_answer_passes(
+    flavour: str, name: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    answer = RIGHT[name][0 if flavour == "sync" else 1]
+    passed, out = verdict(CHECKS[flavour], answer, capfd)
+    assert passed, out
+    assert out.startswith(f"✅ {SPELLING[flavour]['fn']} works")
 
 
 def test_the_stub_in_the_stored_notebook_gets_the_verdict_shown_there(
-    capsys: pytest.CaptureFixture[str]
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    [(index, _)] = stub_cells(nb)
+    [index] = [i for i, solution in stub_cells(nb) if solution.name == "02_fetch_all.py"]
     namespace: dict[str, Any] = {}
     exec(nb.cells[index].source, namespace)  # noqa: S102 - the notebook's own stub
-    check_cell = next(c for c in nb.cells[index + 1:] if "check_fetch_all(" in c.source)
+    check_cell = next(c for c in nb.cells[index + 1 :] if "check_fetch_all(" in c.source)
     shown = "".join(o.get("text", "") for o in check_cell.outputs if o.output_type == "stream")
-    passed, out = _verdict(namespace["fetch_all"], capsys)
+    passed, out = verdict(check_fetch_all, namespace["fetch_all"], capfd)
     assert not passed and out.startswith("❌ Not yet") and out == shown
 
 
 def test_a_wrong_answer_leaves_no_socket_for_later(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Clients made per request and never closed are collected by the check, quietly."""
+
     def never_closed(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
-        with ThreadPoolExecutor(max_workers=max_workers) as pool:
-            return list(pool.map(lambda url: httpx.Client().get(url).text, urls))
+        return pooled(lambda url: httpx.Client().get(url).text, urls, max_workers)
 
     def run() -> None:
-        assert_rejected(check_fetch_all, never_closed, ["sent 0 of its 8 requests"], capsys)
+        assert_rejected(check_fetch_all, never_closed, ["sent 0 of its 8 requests"], capfd)
 
     assert left_behind(run, monkeypatch) == []

@@ -1,7 +1,11 @@
-"""check_choose_pool passes the solution and rejects each wrong choice of limits with a telling hint."""
+"""check_choose_pool passes right choices of limits in any form, and rejects each wrong one
+with a telling hint."""
 
 from __future__ import annotations
 
+import time
+import types
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +14,6 @@ import pytest
 
 from labkit.checks import check_choose_pool
 from tests.verdicts import assert_rejected, load_solution, verdict
-
 
 
 def _solution() -> Any:
@@ -28,13 +31,44 @@ def test_the_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:
     assert "on 8 TCP connections (budget 8)" in out and out.count("\n") == 1
 
 
-def test_more_workers_than_connections_also_passes(capsys: pytest.CaptureFixture[str]) -> None:
-    passed, out = _verdict(lambda: {"max_connections": 8, "max_keepalive_connections": 8, "workers": 24}, capsys)
+def _limits(max_connections: Any, keepalive: Any, workers: Any) -> Callable[[], dict[str, int]]:
+    return lambda: {
+        "max_connections": max_connections,
+        "max_keepalive_connections": keepalive,
+        "workers": workers,
+    }
+
+
+def computed() -> dict[str, int]:
+    rounds = int(0.7 // 0.2)  # 3 whole rounds fit in the target
+    in_flight = -(-24 // rounds)  # ceil: 8 requests at once
+    return {
+        "max_connections": in_flight,
+        "max_keepalive_connections": in_flight,
+        "workers": in_flight,
+    }
+
+
+RIGHT: dict[str, Callable[[], Any]] = {
+    "more workers than connections": _limits(8, 8, 24),
+    "keep-alive above max_connections (clamped)": _limits(8, 20, 8),
+    "more workers than requests": _limits(8, 8, 100),
+    "dict()": lambda: dict(max_connections=8, max_keepalive_connections=8, workers=8),
+    "another key order, an OrderedDict": lambda: OrderedDict(
+        workers=8, max_connections=8, max_keepalive_connections=8
+    ),
+    "a read-only mapping": lambda: types.MappingProxyType(
+        {"max_connections": 8, "max_keepalive_connections": 8, "workers": 8}
+    ),
+    "computed": computed,
+}
+
+
+@pytest.mark.parametrize("name", RIGHT)
+def test_each_right_answer_passes(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    passed, out = _verdict(RIGHT[name], capsys)
     assert passed, out
-
-
-def _limits(max_connections: int, keepalive: int, workers: int) -> Callable[[], dict[str, int]]:
-    return lambda: {"max_connections": max_connections, "max_keepalive_connections": keepalive, "workers": workers}
+    assert "in 3 rounds of 0.2 s = 0.6 s" in out and "on 8 TCP connections (budget 8)" in out
 
 
 def stub() -> dict[str, int]:
@@ -47,37 +81,151 @@ def raises() -> dict[str, int]:
 
 WRONG: dict[str, tuple[Callable[[], Any], list[str]]] = {
     # name: (answer, words the verdict must contain)
-    "too few connections": (_limits(4, 4, 4), [
-        "at most 4 requests in flight: 6 rounds of 0.2 s = 1.2 s", "over the 0.7 s target",
-        "0.7 s holds 3 whole rounds of 0.2 s", "how many requests must be in flight at once"]),
+    "too few connections": (
+        _limits(4, 4, 4),
+        [
+            "at most 4 requests in flight: 6 rounds of 0.2 s = 1.2 s (too long to be worth running "
+            "here)",
+            "over the 0.7 s target",
+            "0.7 s holds 3 whole rounds of 0.2 s",
+            "how many requests must be in flight at once",
+        ],
+    ),
     "one short": (_limits(7, 7, 7), ["at most 7 requests in flight: 4 rounds of 0.2 s = 0.8 s"]),
-    "workers below connections": (_limits(8, 8, 4), [
-        "only 4 workers, so at most 4 requests in flight", "at least as many workers as connections"]),
-    "over the budget": (_limits(12, 12, 12), [
-        "max_connections=12 lets the pool open up to 12 TCP connections, over the budget of 8",
-        "(this run opened 12)", "Make the pool enforce the budget"]),
-    "over the budget, but few workers": (_limits(16, 16, 8), [
-        "max_connections=16", "over the budget of 8", "whatever the number of workers"]),
-    "no keep-alive": (_limits(8, 0, 8), [
-        "the server saw 24 TCP connections for 24 requests", "max_keepalive_connections=0", "churn",
-        "max_keepalive_connections equal to max_connections"]),
-    "keep-alive below max_connections": (_limits(8, 4, 8), [
-        "TCP connections opened in all (never more than", "over the budget of 8",
-        "max_keepalive_connections=4 below max_connections=8",
-        "httpcore 1.0.9 counts busy connections too"]),
-    "not a dict": (lambda: (8, 8, 8), ["choose_pool returned tuple, not a dict."]),
+    "workers below connections": (
+        _limits(8, 8, 4),
+        [
+            "only 4 workers, so at most 4 requests in flight",
+            "at least as many workers as connections",
+        ],
+    ),
+    "over the budget": (
+        _limits(12, 12, 12),
+        [
+            "max_connections=12 lets the pool open up to 12 TCP connections, over the budget of 8",
+            "(this run opened 12)",
+            "Make the pool enforce the budget",
+        ],
+    ),
+    "over the budget, but few workers": (
+        _limits(16, 16, 8),
+        ["max_connections=16", "over the budget of 8", "whatever the number of workers"],
+    ),
+    "no keep-alive": (
+        _limits(8, 0, 8),
+        [
+            "the server saw 24 TCP connections for 24 requests",
+            "max_keepalive_connections=0",
+            "churn",
+            "max_keepalive_connections equal to max_connections",
+        ],
+    ),
+    "keep-alive below max_connections": (
+        _limits(8, 4, 8),
+        [
+            "TCP connections opened in all (never more than",
+            "over the budget of 8",
+            "max_keepalive_connections=4 below max_connections=8",
+            "httpcore 1.0.9 counts busy connections too",
+        ],
+    ),
+    "not a dict": (lambda: (8, 8, 8), ["choose_pool returned (8, 8, 8), not a dict."]),
     "return forgotten": (lambda: None, ["choose_pool returned None: is its `return` missing?"]),
-    "an httpx.Limits": (lambda: {"limits": httpx.Limits(max_connections=8, max_keepalive_connections=8),
-                                 "workers": 8}, ["choose_pool returned an httpx.Limits", "no httpx.Limits"]),
-    "only an httpx.Limits": (lambda: httpx.Limits(max_connections=8, max_keepalive_connections=8),
-                             ["choose_pool returned an httpx.Limits"]),
-    "a key missing": (lambda: {"max_connections": 8, "workers": 8}, [
-        "has no max_keepalive_connections", "Return exactly these keys"]),
-    "an extra key": (lambda: {"max_connections": 8, "max_keepalive_connections": 8, "workers": 8, "timeout": 1},
-                     ["has extra keys timeout"]),
-    "a float": (_limits(8, 8, 8.0), ["workers is 8.0, not a whole number."]),  # type: ignore[arg-type]
-    "out of range": (_limits(8, 8, 0), [
-        "those settings cannot run: workers must be a whole number from 1 to 64, not 0."]),
+    "an httpx.Limits": (
+        lambda: {
+            "limits": httpx.Limits(max_connections=8, max_keepalive_connections=8),
+            "workers": 8,
+        },
+        ["choose_pool returned an httpx.Limits", "no httpx.Limits"],
+    ),
+    "only an httpx.Limits": (
+        lambda: httpx.Limits(max_connections=8, max_keepalive_connections=8),
+        ["choose_pool returned an httpx.Limits"],
+    ),
+    "a key missing": (
+        lambda: {"max_connections": 8, "workers": 8},
+        ["has no max_keepalive_connections", "Return exactly these keys"],
+    ),
+    "an extra key": (
+        lambda: {"max_connections": 8, "max_keepalive_connections": 8, "workers": 8, "timeout": 1},
+        ["has extra keys timeout"],
+    ),
+    "a float": (_limits(8, 8, 8.0), ["workers is 8.0 (float), not a whole number"]),
+    "out of range": (_limits(8, 8, 0), ["workers=0 cannot work: it must be at least 1."]),
+    "negative connections": (_limits(-1, 8, 8), ["max_connections=-1 cannot work"]),
+    "negative keep-alive": (
+        _limits(8, -1, 8),
+        ["max_keepalive_connections=-1 cannot work", "at least 0"],
+    ),
+    "strings": (
+        _limits("8", "8", "8"),
+        ["max_connections is '8' (str), not a whole number", "no quotes"],
+    ),
+    "booleans": (_limits(True, True, True), ["max_connections is True (bool)"]),
+    "no limit at all": (
+        _limits(None, 8, 24),
+        ["max_connections=None means no limit at all", "over the budget of 8"],
+    ),
+    "keep-alive None": (_limits(8, None, 8), ["max_keepalive_connections is None (NoneType)"]),
+    "max_connections left out": (
+        lambda: {"max_keepalive_connections": 8, "workers": 8},
+        ["has no max_connections"],
+    ),
+    "a misspelled key": (
+        lambda: {"max_connections": 8, "max_keepalive": 8, "workers": 8},
+        ["has no max_keepalive_connections"],
+    ),
+    "the experiment's own arguments too": (
+        lambda: {
+            "max_connections": 8,
+            "max_keepalive_connections": 8,
+            "workers": 8,
+            "requests": 24,
+        },
+        ["has extra keys requests"],
+    ),
+    "pairs": (
+        lambda: [("max_connections", 8), ("max_keepalive_connections", 8), ("workers", 8)],
+        ["choose_pool returned [('max_connections', 8)", "not a dict"],
+    ),
+    "one over the budget, 8 workers": (
+        _limits(9, 9, 8),
+        [
+            "max_connections=9 lets the pool open up to 9 TCP connections, over the budget of 8",
+            "(this run opened 8)",
+        ],
+    ),
+    "far over the budget": (
+        _limits(1000, 1000, 8),
+        ["max_connections=1000 lets the pool open up to 1000 TCP connections"],
+    ),
+    "keep-alive one short": (
+        _limits(8, 7, 8),
+        [
+            "with max_keepalive_connections=7 below max_connections=8 (8 requests in flight)",
+            "the pool closes connections between requests",
+        ],
+    ),
+    "more connections than workers": (
+        _limits(8, 8, 7),
+        ["only 7 workers, so at most 7 requests in flight: 4 rounds"],
+    ),
+    "one connection": (
+        _limits(1, 1, 24),
+        [
+            "at most 1 request in flight: 24 rounds of 0.2 s = 4.8 s (too long to be worth running "
+            "here), over the 0.7 s target"
+        ],
+    ),
+    "one of each": (_limits(1, 1, 1), ["at most 1 request in flight: 24 rounds"]),
+    "one worker": (_limits(8, 8, 1), ["only 1 worker, so at most 1 request in flight"]),
+    "the dict itself, not the function": (
+        {"max_connections": 8, "max_keepalive_connections": 8, "workers": 8},
+        [
+            "needs the function choose_pool itself, not the dict it returns",
+            "check_choose_pool(choose_pool)",
+        ],
+    ),
     "stub": (stub, ["❌ Not yet: choose_pool still raises NotImplementedError."]),
     "another exception": (raises, ["choose_pool raised ValueError: oops, a typo"]),
 }
@@ -87,4 +235,7 @@ WRONG: dict[str, tuple[Callable[[], Any], list[str]]] = {
 def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
     name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert_rejected(check_choose_pool, *WRONG[name], capsys)
+    started = time.monotonic()
+    out = assert_rejected(check_choose_pool, *WRONG[name], capsys)
+    assert "0x" not in out
+    assert time.monotonic() - started < 15, "every check ends within 15 s"

@@ -1,44 +1,161 @@
-"""check_fetcher passes the solution and rejects each classic mistake with a telling verdict."""
+"""check_fetcher (04) and check_async_fetcher (05): one table of mistakes, played in both flavours.
+
+Each row is a kind of wrong answer: its Fetcher, its AsyncFetcher (None where the kind exists
+in one flavour only), and the words the verdict must say, spelled with {name}, {close},
+{with}, {client}... so one row holds both flavours' expectations. Mistakes that touch no
+await are written once, as a mixin on each flavour's solution (`both`).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
+import threading
 import warnings
-from typing import Any
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Self
 
 import httpx
 import pytest
 
 from labkit import LabServer
-from labkit.checks import check_fetcher
+from labkit.checks import check_async_fetcher, check_fetcher
 from tests.verdicts import assert_rejected, left_behind, load_solution, verdict
 
 Fetcher = load_solution("04_fetcher", "Fetcher")
+AsyncFetcher = load_solution("05_async_fetcher", "AsyncFetcher")
+
+CHECKS = {"sync": check_fetcher, "async": check_async_fetcher}
+SPELLING = {
+    "sync": {
+        "name": "Fetcher",
+        "close": "close",
+        "with": "with",
+        "client": "httpx.Client",
+        "enter": "__enter__",
+        "exit": "__exit__",
+        "who": "threads",
+    },
+    "async": {
+        "name": "AsyncFetcher",
+        "close": "aclose",
+        "with": "async with",
+        "client": "httpx.AsyncClient",
+        "enter": "__aenter__",
+        "exit": "__aexit__",
+        "who": "tasks",
+    },
+}
+OWNED = "{name}(transport=..., event_hooks=...)"  # how verdicts name an owned one over HTTP
 
 
-def _verdict(candidate: Any, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
-    return verdict(check_fetcher, candidate, capsys)
+def both(mixin: type) -> tuple[type, type]:
+    """A mistake that needs no await, on each flavour's solution."""
+    return (
+        type(mixin.__name__, (mixin, Fetcher), {}),
+        type(mixin.__name__, (mixin, AsyncFetcher), {}),
+    )
 
 
-def test_the_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:
-    passed, out = _verdict(Fetcher, capsys)
-    assert passed, out
-    assert out.startswith("✅ Fetcher works") and out.count("\n") == 1
+# --- mistakes written once ----------------------------------------------------------------------
 
 
-def test_the_solution_reuses_one_connection_and_leaves_borrowed_open(server: LabServer) -> None:
-    """What the check relies on, seen from the server's own count."""
-    with httpx.Client(**server.client_kwargs()) as client:
-        with Fetcher(client) as fetcher:
-            for _ in range(3):
-                fetcher.fetch(server.url + "/")
-        assert not client.is_closed and not fetcher.owns_client
-    with Fetcher(**server.client_kwargs()) as fetcher:
-        for _ in range(3):
-            fetcher.fetch(server.url + "/")
-    assert fetcher.owns_client and server.connections_opened == 2
+class KeepsAClientOfItsOwn:
+    def __init__(self, client: Any = None, **client_kwargs: Any) -> None:
+        super().__init__(**client_kwargs)  # type: ignore[call-arg]  # the client given is ignored
 
 
-# Wrong answers, each as a learner might write it.
+class BuildsOneAnyway:
+    """Makes a client even when it borrows one, and keeps it (never used)."""
+
+    def __init__(self, client: Any = None, **client_kwargs: Any) -> None:
+        super().__init__(client, **client_kwargs)  # type: ignore[call-arg]
+        if client is not None:
+            self._spare = type(client)()
+
+
+class BuildsOneAndDropsIt:
+    """Makes a client whatever it is given, and drops it when it borrows: costly, unseen."""
+
+    def __init__(self, client: Any = None, **client_kwargs: Any) -> None:
+        flavour = httpx.AsyncClient if isinstance(self, AsyncFetcher) else httpx.Client
+        mine = flavour(**client_kwargs)
+        super().__init__(client)  # type: ignore[call-arg]
+        if client is None:
+            self._client, self._owns_client = mine, True
+
+
+class IgnoresItsSettings:
+    def __init__(self, client: Any = None, **client_kwargs: Any) -> None:
+        super().__init__(client)  # type: ignore[call-arg]
+
+
+class OnlyTakesAClient:
+    def __init__(self, client: Any = None) -> None:  # no **client_kwargs
+        super().__init__(client)  # type: ignore[call-arg]
+
+
+class AcceptsClientAndSettings:
+    def __init__(self, client: Any = None, **client_kwargs: Any) -> None:
+        super().__init__(client, **({} if client is not None else client_kwargs))  # type: ignore[call-arg]
+
+
+class WritableOwnsClient:
+    owns_client = None  # replaces the property by a plain attribute
+
+    def __init__(self, client: Any = None, **client_kwargs: Any) -> None:
+        super().__init__(client, **client_kwargs)  # type: ignore[call-arg]
+        self.owns_client = client is None
+
+
+class CachedOwnsClient:
+    """functools.cached_property looks read-only, but an instance can overwrite it."""
+
+    def __init__(self, client: Any = None, **client_kwargs: Any) -> None:
+        super().__init__(client, **client_kwargs)  # type: ignore[call-arg]
+
+    @functools.cached_property
+    def owns_client(self) -> bool:  # type: ignore[override]
+        return self._owns_client  # type: ignore[attr-defined, no-any-return]
+
+
+class ClassWideClient:
+    """One client for every owned instance, made by the first and kept on the class."""
+
+    shared: Any = None
+
+    def __init__(self, client: Any = None, **client_kwargs: Any) -> None:
+        if client is not None:
+            super().__init__(client)  # type: ignore[call-arg]
+            return
+        if type(self).shared is None:
+            flavour = httpx.AsyncClient if isinstance(self, AsyncFetcher) else httpx.Client
+            type(self).shared = flavour(**client_kwargs)
+        super().__init__(type(self).shared)  # type: ignore[call-arg]
+        self._owns_client = True
+
+
+class BuggyDel:
+    """A __del__ that assumes __init__ went all the way (it doesn't when it raises TypeError)."""
+
+    def __init__(self, client: Any = None, **client_kwargs: Any) -> None:
+        super().__init__(client, **client_kwargs)  # type: ignore[call-arg]
+
+    def __del__(self) -> None:
+        if self._client is None:  # AttributeError when __init__ raised before setting it
+            pass
+
+
+class Stub:
+    def __init__(self, client: Any = None, **client_kwargs: Any) -> None:
+        raise NotImplementedError  # your code here
+
+
+# --- mistakes in each flavour's words -------------------------------------------------------
+
 
 class NaiveFacade:
     """The notebook's step 1: forwards everything to the client and opens it around each fetch."""
@@ -63,8 +180,32 @@ class NaiveFacade:
     def fetch(self, url: str) -> httpx.Response:
         with self:
             response = self.client.get(url)
-        response.raise_for_status()
-        return response
+        return response.raise_for_status()
+
+
+class AsyncNaiveFacade:
+    def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
+        self.client = client if client is not None else httpx.AsyncClient(**client_kwargs)
+        self.borrowed = client is not None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    async def __aenter__(self) -> AsyncNaiveFacade:
+        await self.client.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        if not self.borrowed:
+            await self.client.__aexit__(*exc_info)
+
+    async def fetch(self, url: str) -> httpx.Response:
+        async with self:
+            response = await self.client.get(url)
+        return response.raise_for_status()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
 
 
 class WithClientInFetch(Fetcher):  # type: ignore[valid-type,misc]
@@ -73,10 +214,22 @@ class WithClientInFetch(Fetcher):  # type: ignore[valid-type,misc]
             return self._client.get(url).raise_for_status()
 
 
+class AsyncWithClientInFetch(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def fetch(self, url: str) -> httpx.Response:
+        async with self._client:
+            return (await self._client.get(url)).raise_for_status()
+
+
 class ClosesTheBorrowedClient(Fetcher):  # type: ignore[valid-type,misc]
     def close(self) -> None:
         self._closed = True
         self._client.close()
+
+
+class AsyncClosesTheBorrowedClient(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def aclose(self) -> None:
+        self._closed = True
+        await self._client.aclose()
 
 
 class ClientPerFetch(Fetcher):  # type: ignore[valid-type,misc]
@@ -88,9 +241,19 @@ class ClientPerFetch(Fetcher):  # type: ignore[valid-type,misc]
         if not self.owns_client:
             return super().fetch(url)  # type: ignore[no-any-return]
         with httpx.Client(**self._settings) as client:  # "owned" means "a fresh one each time"
-            response = client.get(url)
-        response.raise_for_status()
-        return response
+            return client.get(url).raise_for_status()
+
+
+class AsyncClientPerFetch(AsyncFetcher):  # type: ignore[valid-type,misc]
+    def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
+        super().__init__(client, **client_kwargs)
+        self._settings = client_kwargs
+
+    async def fetch(self, url: str) -> httpx.Response:
+        if not self.owns_client:
+            return await super().fetch(url)  # type: ignore[no-any-return]
+        async with httpx.AsyncClient(**self._settings) as client:
+            return (await client.get(url)).raise_for_status()
 
 
 class IgnoresTheGivenClient(Fetcher):  # type: ignore[valid-type,misc]
@@ -99,13 +262,19 @@ class IgnoresTheGivenClient(Fetcher):  # type: ignore[valid-type,misc]
             return client.get(url).raise_for_status()
 
 
-class KeepsAClientOfItsOwn(Fetcher):  # type: ignore[valid-type,misc]
-    def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
-        super().__init__(**client_kwargs)  # the client given is ignored: it makes its own
+class AsyncIgnoresTheGivenClient(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def fetch(self, url: str) -> httpx.Response:
+        async with httpx.AsyncClient() as client:
+            return (await client.get(url)).raise_for_status()
 
 
 class NeverClosesItsClient(Fetcher):  # type: ignore[valid-type,misc]
     def close(self) -> None:
+        self._closed = True
+
+
+class AsyncNeverClosesItsClient(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def aclose(self) -> None:
         self._closed = True
 
 
@@ -116,9 +285,52 @@ class NoStatusCheck(Fetcher):  # type: ignore[valid-type,misc]
         return self._client.get(url)  # type: ignore[no-any-return]
 
 
+class AsyncNoStatusCheck(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def fetch(self, url: str) -> httpx.Response:
+        if self._closed:
+            raise RuntimeError("closed")
+        return await self._client.get(url)  # type: ignore[no-any-return]
+
+
+class OnlyTwoHundred(Fetcher):  # type: ignore[valid-type,misc]
+    def fetch(self, url: str) -> httpx.Response:
+        response = super().fetch(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"unexpected status {response.status_code}")
+        return response  # type: ignore[no-any-return]
+
+
+class AsyncOnlyTwoHundred(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def fetch(self, url: str) -> httpx.Response:
+        response = await super().fetch(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"unexpected status {response.status_code}")
+        return response  # type: ignore[no-any-return]
+
+
 class EntersTheBorrowedClient(Fetcher):  # type: ignore[valid-type,misc]
-    def __enter__(self) -> EntersTheBorrowedClient:
+    def __enter__(self) -> Self:
         self._client.__enter__()  # "open" the client for the block, borrowed or not
+        return self
+
+
+class AsyncEntersTheBorrowedClient(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def __aenter__(self) -> Self:
+        await self._client.__aenter__()
+        return self
+
+
+class EntersTheOwnedClient(Fetcher):  # type: ignore[valid-type,misc]
+    def __enter__(self) -> Self:
+        if self.owns_client:
+            self._client.__enter__()  # fine on a fresh client; fails once fetch() opened it
+        return self
+
+
+class AsyncEntersTheOwnedClient(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def __aenter__(self) -> Self:
+        if self.owns_client:
+            await self._client.__aenter__()
         return self
 
 
@@ -133,14 +345,43 @@ class EnterReturnsTheClient(Fetcher):  # type: ignore[valid-type,misc]
         return self._client  # type: ignore[no-any-return]
 
 
-class IgnoresItsSettings(Fetcher):  # type: ignore[valid-type,misc]
-    def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
-        super().__init__(client)
+class AsyncEnterReturnsTheClient(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def __aenter__(self) -> httpx.AsyncClient:
+        return self._client  # type: ignore[no-any-return]
 
 
 class ExitDoesNotClose(Fetcher):  # type: ignore[valid-type,misc]
     def __exit__(self, *exc_info: object) -> None:
         pass
+
+
+class AsyncExitDoesNotClose(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def __aexit__(self, *exc_info: object) -> None:
+        pass
+
+
+class ExitSwallowsErrors(Fetcher):  # type: ignore[valid-type,misc]
+    def __exit__(self, *exc_info: object) -> bool:  # type: ignore[override]
+        self.close()
+        return True  # "handled": the error inside `with` vanishes
+
+
+class AsyncExitSwallowsErrors(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def __aexit__(self, *exc_info: object) -> bool:  # type: ignore[override]
+        await self.aclose()
+        return True
+
+
+class ClosesOnlyOnSuccess(Fetcher):  # type: ignore[valid-type,misc]
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+
+
+class AsyncClosesOnlyOnSuccess(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def __aexit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            await self.aclose()
 
 
 class CloseTwiceFails(Fetcher):  # type: ignore[valid-type,misc]
@@ -150,22 +391,21 @@ class CloseTwiceFails(Fetcher):  # type: ignore[valid-type,misc]
         super().close()
 
 
+class AsyncCloseTwiceFails(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def aclose(self) -> None:
+        if self._closed:
+            raise RuntimeError("already closed")
+        await super().aclose()
+
+
 class WorksAfterClose(Fetcher):  # type: ignore[valid-type,misc]
     def fetch(self, url: str) -> httpx.Response:
         return self._client.get(url).raise_for_status()
 
 
-class AcceptsClientAndSettings(Fetcher):  # type: ignore[valid-type,misc]
-    def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
-        super().__init__(client, **({} if client is not None else client_kwargs))
-
-
-class WritableOwnsClient(Fetcher):  # type: ignore[valid-type,misc]
-    owns_client = None  # replaces the property by a plain attribute
-
-    def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
-        super().__init__(client, **client_kwargs)
-        self.owns_client = client is None
+class AsyncWorksAfterClose(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def fetch(self, url: str) -> httpx.Response:
+        return (await self._client.get(url)).raise_for_status()
 
 
 class WarnsOnExit(Fetcher):  # type: ignore[valid-type,misc]
@@ -175,12 +415,116 @@ class WarnsOnExit(Fetcher):  # type: ignore[valid-type,misc]
         super().__exit__(*exc_info)
 
 
+class AsyncWarnsOnExit(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def __aexit__(self, *exc_info: object) -> None:
+        if not self.owns_client:
+            warnings.warn("the borrowed client is still open", stacklevel=2)
+        await super().__aexit__(*exc_info)
+
+
+class ClosesEachConnection(Fetcher):  # type: ignore[valid-type,misc]
+    """Every request on the right client, but each asks the server to hang up after it."""
+
+    def fetch(self, url: str) -> httpx.Response:
+        if self._closed:
+            raise RuntimeError("closed")
+        return self._client.get(url, headers={"Connection": "close"}).raise_for_status()
+
+
+class AsyncClosesEachConnection(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def fetch(self, url: str) -> httpx.Response:
+        if self._closed:
+            raise RuntimeError("closed")
+        return (await self._client.get(url, headers={"Connection": "close"})).raise_for_status()
+
+
+class FetchesTwice(Fetcher):  # type: ignore[valid-type,misc]
+    def fetch(self, url: str) -> httpx.Response:
+        super().fetch(url)  # "warm up" first
+        return super().fetch(url)  # type: ignore[no-any-return]
+
+
+class AsyncFetchesTwice(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def fetch(self, url: str) -> httpx.Response:
+        await super().fetch(url)
+        return await super().fetch(url)  # type: ignore[no-any-return]
+
+
+class LazyWithoutLock(Fetcher):  # type: ignore[valid-type,misc]
+    """Makes its owned client on first use; two threads can both find none and make one."""
+
+    def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
+        if client is not None and client_kwargs:
+            raise TypeError("both")
+        self._owns_client, self._settings, self._closed = client is None, client_kwargs, False
+        self._client = client  # type: ignore[assignment]
+
+    def fetch(self, url: str) -> httpx.Response:
+        if self._client is None:
+            self._client = httpx.Client(**self._settings)
+        return super().fetch(url)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self._closed = True
+        if self._owns_client and self._client is not None:
+            self._client.close()
+
+
+class SyncMethods:
+    """Notebook 04's Fetcher with AsyncClient inside, but plain `def` methods."""
+
+    def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
+        self._client = client if client is not None else httpx.AsyncClient(**client_kwargs)
+
+    def fetch(self, url: str) -> Any:
+        return self._client.get(url)
+
+    def aclose(self) -> Any:
+        return self._client.aclose()
+
+    async def __aenter__(self) -> SyncMethods:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+class AsyncDefMethods(Fetcher):  # type: ignore[valid-type,misc]
+    async def fetch(self, url: str) -> httpx.Response:  # type: ignore[override]
+        return super().fetch(url)  # type: ignore[no-any-return]
+
+
+class AsyncInit(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def __init__(self, client: Any = None, **client_kwargs: Any) -> None:  # type: ignore[misc]
+        super().__init__(client, **client_kwargs)
+
+
+class FetchYields(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def fetch(self, url: str) -> Any:  # type: ignore[override]
+        yield await super().fetch(url)
+
+
+class ForgetsAwaitInFetch(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def fetch(self, url: str) -> httpx.Response:
+        response = self._client.get(url)  # a coroutine, not a response
+        return response.raise_for_status()  # type: ignore[attr-defined, no-any-return]
+
+
+class ForgetsAwaitInATaskGroup(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def fetch(self, url: str) -> httpx.Response:
+        async def get() -> httpx.Response:
+            return self._client.get(url).raise_for_status()  # type: ignore[attr-defined, no-any-return]
+
+        async with asyncio.TaskGroup() as group:
+            task = group.create_task(get())
+        return task.result()
+
+
 class NoContextManager:
     """Everything but __enter__ and __exit__: `with Fetcher(...)` was never written."""
 
     def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
         self._fetcher = Fetcher(client, **client_kwargs)
-        self.owns_client = self._fetcher.owns_client
 
     def fetch(self, url: str) -> httpx.Response:
         return self._fetcher.fetch(url)  # type: ignore[no-any-return]
@@ -189,93 +533,780 @@ class NoContextManager:
         self._fetcher.close()
 
 
-class OnlyTakesAClient(Fetcher):  # type: ignore[valid-type,misc]
-    def __init__(self, client: httpx.Client | None = None) -> None:  # no **client_kwargs
-        super().__init__(client)
+class AsyncNoContextManager:
+    def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
+        self._fetcher = AsyncFetcher(client, **client_kwargs)
+
+    async def fetch(self, url: str) -> httpx.Response:
+        return await self._fetcher.fetch(url)  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        await self._fetcher.aclose()
 
 
-class Stub:
-    def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
+class AsyncStub:
+    def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
+        raise NotImplementedError  # your code here
+
+    async def fetch(self, url: str) -> httpx.Response:
+        raise NotImplementedError  # your code here
+
+    async def aclose(self) -> None:
+        raise NotImplementedError  # your code here
+
+    async def __aenter__(self) -> AsyncStub:
+        raise NotImplementedError  # your code here
+
+    async def __aexit__(self, *exc_info: object) -> None:
         raise NotImplementedError  # your code here
 
 
-WRONG: dict[str, tuple[Any, list[str]]] = {
-    # name: (answer, words the verdict must contain)
-    "naive facade": (NaiveFacade, [
-        "fetch() (call 2 of 3, borrowed client) raised RuntimeError: "
-        "Cannot open a client instance more than once.", "no `with client:`"]),
-    "`with client:` in fetch": (WithClientInFetch, [
-        "fetch() (call 2 of 3, borrowed client) raised RuntimeError: "
-        "Cannot reopen a client instance, once it has been closed.", "closes a client for good"]),
-    "closes the borrowed client": (ClosesTheBorrowedClient, [
-        "close() closed the client the Fetcher was given (borrowed)", "never enter it"]),
-    "a client per fetch": (ClientPerFetch, [
-        "3 fetches with an owned client opened 3 TCP connections, not 1", "Make the client once"]),
-    "ignores the given client": (IgnoresTheGivenClient, [
-        "fetch() sent 0 of its 3 requests on the client it was given", "3 TCP connections"]),
-    "keeps a client of its own": (KeepsAClientOfItsOwn, [
-        "fetch() sent 0 of its 3 requests on the client it was given", "don't make a client"]),
-    "never closes its client": (NeverClosesItsClient, [
-        "close() did not close the client the Fetcher made", "In close(), close the client"]),
-    "no status check": (NoStatusCheck, [
-        "fetch() returned a 404 answer instead of raising httpx.HTTPStatusError",
-        "response.raise_for_status()"]),
-    "enters the borrowed client": (EntersTheBorrowedClient, [
-        "`with Fetcher(client) as f:` inside the caller's `with client:` raised RuntimeError: "
-        "Cannot open a client instance more than once.", "client.__enter__()"]),
-    "enters it in __init__": (EntersItInInit, [
-        "Fetcher(client) inside the caller's `with client:` raised RuntimeError: "
-        "Cannot open a client instance more than once."]),
-    "__enter__ returns the client": (EnterReturnsTheClient, [
-        "made f the httpx.Client, not the Fetcher", "return self"]),
-    "ignores its settings": (IgnoresItsSettings, [
-        "did not give its settings to httpx.Client: the transport carried 0 of 2 requests",
-        "httpx.Client(**client_kwargs)"]),
-    "__exit__ does not close": (ExitDoesNotClose, [
-        "leaving `with Fetcher(transport=...) as f:` did not close the client the Fetcher made"]),
-    "close twice fails": (CloseTwiceFails, [
-        "close() a second time raised RuntimeError: already closed", "harmless"]),
-    "works after close": (WorksAfterClose, [
-        "fetch() after close() still worked (borrowed client, sent on the caller's client).",
-        "raise RuntimeError"]),
-    "accepts client and settings": (AcceptsClientAndSettings, [
-        "Fetcher(client, timeout=1.0) was accepted: that timeout is silently ignored.",
-        "TypeError"]),
-    "owns_client can be set": (WritableOwnsClient, [
-        "owns_client can be changed", "@property without a setter", "close() trusts"]),
-    "no __enter__/__exit__": (NoContextManager, [
-        "Fetcher has no __enter__ and no __exit__, so `with Fetcher(client) as f:` can't work.",
-        "__enter__ should return self"]),
-    "only takes a client": (OnlyTakesAClient, [  # the label names the settings the check passed
-        "Fetcher(verify=...) raised TypeError:", "unexpected keyword argument 'verify'",
-        "**client_kwargs (the check passes verify="]),
-    "warns on exit": (WarnsOnExit, [
-        "Fetcher warned during correct use: UserWarning: the borrowed client is still open",
-        "noise"]),
-    "stub": (Stub, ["❌ Not yet: Fetcher(client) still raises NotImplementedError."]),
+class EnterForgetsReturn(Fetcher):  # type: ignore[valid-type,misc]
+    def __enter__(self) -> None:  # type: ignore[override]
+        pass  # no `return self`: `with Fetcher(...) as f` makes f None
+
+
+class ReturnsTheText(Fetcher):  # type: ignore[valid-type,misc]
+    def fetch(self, url: str) -> str:  # type: ignore[override]
+        return super().fetch(url).text  # type: ignore[no-any-return]
+
+
+class AexitForgetsAwait(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.aclose()  # a coroutine, never awaited: nothing is closed
+
+
+class ReturnsAStream(Fetcher):  # type: ignore[valid-type,misc]
+    def fetch(self, url: str) -> httpx.Response:
+        request = self._client.build_request("GET", url)
+        return self._client.send(request, stream=True).raise_for_status()  # never read
+
+
+class AsyncReturnsAStream(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def fetch(self, url: str) -> httpx.Response:
+        request = self._client.build_request("GET", url)
+        return (await self._client.send(request, stream=True)).raise_for_status()
+
+
+class ExitWithoutArguments(Fetcher):  # type: ignore[valid-type,misc]
+    def __exit__(self) -> None:  # type: ignore[override]
+        self.close()
+
+
+@dataclass(frozen=True)
+class Mistake:
+    sync: type | None
+    async_: type | None
+    words: tuple[str, ...]  # the verdict must say each, in the flavour's spelling
+
+
+MISTAKES: dict[str, Mistake] = {
+    "naive facade": Mistake(
+        NaiveFacade,
+        AsyncNaiveFacade,
+        (
+            "fetch() (call 2 of 3, borrowed client) raised RuntimeError: "
+            "Cannot open a client instance more than once.",
+            "no `{with} client:`",
+        ),
+    ),
+    "`with client:` in fetch": Mistake(
+        WithClientInFetch,
+        AsyncWithClientInFetch,
+        (
+            "fetch() (call 2 of 3, borrowed client) raised RuntimeError: "
+            "Cannot reopen a client instance, once it has been closed.",
+            "closes a client for good",
+        ),
+    ),
+    "closes the borrowed client": Mistake(
+        ClosesTheBorrowedClient,
+        AsyncClosesTheBorrowedClient,
+        ("{close}() closed the client the {name} was given (borrowed)", "never enter it"),
+    ),
+    "a client per fetch": Mistake(
+        ClientPerFetch,
+        AsyncClientPerFetch,
+        (
+            f"one {OWNED} made 4 {{client}}s for 3 fetches: a new client per fetch?",
+            "Make the client once",
+        ),
+    ),
+    "ignores the given client": Mistake(
+        IgnoresTheGivenClient,
+        AsyncIgnoresTheGivenClient,
+        (
+            "fetch() sent 0 of its 3 requests on the client it was given, and {name}(client) made "
+            "3 {client}s of its own.",
+            "Send every request with the client you were given",
+        ),
+    ),
+    "keeps a client of its own": Mistake(
+        *both(KeepsAClientOfItsOwn),
+        (
+            "fetch() sent 0 of its 3 requests on the client it was given, and {name}(client) made "
+            "1 {client} of its own.",
+            "Make a client only when none is given",
+        ),
+    ),
+    "builds a client when borrowing": Mistake(
+        *both(BuildsOneAnyway),
+        (
+            "{name}(client) made 1 {client} of its own, although it was given one.",
+            "`client if client is not None else {client}(**client_kwargs)`",
+        ),
+    ),
+    "builds one and drops it": Mistake(
+        *both(BuildsOneAndDropsIt),
+        ("{name}(client) made 1 {client} of its own, although it was given one.",),
+    ),
+    "never closes its client": Mistake(
+        NeverClosesItsClient,
+        AsyncNeverClosesItsClient,
+        (
+            "{close}() did not close the client the {name} made (owns_client is True)",
+            "In {close}(), close the client",
+        ),
+    ),
+    "no status check": Mistake(
+        NoStatusCheck,
+        AsyncNoStatusCheck,
+        (
+            "fetch() of a 404 answer returned it instead of raising httpx.HTTPStatusError",
+            "response.raise_for_status()",
+        ),
+    ),
+    "refuses every status but 200": Mistake(
+        OnlyTwoHundred,
+        AsyncOnlyTwoHundred,
+        (
+            "fetch() of a 201 answer (a success) raised RuntimeError: unexpected status 201",
+            "lets any 2xx through",
+            "`status_code != 200` refuses successes",
+        ),
+    ),
+    "enters the borrowed client": Mistake(
+        EntersTheBorrowedClient,
+        AsyncEntersTheBorrowedClient,
+        (
+            "`{with} {name}(client) as f:` inside the caller's `{with} client:` raised "
+            "RuntimeError: Cannot open a client instance more than once.",
+            "client.{enter}()",
+        ),
+    ),
+    "enters the owned client in __enter__": Mistake(
+        EntersTheOwnedClient,
+        AsyncEntersTheOwnedClient,
+        (
+            f"`{{with}} {OWNED} as f:` raised RuntimeError: Cannot open a client instance more "
+            "than once.",
+            "no client.{enter}() in fetch, __init__ or {enter}",
+        ),
+    ),
+    "enters it in __init__": Mistake(
+        EntersItInInit,
+        None,
+        (
+            "{name}(client) inside the caller's `{with} client:` raised RuntimeError: "
+            "Cannot open a client instance more than once.",
+        ),
+    ),
+    "__enter__ returns the client": Mistake(
+        EnterReturnsTheClient,
+        AsyncEnterReturnsTheClient,
+        ("made f the {client}, not the {name}", "return self"),
+    ),
+    "ignores its settings": Mistake(
+        *both(IgnoresItsSettings),
+        (
+            f"{OWNED} did not give its settings to {{client}}: the transport carried 0 of 3 "
+            "requests.",
+            "{client}(**client_kwargs)",
+        ),
+    ),
+    "__exit__ does not close": Mistake(
+        ExitDoesNotClose,
+        AsyncExitDoesNotClose,
+        (
+            f"leaving `{{with}} {OWNED} as f:` did not close the client the {{name}} made",
+            "{exit} should",
+        ),
+    ),
+    "__exit__ swallows the error": Mistake(
+        ExitSwallowsErrors,
+        AsyncExitSwallowsErrors,
+        (
+            "leaving `{with} {name}(client) as f:` by an error swallowed that error: {exit} "
+            "returned True, so the caller never saw it.",
+            "return None, so an error goes on",
+        ),
+    ),
+    "closes only on success": Mistake(
+        ClosesOnlyOnSuccess,
+        AsyncClosesOnlyOnSuccess,
+        (
+            f"leaving `{{with}} {OWNED} as f:` by an error did not close the client the {{name}} "
+            "made",
+            "runs however the block ends",
+        ),
+    ),
+    "close twice fails": Mistake(
+        CloseTwiceFails,
+        AsyncCloseTwiceFails,
+        ("{close}() a second time raised RuntimeError: already closed", "harmless"),
+    ),
+    "works after close": Mistake(
+        WorksAfterClose,
+        AsyncWorksAfterClose,
+        (
+            "fetch() after {close}() still worked (borrowed client, sent on the caller's client).",
+            "raise RuntimeError",
+        ),
+    ),
+    "accepts client and settings": Mistake(
+        *both(AcceptsClientAndSettings),
+        (
+            "{name}(client, timeout=1.0) was accepted: that timeout is silently ignored.",
+            "TypeError",
+        ),
+    ),
+    "owns_client can be set": Mistake(
+        *both(WritableOwnsClient),
+        (
+            "setting owns_client was accepted: `fetcher.owns_client = False`.",
+            "@property without a setter",
+            "{close}() trusts",
+        ),
+    ),
+    "owns_client as cached_property": Mistake(
+        *both(CachedOwnsClient), ("setting owns_client was accepted", "@property without a setter")
+    ),
+    "one client for the whole class": Mistake(
+        *both(ClassWideClient),
+        (
+            "fetch() (call 1 of 1, owned client) raised RuntimeError: "
+            "Cannot send a request, as the client has been closed.",
+            "a class attribute is shared by every instance",
+        ),
+    ),
+    "a lazy client without a lock": Mistake(
+        LazyWithoutLock,
+        None,
+        (
+            "threads' first fetches made",
+            f"httpx.Clients for one {OWNED}: a client made on first use, without a lock?",
+            "threading.Lock",
+        ),
+    ),
+    "no __enter__/__exit__": Mistake(
+        NoContextManager,
+        AsyncNoContextManager,
+        (
+            "{name} has no {enter} and no {exit}, so `{with} {name}(client) as f:` can't work.",
+            "{enter} should return self",
+        ),
+    ),
+    "only takes a client": Mistake(
+        *both(OnlyTakesAClient),
+        (  # names the settings it got
+            f"{OWNED} raised TypeError:",
+            "unexpected keyword argument 'transport'",
+            "**client_kwargs (the check passes transport=",
+        ),
+    ),
+    "warns on exit": Mistake(
+        WarnsOnExit,
+        AsyncWarnsOnExit,
+        (
+            "{name} warned during correct use: UserWarning: the borrowed client is still open",
+            "noise",
+        ),
+    ),
+    "Connection: close on every request": Mistake(
+        ClosesEachConnection,
+        AsyncClosesEachConnection,
+        (
+            "3 fetches (borrowed client) opened 3 TCP connections, not 1.",
+            "Drop the `Connection: close` header",
+        ),
+    ),
+    "fetches each url twice": Mistake(
+        FetchesTwice,
+        AsyncFetchesTwice,
+        (
+            "fetch() sent 6 requests on the client it was given for 3 fetches.",
+            "one GET per fetch()",
+        ),
+    ),
+    "a wrong __del__": Mistake(
+        *both(BuggyDel), ("Exception ignored in BuggyDel.__del__: AttributeError",)
+    ),
+    "async def in a Fetcher": Mistake(
+        AsyncDefMethods,
+        None,
+        ("Fetcher.fetch is an async def, not a plain def.", "make it a plain `def`"),
+    ),
+    "plain def methods": Mistake(
+        None,
+        SyncMethods,
+        ("AsyncFetcher.fetch is a plain def, not an async def.", "make it `async def`"),
+    ),
+    "async def __init__": Mistake(
+        None,
+        AsyncInit,
+        (
+            "AsyncFetcher.__init__ is an async def: Python calls __init__ without awaiting it.",
+            "Make __init__ a plain def",
+        ),
+    ),
+    "fetch is an async generator": Mistake(
+        None,
+        FetchYields,
+        ("AsyncFetcher.fetch is an async generator, not an async def.", "`yield`"),
+    ),
+    "forgets await in fetch": Mistake(
+        None,
+        ForgetsAwaitInFetch,
+        (
+            "raised AttributeError: 'coroutine' object has no attribute 'raise_for_status'",
+            "A missing await",
+        ),
+    ),
+    "forgets await inside a TaskGroup": Mistake(
+        None,
+        ForgetsAwaitInATaskGroup,
+        (
+            "raised ExceptionGroup: unhandled errors in a TaskGroup (1 sub-exception) (inside it: "
+            "AttributeError: 'coroutine' object has no attribute 'raise_for_status')",
+            "A missing await",
+        ),
+    ),
+    "__enter__ forgets to return self": Mistake(
+        EnterForgetsReturn, None, ("made f None, not the Fetcher.", "should return self")
+    ),
+    "fetch returns the text": Mistake(
+        ReturnsTheText,
+        None,
+        ("fetch() (call 1 of 3, borrowed client) returned a str, not an httpx.Response.",),
+    ),
+    "__aexit__ forgets to await aclose()": Mistake(
+        None,
+        AexitForgetsAwait,
+        (
+            "leaving `async with AsyncFetcher(transport=..., event_hooks=...) as f:` did not close",
+            "__aexit__ should await self.aclose()",
+        ),
+    ),
+    "returns a stream never read": Mistake(
+        ReturnsAStream,
+        AsyncReturnsAStream,
+        (
+            "fetch() (call 1 of 3, borrowed client) returned a streamed response whose body was "
+            "never read (httpx.ResponseNotRead).",
+        ),
+    ),
+    "__exit__ without its arguments": Mistake(
+        ExitWithoutArguments,
+        None,
+        (
+            "__exit__() takes 1 positional argument but 4 were given",
+            "`def __exit__(self, *exc_info):`",
+        ),
+    ),
+    "stub": Mistake(*both(Stub), ("❌ Not yet: {name}(client) still raises NotImplementedError.",)),
+    "stub with async methods": Mistake(
+        None, AsyncStub, ("❌ Not yet: AsyncFetcher(client) still raises NotImplementedError.",)
+    ),
 }
+CASES = [
+    pytest.param(flavour, name, id=f"{flavour}: {name}")
+    for name, mistake in MISTAKES.items()
+    for flavour, answer in (("sync", mistake.sync), ("async", mistake.async_))
+    if answer
+]
 
 
-@pytest.mark.parametrize("name", WRONG)
-def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
-    name: str, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(("flavour", "name"), CASES)
+def test_each_wrong_answer_is_rejected_with_a_verdict_naming_its_mistake(
+    flavour: str, name: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    assert_rejected(check_fetcher, *WRONG[name], capsys)
+    mistake = MISTAKES[name]
+    answer = mistake.sync if flavour == "sync" else mistake.async_
+    words = [word.format(**SPELLING[flavour]) for word in mistake.words]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # what a wrong answer leaks, it leaks
+        assert_rejected(CHECKS[flavour], answer, words, capfd)
 
 
+# --- right answers, in many styles --------------------------------------------------------------
+
+
+class ExitStackFetcher(contextlib.ExitStack):
+    """Owns its client through an ExitStack: entered in __init__, closed by the stack."""
+
+    def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
+        super().__init__()
+        if client is not None and client_kwargs:
+            raise TypeError("a client or settings, not both")
+        self._owns = client is None
+        self._client = client or self.enter_context(httpx.Client(**client_kwargs))
+        self._done = False
+
+    @property
+    def owns_client(self) -> bool:
+        return self._owns
+
+    def fetch(self, url: str) -> httpx.Response:
+        if self._done:
+            raise RuntimeError("closed")
+        return self._client.get(url).raise_for_status()
+
+    def close(self) -> None:
+        self._done = True
+        super().close()
+
+
+class AsyncExitStackFetcher:
+    def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
+        if client is not None and client_kwargs:
+            raise TypeError("a client or settings, not both")
+        self._owns = client is None
+        self._client = httpx.AsyncClient(**client_kwargs) if client is None else client
+        self._stack = contextlib.AsyncExitStack()
+        if self._owns:
+            self._stack.push_async_callback(self._client.aclose)
+        self._done = False
+
+    @property
+    def owns_client(self) -> bool:
+        return self._owns
+
+    async def fetch(self, url: str) -> httpx.Response:
+        if self._done:
+            raise RuntimeError("closed")
+        return (await self._client.get(url)).raise_for_status()
+
+    async def aclose(self) -> None:
+        self._done = True
+        await self._stack.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> bool:
+        await self.aclose()
+        return False
+
+
+class FinalizeFetcher(Fetcher):  # type: ignore[valid-type,misc]
+    """Closes an owned client with weakref.finalize: at close(), or when forgotten."""
+
+    def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
+        super().__init__(client, **client_kwargs)
+        self._finalizer = weakref.finalize(self, self._client.close) if self.owns_client else None
+
+    def close(self) -> None:
+        self._closed = True
+        if self._finalizer is not None:
+            self._finalizer()
+
+
+class SlotsFetcher:
+    __slots__ = ("_client", "_closed", "_owns")
+
+    def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
+        if client is not None and client_kwargs:
+            raise TypeError("both")
+        self._owns, self._closed = client is None, False
+        self._client = client if client is not None else httpx.Client(**client_kwargs)
+
+    owns_client = property(lambda self: self._owns)
+
+    def fetch(self, url: str) -> httpx.Response:
+        if self._closed:
+            raise RuntimeError("closed")
+        return self._client.get(url).raise_for_status()
+
+    def close(self) -> None:
+        self._closed = True
+        if self._owns:
+            self._client.close()
+
+    def __enter__(self) -> SlotsFetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncSlotsFetcher:
+    __slots__ = ("_client", "_closed", "_owns")
+
+    def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
+        if client is not None and client_kwargs:
+            raise TypeError("both")
+        self._owns, self._closed = client is None, False
+        self._client = client if client is not None else httpx.AsyncClient(**client_kwargs)
+
+    owns_client = property(lambda self: self._owns)
+
+    async def fetch(self, url: str) -> httpx.Response:
+        if self._closed:
+            raise RuntimeError("closed")
+        return (await self._client.get(url)).raise_for_status()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._owns:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> AsyncSlotsFetcher:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def logged(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A plain decorator: around an `async def` it returns the coroutine, still awaitable."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return method(*args, **kwargs)
+
+    return wrapper
+
+
+class DecoratedFetcher(Fetcher):  # type: ignore[valid-type,misc]
+    fetch = logged(Fetcher.fetch)
+    close = logged(Fetcher.close)
+
+
+class AsyncDecoratedFetcher(AsyncFetcher):  # type: ignore[valid-type,misc]
+    fetch = logged(AsyncFetcher.fetch)
+    aclose = logged(AsyncFetcher.aclose)
+
+
+class LazyWithALock(Fetcher):  # type: ignore[valid-type,misc]
+    def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
+        if client is not None and client_kwargs:
+            raise TypeError("both")
+        self._owns_client, self._settings, self._closed = client is None, client_kwargs, False
+        self._client = client  # type: ignore[assignment]
+        self._lock = threading.Lock()
+
+    def fetch(self, url: str) -> httpx.Response:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(**self._settings)
+        return super().fetch(url)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            if self._owns_client and self._client is not None:
+                self._client.close()
+
+
+class AsyncLazy(AsyncFetcher):  # type: ignore[valid-type,misc]
+    """On one event loop, check-and-make with no await between them needs no lock."""
+
+    def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
+        if client is not None and client_kwargs:
+            raise TypeError("both")
+        self._owns_client, self._settings, self._closed = client is None, client_kwargs, False
+        self._client = client  # type: ignore[assignment]
+
+    async def fetch(self, url: str) -> httpx.Response:
+        if self._client is None:
+            self._client = httpx.AsyncClient(**self._settings)
+        return await super().fetch(url)  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+
+
+@dataclass(init=False, eq=False)
+class DataclassFetcher(contextlib.AbstractContextManager["DataclassFetcher"]):
+    _client: httpx.Client
+    _owns: bool
+    _closed: bool
+
+    def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
+        if client is not None and client_kwargs:
+            raise TypeError("both")
+        self._owns, self._closed = client is None, False
+        self._client = client if client is not None else httpx.Client(**client_kwargs)
+
+    @property
+    def owns_client(self) -> bool:
+        return self._owns
+
+    def fetch(self, url: str) -> httpx.Response:
+        if self._closed:
+            raise RuntimeError("closed")
+        response = self._client.request("GET", url)
+        if response.is_error:
+            response.raise_for_status()
+        return response
+
+    def close(self) -> None:
+        self._closed = True
+        if self._owns:
+            self._client.close()
+
+    def __exit__(self, *exc_info: object) -> bool:
+        self.close()
+        return False
+
+
+class ReRaisingExit(Fetcher):  # type: ignore[valid-type,misc]
+    """Closes, then raises the block's error itself: the caller still sees it."""
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        self.close()
+        if exc is not None:
+            raise exc
+
+
+class FetcherClosedError(RuntimeError):
+    pass
+
+
+class OwnErrorAfterClose(AsyncFetcher):  # type: ignore[valid-type,misc]
+    async def fetch(self, url: str) -> httpx.Response:
+        if self._closed:
+            raise FetcherClosedError("closed: make a new AsyncFetcher")
+        return await super().fetch(url)  # type: ignore[no-any-return]
+
+
+class SafeDelWarns(Fetcher):  # type: ignore[valid-type,misc]
+    """A ResourceWarning when an owned Fetcher is dropped unclosed; safe if __init__ failed."""
+
+    def __del__(self) -> None:
+        if getattr(self, "_owns_client", False) and not getattr(self, "_closed", True):
+            warnings.warn("a Fetcher was never closed", ResourceWarning, stacklevel=2)
+
+
+class AsyncLockLazy(AsyncLazy):
+    def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
+        super().__init__(client, **client_kwargs)
+        self._lock = asyncio.Lock()
+
+    async def fetch(self, url: str) -> httpx.Response:
+        async with self._lock:
+            if self._client is None:
+                self._client = httpx.AsyncClient(**self._settings)
+        return await super().fetch(url)  # type: ignore[no-any-return]
+
+
+class AsyncOnAbstractBase(contextlib.AbstractAsyncContextManager["AsyncOnAbstractBase"]):
+    def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
+        if client and client_kwargs:
+            raise TypeError("both")
+        self._fetcher = AsyncFetcher(client, **client_kwargs)
+
+    @property
+    def owns_client(self) -> bool:
+        return self._fetcher.owns_client  # type: ignore[no-any-return]
+
+    async def fetch(self, url: str) -> httpx.Response:
+        return await self._fetcher.fetch(url)  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        await self._fetcher.aclose()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+RIGHT: dict[str, tuple[type | None, type | None]] = {
+    "the solution": (Fetcher, AsyncFetcher),
+    "ExitStack / AsyncExitStack": (ExitStackFetcher, AsyncExitStackFetcher),
+    "weakref.finalize": (FinalizeFetcher, None),
+    "__slots__": (SlotsFetcher, AsyncSlotsFetcher),
+    "sync decorators on the methods": (DecoratedFetcher, AsyncDecoratedFetcher),
+    "a lazy client (with a lock for threads)": (LazyWithALock, AsyncLazy),
+    "a dataclass on AbstractContextManager": (DataclassFetcher, None),
+    "__exit__ that re-raises": (ReRaisingExit, None),
+    "its own RuntimeError subclass after close": (None, OwnErrorAfterClose),
+    "a ResourceWarning when never closed": (SafeDelWarns, None),
+    "a lazy client under an asyncio.Lock": (None, AsyncLockLazy),
+    "on AbstractAsyncContextManager, wrapping another": (None, AsyncOnAbstractBase),
+}
+RIGHT_CASES = [
+    pytest.param(flavour, name, id=f"{flavour}: {name}")
+    for name, pair in RIGHT.items()
+    for flavour, answer in zip(("sync", "async"), pair, strict=True)
+    if answer
+]
+
+
+@pytest.mark.parametrize(("flavour", "name"), RIGHT_CASES)
+def test_each_right_answer_passes(
+    flavour: str, name: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    answer = RIGHT[name][0 if flavour == "sync" else 1]
+    passed, out = verdict(CHECKS[flavour], answer, capfd)
+    assert passed, out
+    assert out.startswith(f"✅ {SPELLING[flavour]['name']} works")
+
+
+def test_the_solution_reuses_one_connection_and_leaves_borrowed_open(server: LabServer) -> None:
+    """What the check relies on, seen from the server's own count."""
+    with httpx.Client(**server.client_kwargs()) as client:
+        with Fetcher(client) as fetcher:
+            for _ in range(3):
+                fetcher.fetch(server.url + "/")
+        assert not client.is_closed and not fetcher.owns_client
+    with Fetcher(**server.client_kwargs()) as fetcher:
+        for _ in range(3):
+            fetcher.fetch(server.url + "/")
+    assert fetcher.owns_client and server.connections_opened == 2
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
 def test_a_wrong_answer_leaves_no_socket_for_later(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    flavour: str, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A Fetcher that ignores the client it is given fails with its own client open."""
+    answer = both(KeepsAClientOfItsOwn)[flavour == "async"]
+
     def run() -> None:
-        assert_rejected(check_fetcher, KeepsAClientOfItsOwn, ["sent 0 of its 3 requests"], capsys)
+        assert_rejected(CHECKS[flavour], answer, ["made 1 ", " of its own."], capfd)
 
     assert left_behind(run, monkeypatch) == []
 
 
+@pytest.mark.parametrize("flavour", ["sync", "async"])
 def test_an_instance_instead_of_the_class_gets_a_hint(
-    server: LabServer, capsys: pytest.CaptureFixture[str]
+    flavour: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    with Fetcher(**server.client_kwargs()) as fetcher:
-        passed, out = _verdict(fetcher, capsys)
-    assert not passed and "needs the class itself" in out and "check_fetcher(Fetcher)" in out
+    cls = Fetcher if flavour == "sync" else AsyncFetcher
+    fetcher = cls(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
+    name = SPELLING[flavour]["name"]
+    check = "check_fetcher" if flavour == "sync" else "check_async_fetcher"
+    assert_rejected(
+        CHECKS[flavour],
+        fetcher,
+        [f"{check} needs the class itself", f"Call {check}({name})"],
+        capfd,
+    )
+
+
+def test_after_a_missing_await_the_fixed_answer_passes(capfd: pytest.CaptureFixture[str]) -> None:
+    """The coroutine a wrong answer never awaited is collected in its own check, not the next:
+    the fixed answer, checked right after, is not blamed for its RuntimeWarning."""
+    assert verdict(check_async_fetcher, ForgetsAwaitInFetch, capfd)[0] is False
+    passed, out = verdict(check_async_fetcher, AsyncFetcher, capfd)
+    assert passed, out
+
+
+def test_httpx_is_left_as_it_was_found(capfd: pytest.CaptureFixture[str]) -> None:
+    """The check counts client builds by wrapping httpx's __init__s for its own run only."""
+    before = (httpx.Client.__init__, httpx.AsyncClient.__init__)
+    verdict(check_fetcher, LazyWithoutLock, capfd)
+    verdict(check_async_fetcher, AsyncFetcher, capfd)
+    assert (httpx.Client.__init__, httpx.AsyncClient.__init__) == before

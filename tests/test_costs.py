@@ -1,12 +1,21 @@
-"""measure_connection_costs measures what it says, on real connections (speed itself is not asserted)."""
+"""measure_connection_costs measures what it says, on real connections.
+
+Speed itself is never asserted: each figure is told apart by delays planted in the server.
+"""
 
 from __future__ import annotations
 
+import ssl
+import time
 from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
 
+import httpx
 import pytest
 
-from labkit import LabServer
+from labkit import LabServer, costs
+from labkit import server as server_module
 from labkit.costs import BUILD, TCP, TLS, WARM, measure_connection_costs
 
 
@@ -22,7 +31,9 @@ def test_every_step_is_measured_in_milliseconds(servers: tuple[LabServer, LabSer
     assert all(isinstance(ms, float) and 0 < ms < 5000 for ms in costs.values()), costs
 
 
-def test_each_round_opens_one_new_connection_per_server(servers: tuple[LabServer, LabServer]) -> None:
+def test_each_round_opens_one_new_connection_per_server(
+    servers: tuple[LabServer, LabServer],
+) -> None:
     http, https = servers
     measure_connection_costs(http, https, repeat=3)
     # one warm-up round + 3 measured: a new connection each, over HTTP and over HTTPS
@@ -45,3 +56,80 @@ def test_servers_given_the_wrong_way_round_are_named(servers: tuple[LabServer, L
     with pytest.raises(ValueError, match="server_https must be a LabServer\\(tls=True\\)"):
         measure_connection_costs(http, http)
     assert http.connections_opened == https.connections_opened == 0
+
+
+# Delays planted in the server (and in a default client's construction), each a different size,
+# so each figure can only fall in its band if it timed the step its key names.
+GET_DELAY = 0.06  # every answer: what a warm request costs, and no connection step
+HANDSHAKE_DELAY = 0.15  # the server's side of every TLS handshake
+BUILD_DELAY = 0.3  # building a client without settings (the default, which loads the CA bundle)
+
+
+def test_each_figure_times_the_step_its_key_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    handler = server_module._Handler
+    original_setup, original_get = handler.setup, handler.do_GET
+
+    def slow_setup(self: Any) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            time.sleep(HANDSHAKE_DELAY)  # before the handshake: the client is waiting in it
+        original_setup(self)
+
+    def slow_get(self: Any) -> None:
+        time.sleep(GET_DELAY)
+        original_get(self)
+
+    class SlowDefaultClient(httpx.Client):
+        def __init__(self, **kwargs: Any) -> None:
+            if not kwargs:
+                time.sleep(BUILD_DELAY)
+            super().__init__(**kwargs)
+
+    monkeypatch.setattr(handler, "setup", slow_setup)
+    monkeypatch.setattr(handler, "do_GET", slow_get)
+    monkeypatch.setattr(costs, "httpx", SimpleNamespace(Client=SlowDefaultClient))
+    with LabServer() as http, LabServer(tls=True) as https:
+        ms = measure_connection_costs(http, https, repeat=2)
+    # Lower bounds are firm (a step cannot beat its planted delay); upper bounds are generous,
+    # yet below the next band: TCP < GET_DELAY <= WARM < HANDSHAKE_DELAY <= TLS < BUILD_DELAY
+    # <= BUILD (the real cost of building a default client comes on top of its delay).
+    assert ms[TCP] < GET_DELAY * 1000, ms  # a loopback connect waits for none of the delays
+    assert GET_DELAY * 1000 <= ms[WARM] < HANDSHAKE_DELAY * 1000, ms
+    assert HANDSHAKE_DELAY * 1000 <= ms[TLS] < BUILD_DELAY * 1000, ms
+    assert BUILD_DELAY * 1000 <= ms[BUILD], ms
+
+
+FIRST_HANDSHAKE_DELAY = 0.4  # half of it in a median of two
+FIRST_BUILD_DELAY = 0.8  # more than a real build on a loaded machine (~0.2 s)
+
+
+def test_the_warm_up_round_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one measured round, a slow first round would show: the warm-up must not count."""
+    handler = server_module._Handler
+    original_setup = handler.setup
+    first: dict[str, bool] = {"handshake": True, "build": True}
+
+    def slow_first(kind: str) -> None:
+        if first[kind]:
+            first[kind] = False
+            time.sleep(FIRST_HANDSHAKE_DELAY if kind == "handshake" else FIRST_BUILD_DELAY)
+
+    def slow_first_handshake(self: Any) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            slow_first("handshake")
+        original_setup(self)
+
+    class SlowFirstDefaultClient(httpx.Client):
+        def __init__(self, **kwargs: Any) -> None:
+            if not kwargs:
+                slow_first("build")
+            super().__init__(**kwargs)
+
+    monkeypatch.setattr(handler, "setup", slow_first_handshake)
+    monkeypatch.setattr(costs, "httpx", SimpleNamespace(Client=SlowFirstDefaultClient))
+    with LabServer() as http, LabServer(tls=True) as https:
+        ms = measure_connection_costs(http, https, repeat=1)
+    assert first == {"handshake": False, "build": False}  # both slow first times happened
+    # Counted, the slow first handshake would be half a median of two (the warm-up round and
+    # the measured one), and the slow first build the whole of a median of one.
+    assert ms[TLS] < FIRST_HANDSHAKE_DELAY * 1000 / 2, ms
+    assert ms[BUILD] < FIRST_BUILD_DELAY * 1000, ms

@@ -13,7 +13,9 @@ from labkit import ConnectionProbe, LabServer, client_port
 def test_sync_probe_sees_one_new_connection_then_reuse(any_server: LabServer) -> None:
     probe = ConnectionProbe()
     with httpx.Client(**any_server.client_kwargs()) as client:
-        ports = {client_port(client.get(any_server.url, extensions=probe.watch())) for _ in range(4)}
+        ports = {
+            client_port(client.get(any_server.url, extensions=probe.watch())) for _ in range(4)
+        }
     first = "new TCP + TLS" if any_server.tls else "new TCP"
     assert probe.verdicts == [first, "reused", "reused", "reused"]
     assert probe.counts() == {first: 1, "reused": 3}
@@ -37,14 +39,16 @@ def test_async_probe(any_server: LabServer) -> None:
         async with httpx.AsyncClient(**any_server.client_kwargs()) as client:
             first = await client.get(any_server.url, extensions=probe.watch_async("first"))
             rest = await asyncio.gather(
-                *(client.get(any_server.url, extensions=probe.watch_async()) for _ in range(3)))
+                *(client.get(any_server.url, extensions=probe.watch_async()) for _ in range(3))
+            )
             return {client_port(r) for r in [first, *rest]}
 
     ports = asyncio.run(main())
     first = "new TCP + TLS" if any_server.tls else "new TCP"
     assert probe.traces[0].label == "first"
     assert probe.verdicts[0] == first
-    # three at once: the first connection is busy or free, so 0 to 3 new ones, all counted by the server
+    # three at once: the first connection is busy or free, so 0 to 3 new ones, all counted by
+    # the server
     assert probe.counts()[first] == any_server.connections_opened == len(ports)
 
 
@@ -68,3 +72,14 @@ def test_client_port_needs_a_real_connection() -> None:
 def test_client_port_needs_a_response() -> None:
     with pytest.raises(ValueError, match="client_port needs an httpx.Response, not None"):
         client_port(None)  # type: ignore[arg-type]
+
+
+def test_traces_are_labelled_in_the_order_they_were_watched(server: LabServer) -> None:
+    probe = ConnectionProbe()
+    with httpx.Client() as client:
+        client.get(server.url, extensions=probe.watch())
+        client.get(server.url, extensions=probe.watch("mine"))
+        client.get(server.url, extensions=probe.watch())
+    assert [trace.label for trace in probe.traces] == ["request 1", "mine", "request 3"]
+    assert probe.verdicts == ["new TCP", "reused", "reused"]
+    assert repr(probe) == "<ConnectionProbe {'new TCP': 1, 'reused': 2}>"

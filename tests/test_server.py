@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import select
 import socket
+import socketserver
 import ssl
 import struct
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from labkit import LabServer
+from labkit import server as server_module
+from labkit.server import plain_trust
 
 
 def test_shared_client_opens_one_connection_for_many_requests(any_server: LabServer) -> None:
@@ -41,9 +48,38 @@ def test_records_name_path_status_and_times(server: LabServer) -> None:
         after = time.perf_counter()
     first, second = server.requests
     assert (first.path, first.status, second.path, second.status) == (
-        "/delay/0.05?n=1", 200, "/status/418", 418)
+        "/delay/0.05?n=1",
+        200,
+        "/status/418",
+        418,
+    )
     assert before <= first.started < first.finished <= second.started < second.finished <= after
     assert first.finished - first.started >= 0.05
+
+
+def test_a_client_that_has_its_answer_finds_the_record_already_there(
+    any_server: LabServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every write to a client lingers after sending, so a record made after the answer left
+    # would still be missing when the client reads the server's records.
+    original_write = socketserver._SocketWriter.write
+
+    def lingering_write(self: Any, data: Any) -> int:
+        sent = original_write(self, data)
+        time.sleep(0.1)
+        return sent
+
+    monkeypatch.setattr(socketserver._SocketWriter, "write", lingering_write)
+    with httpx.Client(**any_server.client_kwargs()) as client:
+        for count in (1, 2):
+            client.get(any_server.url + f"/delay/0?n={count}")
+            assert [r.path for r in any_server.requests][-1:] == [f"/delay/0?n={count}"]
+
+
+def test_trust_is_loaded_once_per_process() -> None:
+    assert plain_trust() is plain_trust()
+    with LabServer(tls=True) as one, LabServer(tls=True) as two:
+        assert one.client_kwargs()["verify"] is two.client_kwargs()["verify"]
 
 
 def test_reset_clears_count_and_records(server: LabServer) -> None:
@@ -112,7 +148,9 @@ def test_delay_body_names_the_delay(server: LabServer) -> None:
         ("/delay/1/2", 404, "no such path"),
     ],
 )
-def test_bad_values_get_a_one_line_reason(server: LabServer, path: str, status: int, reason: str) -> None:
+def test_bad_values_get_a_one_line_reason(
+    server: LabServer, path: str, status: int, reason: str
+) -> None:
     with httpx.Client() as client:
         response = client.get(server.url + path)
     assert response.status_code == status
@@ -139,7 +177,9 @@ def _hang_up(server: LabServer, data: bytes) -> None:
     sock.close()
 
 
-def test_garbage_gets_400_and_hang_ups_are_harmless(server: LabServer, capfd: pytest.CaptureFixture[str]) -> None:
+def test_garbage_gets_400_and_hang_ups_are_harmless(
+    server: LabServer, capfd: pytest.CaptureFixture[str]
+) -> None:
     assert _raw(server, b"GARBAGE\r\n\r\n").startswith(b"HTTP/1.1 400")
     for request in (b"GET /delay/0.1 HTTP/1.1\r\nHost: x\r\n\r\n", b"GET / HTTP/1.1\r\nHo"):
         _hang_up(server, request)
@@ -158,12 +198,104 @@ def test_a_raw_keep_alive_connection_carries_many_requests(server: LabServer) ->
     assert server.connections_opened == 1
 
 
-def test_close_stops_threads_and_sockets_and_is_idempotent() -> None:
+def _port(lab: LabServer) -> int:
+    return int(lab.url.rsplit(":", 1)[1])
+
+
+def _connect(lab: LabServer) -> socket.socket:
+    """A raw client connection; over TLS, handshaken with the lab CA."""
+    sock = socket.create_connection(("127.0.0.1", _port(lab)), timeout=5)
+    if lab.tls:
+        return lab.client_kwargs()["verify"].wrap_socket(sock, server_hostname="127.0.0.1")
+    return sock
+
+
+def _hello(sock: socket.socket) -> None:
+    """One keep-alive request, its whole answer read: the connection stays open, idle."""
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: lab\r\n\r\n")
+    answer = b""
+    while not answer.endswith(b"Hello from the lab server.\n"):
+        chunk = sock.recv(4096)
+        assert chunk, answer
+        answer += chunk
+
+
+def _closed_by_peer(sock: socket.socket) -> bool:
+    """True if the other end has closed: readable at once, and reading gives end of stream."""
+    if not select.select([sock], [], [], 0)[0] and not (
+        isinstance(sock, ssl.SSLSocket) and sock.pending()
+    ):
+        return False
+    try:
+        return sock.recv(4096) == b""
+    except (ConnectionResetError, ssl.SSLError):
+        return True
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_it_listens_on_loopback_exactly_where_its_url_says(tls: bool) -> None:
+    with LabServer(tls=tls) as lab:
+        url = urlsplit(lab.url)
+        assert url.scheme == ("https" if tls else "http")
+        bound = lab._server.socket.getsockname()  # the listening socket itself
+        assert bound[:2] == ("127.0.0.1", url.port)
+        assert url.hostname == "127.0.0.1"
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"),
+    reason="only Linux routes all of 127.0.0.0/8 to the loopback interface",
+)
+def test_another_address_of_this_machine_is_refused(server: LabServer) -> None:
+    with pytest.raises(ConnectionRefusedError):  # a server bound to 0.0.0.0 would accept it
+        socket.create_connection(("127.0.0.2", _port(server)), timeout=5).close()
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_close_joins_every_connection_thread_and_closes_every_socket(
+    monkeypatch: pytest.MonkeyPatch, tls: bool
+) -> None:
+    # Each connection's thread lingers on its way out, so a close() that did not wait for its
+    # threads would return while they are still alive: the asserts below run right after close().
+    original_finish = server_module._Handler.finish
+
+    def lingering_finish(self: Any) -> None:
+        time.sleep(0.2)
+        original_finish(self)
+
+    monkeypatch.setattr(server_module._Handler, "finish", lingering_finish)
     before = set(threading.enumerate())
+    lab = LabServer(tls=tls)
+    idle = [_connect(lab) for _ in range(3)]
+    for sock in idle:
+        _hello(sock)  # keep-alive: each connection's thread now waits for its next request
+    waiting = [_connect(lab) for _ in range(2)]
+    for sock in waiting:
+        sock.sendall(b"GET /delay/20 HTTP/1.1\r\nHost: lab\r\n\r\n")  # mid-request
+    silent = socket.create_connection(("127.0.0.1", _port(lab)), timeout=5)  # says nothing
+    deadline = time.monotonic() + 5
+    while lab.connections_opened < len(idle) + len(waiting) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)  # the delayed requests are read and waiting
+    threads = [t for t in threading.enumerate() if t not in before]
+    assert len(threads) >= 1 + len(idle) + len(waiting)  # serve_forever + one per connection
+    started = time.perf_counter()
+    lab.close()
+    took = time.perf_counter() - started
+    assert [t.name for t in threads if t.is_alive()] == []
+    clients = [*idle, *waiting, silent]
+    assert [_closed_by_peer(sock) for sock in clients] == [True] * len(clients)
+    with pytest.raises(ConnectionRefusedError):  # the listening socket is closed too
+        socket.create_connection(("127.0.0.1", _port(lab)), timeout=5).close()
+    assert took < 5  # close() does not wait out the delays
+    for sock in clients:
+        sock.close()
+
+
+def test_close_fails_requests_in_flight_and_is_idempotent() -> None:
     lab = LabServer(tls=True)
     client = httpx.Client(**lab.client_kwargs())
     client.get(lab.url + "/")  # a keep-alive connection stays open on both sides
-    stalled = socket.create_connection(("127.0.0.1", int(lab.url.rsplit(":", 1)[1])))
     with ThreadPoolExecutor(1) as pool:
         slow = pool.submit(client.get, lab.url + "/delay/20")
         time.sleep(0.2)
@@ -173,12 +305,47 @@ def test_close_stops_threads_and_sockets_and_is_idempotent() -> None:
             slow.result()
     assert time.perf_counter() - started < 5  # close() does not wait out the delay
     lab.close()
-    assert [t for t in threading.enumerate() if t not in before] == []
+    assert "closed" in repr(lab)
     with pytest.raises(httpx.ConnectError):
         client.get(lab.url + "/")
     client.close()
-    stalled.close()
-    assert "closed" in repr(lab)
+
+
+@pytest.mark.parametrize(
+    ("tls", "says"),
+    [
+        (False, b""),
+        (False, b"GET / HTTP/1.1\r\nHo"),
+        (True, None),
+        (True, b""),
+    ],
+    ids=["http-silent", "http-mid-request", "https-no-handshake", "https-silent-after-handshake"],
+)
+def test_a_silent_connection_is_dropped_by_the_handlers_timeout(
+    monkeypatch: pytest.MonkeyPatch, tls: bool, says: bytes | None
+) -> None:
+    default = server_module._Handler.timeout
+    assert isinstance(default, (int, float)) and 0 < default <= 120  # never kept forever
+    monkeypatch.setattr(server_module._Handler, "timeout", 0.3)
+    with LabServer(tls=tls) as lab:
+        if says is None:  # connects, never starts the TLS handshake
+            sock = socket.create_connection(("127.0.0.1", _port(lab)), timeout=5)
+        else:
+            sock = _connect(lab)
+            sock.sendall(says)
+        with sock:
+            started = time.perf_counter()
+            try:
+                end = sock.recv(4096)
+            except (ConnectionResetError, ssl.SSLError):
+                end = b""
+            waited = time.perf_counter() - started
+        assert end == b""  # the server closed it, without an answer
+        assert 0.2 <= waited < 4, waited  # at its timeout (not at once, not at ours of 5 s)
+        # and the server carries on (with its own timeout: 0.3 s is short on a loaded machine)
+        monkeypatch.setattr(server_module._Handler, "timeout", default)
+        with httpx.Client(**lab.client_kwargs()) as client:
+            assert client.get(lab.url + "/").status_code == 200
 
 
 def test_tls_must_be_a_bool() -> None:

@@ -90,7 +90,9 @@ def test_the_staged_race_drops_a_request_on_a_connection_idle_too_long() -> None
             client.get(server.url + "/delay/0.01")
         assert [r.path for r in server.requests] == ["/"]  # the second was never answered
         assert (server.connections[0].closed_by, server.connections[0].reason) == (
-            "server", "staged race")
+            "server",
+            "staged race",
+        )
         assert client.get(server.url).status_code == 200  # a new connection is served
         assert server.connections_opened == 2
 
@@ -105,8 +107,10 @@ def test_the_staged_race_serves_a_connection_used_recently() -> None:
 
 def test_keepalive_expiry_below_the_idle_timeout_cures_the_race() -> None:
     limits = httpx.Limits(keepalive_expiry=0.1)
-    with LabServer(idle_timeout=0.3, staged_race=True) as server, \
-            httpx.Client(limits=limits) as client:
+    with (
+        LabServer(idle_timeout=0.3, staged_race=True) as server,
+        httpx.Client(limits=limits) as client,
+    ):
         client.get(server.url)
         time.sleep(0.4)
         assert client.get(server.url).status_code == 200
@@ -115,8 +119,10 @@ def test_keepalive_expiry_below_the_idle_timeout_cures_the_race() -> None:
 
 
 def test_the_staged_race_over_tls() -> None:
-    with LabServer(tls=True, idle_timeout=0.2, staged_race=True) as server, \
-            httpx.Client(**server.client_kwargs()) as client:
+    with (
+        LabServer(tls=True, idle_timeout=0.2, staged_race=True) as server,
+        httpx.Client(**server.client_kwargs()) as client,
+    ):
         client.get(server.url)
         time.sleep(0.3)
         with pytest.raises(httpx.RemoteProtocolError):

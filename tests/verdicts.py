@@ -16,15 +16,17 @@ from tests.notebook_runner import ROOT
 
 def load_solution(stem: str, name: str) -> Any:
     """`name` from solutions/<stem>.py, loaded as a file: solutions/ is not a package."""
-    spec = importlib.util.spec_from_file_location(f"solution_{stem}", ROOT / "solutions" / f"{stem}.py")
+    path = ROOT / "solutions" / f"{stem}.py"
+    spec = importlib.util.spec_from_file_location(f"solution_{stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return getattr(module, name)
 
 
-def verdict(check: Callable[[Any], bool], answer: Any,
-            capture: pytest.CaptureFixture[str]) -> tuple[bool, str]:
+def verdict(
+    check: Callable[[Any], bool], answer: Any, capture: pytest.CaptureFixture[str]
+) -> tuple[bool, str]:
     """Run a check; hold its output to the pack's form: one ✅ line, or a ❌ line and a hint.
 
     Nothing may reach stderr either: no warning, no "Task exception was never retrieved".
@@ -39,11 +41,30 @@ def verdict(check: Callable[[Any], bool], answer: Any,
     return passed, out
 
 
-def assert_rejected(check: Callable[[Any], bool], answer: Any, words: Sequence[str],
-                    capture: pytest.CaptureFixture[str]) -> str:
+def assert_rejected(
+    check: Callable[[Any], bool],
+    answer: Any,
+    words: Sequence[str],
+    capture: pytest.CaptureFixture[str],
+) -> str:
     """A wrong answer gets a ❌ verdict (in the pack's form) that says each of `words`."""
     passed, out = verdict(check, answer, capture)
     assert passed is False, out
+    missing = [word for word in words if word not in out]
+    assert not missing, f"{missing} not in: {out}"
+    return out
+
+
+def assert_accepted(
+    check: Callable[[Any], bool],
+    answer: Any,
+    words: Sequence[str],
+    capture: pytest.CaptureFixture[str],
+) -> str:
+    """A right answer gets a ✅ verdict that says each of `words`: the evidence it reports
+    (counts, orders), not only the check's fixed success text."""
+    passed, out = verdict(check, answer, capture)
+    assert passed is True, out
     missing = [word for word in words if word not in out]
     assert not missing, f"{missing} not in: {out}"
     return out

@@ -13,7 +13,14 @@ from .probes import ConnectionProbe, client_port
 from .server import ConnectionRecord, LabServer, RequestRecord
 from .states import client_state
 
-__all__ = ["ConnectionProbe", "ConnectionRecord", "LabServer", "RequestRecord", "client_port", "client_state"]
+__all__ = [
+    "ConnectionProbe",
+    "ConnectionRecord",
+    "LabServer",
+    "RequestRecord",
+    "client_port",
+    "client_state",
+]
 
 
 def __getattr__(name: str) -> Any:

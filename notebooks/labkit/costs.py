@@ -63,7 +63,7 @@ def measure_connection_costs(
     build = median_ms(lambda: httpx.Client().close(), repeat, warmup=1)
 
     # Prebuilt SSL contexts: without them every client below would also pay for the CA bundle.
-    http_kwargs = {"verify": plain_trust()}
+    http_kwargs: dict[str, Any] = {"verify": plain_trust()}
     https_kwargs = server_https.client_kwargs()
     tcp: list[float] = []
     tls: list[float] = []

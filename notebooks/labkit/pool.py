@@ -24,6 +24,7 @@ import httpx
 from .server import LabServer, RequestRecord
 
 if TYPE_CHECKING:  # matplotlib loads only when a report is plotted
+    from matplotlib.artist import Artist
     from matplotlib.figure import Figure
 
 __all__ = ["PoolReport", "RequestOutcome", "peak_in_flight", "run_pool_experiment", "waiting_steps"]
@@ -100,19 +101,25 @@ class PoolReport:
         return max((record.waited for record in self.records), default=0.0)
 
     def summary_lines(self) -> list[str]:
-        """The report's figures in plain words, one a line; the first: `connections opened: N ...`."""
+        """The report's figures in plain words, one a line (the first: `connections opened: N`)."""
         failed = len(self.records) - self.ok - self.pool_timeouts
         limit = min(self.workers, self.max_connections)
         if self.ok == self.requests and not self.ideal_elapsed:
-            timing = (f"elapsed: {self.elapsed:.2f} s; queueing theory's ideal: 0 s (with no "
-                      "latency, all that is left is overhead)")
+            timing = (
+                f"elapsed: {self.elapsed:.2f} s; queueing theory's ideal: 0 s (with no "
+                "latency, all that is left is overhead)"
+            )
         elif self.ok == self.requests:
-            timing = (f"elapsed: {self.elapsed:.2f} s; queueing theory's ideal: "
-                      f"{self.ideal_elapsed:.2f} s (elapsed is {self.ratio:.2f} x the ideal)")
+            timing = (
+                f"elapsed: {self.elapsed:.2f} s; queueing theory's ideal: "
+                f"{self.ideal_elapsed:.2f} s (elapsed is {self.ratio:.2f} x the ideal)"
+            )
         else:  # requests that gave up early make a run look faster than any ideal
-            timing = (f"elapsed: {self.elapsed:.2f} s; not comparable with queueing theory's "
-                      f"{self.ideal_elapsed:.2f} s, which assumes every request is answered "
-                      f"({self.requests - self.ok} were not)")
+            timing = (
+                f"elapsed: {self.elapsed:.2f} s; not comparable with queueing theory's "
+                f"{self.ideal_elapsed:.2f} s, which assumes every request is answered "
+                f"({self.requests - self.ok} were not)"
+            )
         return [
             f"connections opened: {self.connections_opened} for {self.requests} requests "
             f"(max_connections={self.max_connections}, "
@@ -128,8 +135,10 @@ class PoolReport:
 
     def __repr__(self) -> str:
         scheme = "HTTPS" if self.tls else "HTTP"
-        head = (f"PoolReport: {self.requests} requests of {self.latency:g} s over {scheme}, "
-                f"{self.workers} workers, pool timeout {self.pool_timeout:g} s")
+        head = (
+            f"PoolReport: {self.requests} requests of {self.latency:g} s over {scheme}, "
+            f"{self.workers} workers, pool timeout {self.pool_timeout:g} s"
+        )
         return "\n  ".join([head, *self.summary_lines()])
 
     def plot(self) -> Figure:
@@ -146,10 +155,14 @@ class PoolReport:
 
 def peak_in_flight(records: Sequence[RequestRecord]) -> int:
     """The most requests the server was serving at the same moment, from its own records."""
-    if isinstance(records, (str, bytes)) or not isinstance(records, Sequence) or not all(
-            isinstance(record, RequestRecord) for record in records):
-        raise ValueError(f"records must be a list of RequestRecord (e.g. server.requests), "
-                         f"not {records!r}")
+    if (
+        isinstance(records, (str, bytes))
+        or not isinstance(records, Sequence)
+        or not all(isinstance(record, RequestRecord) for record in records)
+    ):
+        raise ValueError(
+            f"records must be a list of RequestRecord (e.g. server.requests), not {records!r}"
+        )
     events = sorted([(r.started, 1) for r in records] + [(r.finished, -1) for r in records])
     peak = current = 0
     for _, change in events:  # at equal times, -1 sorts first: back-to-back is not overlap
@@ -175,7 +188,9 @@ def _seconds(name: str, value: object, low: float, high: float, *, low_open: boo
     too_low = seconds <= low if low_open else seconds < low
     if not math.isfinite(seconds) or too_low or seconds > high:
         bound = f"more than {low:g}" if low_open else f"from {low:g}"
-        raise ValueError(f"{name} must be a number of seconds {bound} up to {high:g}, not {value!r}")
+        raise ValueError(
+            f"{name} must be a number of seconds {bound} up to {high:g}, not {value!r}"
+        )
     return seconds
 
 
@@ -216,18 +231,22 @@ def run_pool_experiment(
     if not isinstance(tls, bool):
         raise ValueError(f"tls must be True or False, not {tls!r}")
     if on_progress is not None and not callable(on_progress):
-        raise ValueError(f"on_progress must be a function (done, total) or None, "
-                         f"not {on_progress!r}")
-    ideal = ideal_elapsed(max_connections=max_connections, workers=workers, requests=requests,
-                          latency=latency)
+        raise ValueError(
+            f"on_progress must be a function (done, total) or None, not {on_progress!r}"
+        )
+    ideal = ideal_elapsed(
+        max_connections=max_connections, workers=workers, requests=requests, latency=latency
+    )
     if ideal > MAX_IDEAL_ELAPSED:
         raise ValueError(
             f"requests={requests}, latency={latency:g}, workers={workers}, max_connections="
             f"{max_connections} would take about {ideal:g} s (at most {MAX_IDEAL_ELAPSED:g} s): "
-            "send fewer or shorter requests, or allow more at once")
+            "send fewer or shorter requests, or allow more at once"
+        )
 
-    limits = httpx.Limits(max_connections=max_connections,
-                          max_keepalive_connections=max_keepalive_connections)
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_keepalive_connections
+    )
     timeout = httpx.Timeout(10.0, pool=pool_timeout)
     asked: dict[int, float] = {}
     answered: dict[int, tuple[float, str]] = {}
@@ -262,14 +281,16 @@ def run_pool_experiment(
     for index in range(requests):
         finished, outcome = answered[index]
         served = seen.get(index)
-        records.append(RequestOutcome(
-            index=index,
-            connection=served.connection if served else None,
-            asked=asked[index] - start,
-            started=served.started - start if served else None,
-            finished=finished - start,
-            outcome=outcome,
-        ))
+        records.append(
+            RequestOutcome(
+                index=index,
+                connection=served.connection if served else None,
+                asked=asked[index] - start,
+                started=served.started - start if served else None,
+                finished=finished - start,
+                outcome=outcome,
+            )
+        )
     return PoolReport(
         max_connections=max_connections,
         max_keepalive_connections=max_keepalive_connections,
@@ -342,15 +363,34 @@ def plot_report(report: PoolReport) -> Figure:
     for record in r.records:
         if record.connection is None or record.started is None:
             continue
-        axes.barh(lanes[record.connection], record.finished - record.started, left=record.started,
-                  height=0.6, color=FLIGHT_COLOUR, edgecolor="white", linewidth=1)
+        axes.barh(
+            lanes[record.connection],
+            record.finished - record.started,
+            left=record.started,
+            height=0.6,
+            color=FLIGHT_COLOUR,
+            edgecolor="white",
+            linewidth=1,
+        )
     if stranded:
         lane = len(connections)
-        axes.plot([rec.finished for rec in stranded], [lane] * len(stranded), "x",
-                  color=TIMEOUT_COLOUR, markersize=9, markeredgewidth=2)
-        axes.annotate(f"{len(stranded)} gave up", (max(rec.finished for rec in stranded), lane),
-                      xytext=(10, 0), textcoords="offset points", va="center", fontsize=8,
-                      color=TIMEOUT_COLOUR)
+        axes.plot(
+            [rec.finished for rec in stranded],
+            [lane] * len(stranded),
+            "x",
+            color=TIMEOUT_COLOUR,
+            markersize=9,
+            markeredgewidth=2,
+        )
+        axes.annotate(
+            f"{len(stranded)} gave up",
+            (max(rec.finished for rec in stranded), lane),
+            xytext=(10, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+            color=TIMEOUT_COLOUR,
+        )
     axes.set_yticks(range(len(labels)), labels)
     axes.set_ylim(rows - 0.5, -0.5)  # connection 1 on top
     axes.set_xlim(left=0)
@@ -363,8 +403,11 @@ def plot_report(report: PoolReport) -> Figure:
     span = max([rec.finished for rec in r.records], default=0.0)
     raw = waiting_steps(r.records)
     ends = [moment for moment, _ in raw[1:]] + [math.inf]
-    steps = [(moment, count) for (moment, count), end in zip(raw, ends)
-             if end - moment >= 0.01 * span or count == 0]
+    steps = [
+        (moment, count)
+        for (moment, count), end in zip(raw, ends, strict=True)
+        if end - moment >= 0.01 * span or count == 0
+    ]
     if steps:
         times = [0.0] + [moment for moment, _ in steps]
         counts = [0] + [count for _, count in steps]
@@ -375,20 +418,36 @@ def plot_report(report: PoolReport) -> Figure:
     queue.tick_params(labelbottom=False)
     queue.grid(axis="x", alpha=0.3)
     queue.set_title("requests waiting for a connection", loc="left", fontsize=8)
-    queue.set_title(f"longest wait {r.longest_wait:.2f} s (pool timeout {r.pool_timeout:g} s)",
-                    loc="right", fontsize=8)
+    queue.set_title(
+        f"longest wait {r.longest_wait:.2f} s (pool timeout {r.pool_timeout:g} s)",
+        loc="right",
+        fontsize=8,
+    )
 
-    handles = [
-        Patch(facecolor=WAIT_COLOUR, edgecolor=WAIT_EDGE,
-              label="requests waiting for a connection (top)"),
+    handles: list[Artist] = [
+        Patch(
+            facecolor=WAIT_COLOUR,
+            edgecolor=WAIT_EDGE,
+            label="requests waiting for a connection (top)",
+        ),
         Patch(facecolor=FLIGHT_COLOUR, label="a request in flight on that connection"),
     ]
     if stranded:
         gave_up = "gave up: " + ", ".join(sorted({rec.outcome for rec in stranded}))
-        handles.append(Line2D([], [], marker="x", color=TIMEOUT_COLOUR, linestyle="",
-                              markeredgewidth=2, label=gave_up))
-    figure.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8,
-                  frameon=False)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="x",
+                color=TIMEOUT_COLOUR,
+                linestyle="",
+                markeredgewidth=2,
+                label=gave_up,
+            )
+        )
+    figure.legend(
+        handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8, frameon=False
+    )
     theory = f"queueing theory: {r.ideal_elapsed:.2f} s"
     if r.ok != r.requests:
         theory += " if all were answered"

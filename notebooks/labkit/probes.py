@@ -109,8 +109,13 @@ def client_port(response: httpx.Response) -> int:
         raise ValueError(f"client_port needs an httpx.Response, not {response!r}")
     stream = response.extensions.get("network_stream")
     if stream is None:
-        raise ValueError(f"{response!r} carries no network stream (was it sent over a real connection?)")
+        raise ValueError(
+            f"{response!r} carries no network stream (was it sent over a real connection?)"
+        )
     address = stream.get_extra_info("client_addr")
     if address is None:
-        raise ValueError(f"the connection behind {response!r} is closed; read the port inside the client's with block")
+        raise ValueError(
+            f"the connection behind {response!r} is closed; "
+            "read the port inside the client's with block"
+        )
     return int(address[1])

@@ -70,8 +70,9 @@ class _Connection:
     reason: str = ""
 
     def record(self) -> ConnectionRecord:
-        return ConnectionRecord(self.id, self.client_port, self.opened, self.closed,
-                                self.closed_by, self.reason)
+        return ConnectionRecord(
+            self.id, self.client_port, self.opened, self.closed, self.closed_by, self.reason
+        )
 
 
 @functools.cache
@@ -109,8 +110,9 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     daemon_threads = True
 
-    def __init__(self, tls: ssl.SSLContext | None, idle_timeout: float | None,
-                 staged_race: bool) -> None:
+    def __init__(
+        self, tls: ssl.SSLContext | None, idle_timeout: float | None, staged_race: bool
+    ) -> None:
         self.tls = tls
         self.idle_timeout = idle_timeout
         self.staged_race = staged_race
@@ -266,7 +268,10 @@ class _Handler(BaseHTTPRequestHandler):
         if path in ("", "/"):
             return 200, b"Hello from the lab server.\n"
         if len(parts) != 2 or parts[0] not in ("delay", "status", "bytes"):
-            return 404, f"no such path: {path} (try /, /delay/0.1, /status/404, /bytes/10)\n".encode()
+            return (
+                404,
+                f"no such path: {path} (try /, /delay/0.1, /status/404, /bytes/10)\n".encode(),
+            )
         kind, raw = parts
         if kind == "delay":
             try:
@@ -282,7 +287,10 @@ class _Handler(BaseHTTPRequestHandler):
         number = int(raw) if raw.isdigit() else -1
         if kind == "status":
             if not 200 <= number <= 599 or number in (204, 304):
-                return 400, f"bad status {raw!r}: give a code from 200 to 599 (not 204 or 304)\n".encode()
+                return (
+                    400,
+                    f"bad status {raw!r}: give a code from 200 to 599 (not 204 or 304)\n".encode(),
+                )
             return number, f"status {number}\n".encode()
         if not 0 <= number <= MAX_BYTES:
             return 400, f"bad size {raw!r}: give a byte count from 0 to {MAX_BYTES}\n".encode()
@@ -300,12 +308,14 @@ class LabServer:
             print(server.connections_opened)
     """
 
-    def __init__(self, tls: bool = False, *, idle_timeout: float | None = None,
-                 staged_race: bool = False) -> None:
+    def __init__(
+        self, tls: bool = False, *, idle_timeout: float | None = None, staged_race: bool = False
+    ) -> None:
         if not isinstance(tls, bool):
             raise ValueError(f"tls must be True or False, not {tls!r}")
         if idle_timeout is not None and (
-            isinstance(idle_timeout, bool) or not isinstance(idle_timeout, int | float)
+            isinstance(idle_timeout, bool)
+            or not isinstance(idle_timeout, int | float)
             or not 0 < idle_timeout <= MAX_DELAY
         ):
             raise ValueError(
@@ -328,8 +338,10 @@ class LabServer:
         self.url = f"{'https' if tls else 'http'}://{host}:{port}"
         self._closed = False
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"LabServer {self.url}", daemon=True,
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"LabServer {self.url}",
+            daemon=True,
         )
         self._thread.start()
 

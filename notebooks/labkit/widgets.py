@@ -26,10 +26,16 @@ WAITING_TEXT = "Set the sliders, then press <b>Run experiment</b>."
 _LABEL = {"description_width": "190px"}
 
 
-def _slider(kind: type[widgets.IntSlider] | type[widgets.FloatSlider], description: str,
-            **options: Any) -> widgets.IntSlider | widgets.FloatSlider:
-    return kind(description=description, continuous_update=False, style=_LABEL,
-                layout=widgets.Layout(width="100%"), **options)
+def _slider(
+    kind: type[widgets.IntSlider] | type[widgets.FloatSlider], description: str, **options: Any
+) -> widgets.IntSlider | widgets.FloatSlider:
+    return kind(
+        description=description,
+        continuous_update=False,
+        style=_LABEL,
+        layout=widgets.Layout(width="100%"),
+        **options,
+    )
 
 
 class PoolExplorer(widgets.VBox):
@@ -39,34 +45,59 @@ class PoolExplorer(widgets.VBox):
         whole, seconds = widgets.IntSlider, widgets.FloatSlider
         self.controls: dict[str, widgets.ValueWidget] = {
             "max_connections": _slider(whole, "max_connections", value=4, min=1, max=20),
-            "max_keepalive_connections": _slider(whole, "max_keepalive_connections", value=4,
-                                                 min=0, max=20),
+            "max_keepalive_connections": _slider(
+                whole, "max_keepalive_connections", value=4, min=0, max=20
+            ),
             "workers": _slider(whole, "workers (threads)", value=8, min=1, max=32),
             "requests": _slider(whole, "requests", value=40, min=1, max=200),
             "latency_ms": _slider(whole, "latency (ms)", value=100, min=0, max=500, step=10),
-            "pool_timeout": _slider(seconds, "pool timeout (s)", value=5.0, min=0.1, max=5.0,
-                                    step=0.1, readout_format=".1f"),
+            "pool_timeout": _slider(
+                seconds,
+                "pool timeout (s)",
+                value=5.0,
+                min=0.1,
+                max=5.0,
+                step=0.1,
+                readout_format=".1f",
+            ),
         }
         self.protocol = widgets.ToggleButtons(
-            options=[("HTTP", False), ("HTTPS", True)], value=False, description="protocol",
-            style={**_LABEL, "button_width": "70px"})
-        self.run_button = widgets.Button(description="Run experiment", button_style="primary",
-                                         icon="play", tooltip="send the requests with these settings")
-        self.progress = widgets.IntProgress(value=0, min=0, max=40, description="answered",
-                                            layout=widgets.Layout(width="320px"))
+            options=[("HTTP", False), ("HTTPS", True)],
+            value=False,
+            description="protocol",
+            style={**_LABEL, "button_width": "70px"},
+        )
+        self.run_button = widgets.Button(
+            description="Run experiment",
+            button_style="primary",
+            icon="play",
+            tooltip="send the requests with these settings",
+        )
+        self.progress = widgets.IntProgress(
+            value=0, min=0, max=40, description="answered", layout=widgets.Layout(width="320px")
+        )
         self.estimate = widgets.HTML()
         self.summary = widgets.HTML(value=WAITING_TEXT)
         self.timeline = widgets.Output()
         self.last_report: PoolReport | None = None
         grid = widgets.GridBox(
             list(self.controls.values()),
-            layout=widgets.Layout(grid_template_columns="repeat(2, minmax(300px, 1fr))",
-                                  grid_gap="4px 24px"),
+            layout=widgets.Layout(
+                grid_template_columns="repeat(2, minmax(300px, 1fr))", grid_gap="4px 24px"
+            ),
         )
         super().__init__(
-            [widgets.HTML("<b>Pool-size explorer</b>: one shared client, a thread pool, a lab server"),
-             grid, self.protocol, widgets.HBox([self.run_button, self.progress]), self.estimate,
-             self.summary, self.timeline],
+            [
+                widgets.HTML(
+                    "<b>Pool-size explorer</b>: one shared client, a thread pool, a lab server"
+                ),
+                grid,
+                self.protocol,
+                widgets.HBox([self.run_button, self.progress]),
+                self.estimate,
+                self.summary,
+                self.timeline,
+            ],
         )
         for control in self.controls.values():
             control.observe(self._update_estimate, names="value")
@@ -89,17 +120,25 @@ class PoolExplorer(widgets.VBox):
     def _update_estimate(self, _change: object = None) -> None:
         s = self.settings()
         lanes = min(s["workers"], s["max_connections"])
-        seconds = ideal_elapsed(max_connections=s["max_connections"], workers=s["workers"],
-                                requests=s["requests"], latency=s["latency"])
+        seconds = ideal_elapsed(
+            max_connections=s["max_connections"],
+            workers=s["workers"],
+            requests=s["requests"],
+            latency=s["latency"],
+        )
         rounds = math.ceil(s["requests"] / lanes)
-        plan = (f"Prediction (queueing theory): at most {lanes} requests in flight at once (the "
-                f"smaller of workers and max_connections), so {s['requests']} requests take "
-                f"{rounds} rounds of {s['latency']:g} s = about {seconds:.2f} s.")
+        plan = (
+            f"Prediction (queueing theory): at most {lanes} requests in flight at once (the "
+            f"smaller of workers and max_connections), so {s['requests']} requests take "
+            f"{rounds} rounds of {s['latency']:g} s = about {seconds:.2f} s."
+        )
         too_long = seconds > MAX_RUN_SECONDS
         self.run_button.disabled = too_long
         if too_long:
-            plan += (f" <b>Over the explorer's {MAX_RUN_SECONDS:g} s cap</b>: fewer requests, less "
-                     "latency, or more workers and connections.")
+            plan += (
+                f" <b>Over the explorer's {MAX_RUN_SECONDS:g} s cap</b>: fewer requests, less "
+                "latency, or more workers and connections."
+            )
         self.estimate.value = plan
 
     def run(self) -> PoolReport | None:
@@ -135,8 +174,10 @@ def _figure_output(report: PoolReport) -> dict[str, Any]:
     report.plot().savefig(buffer, format="png", dpi=96)
     return {
         "output_type": "display_data",
-        "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
-                 "text/plain": "\n".join(report.summary_lines())},
+        "data": {
+            "image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
+            "text/plain": "\n".join(report.summary_lines()),
+        },
         "metadata": {},
     }
 

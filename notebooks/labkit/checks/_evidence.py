@@ -16,10 +16,26 @@ import httpx
 
 from ..pool import peak_in_flight
 from ..server import LabServer, RequestRecord
-from ._framework import fail
+from ._framework import fail, plural, readable
 
-__all__ = ["BODIES", "OPEN_TWICE", "REOPEN", "ROUNDS", "SEND_CLOSED", "STATUS_CODES", "Items",
-           "async_recorder", "expect_body", "judge_bodies", "judge_sharing", "kind", "recorder"]
+__all__ = [
+    "BODIES",
+    "OPEN_TWICE",
+    "REOPEN",
+    "ROUNDS",
+    "SEND_CLOSED",
+    "STATUS_CODES",
+    "Items",
+    "async_recorder",
+    "body_of",
+    "expect_body",
+    "judge_bodies",
+    "judge_sharing",
+    "kind",
+    "plural",
+    "readable",
+    "recorder",
+]
 
 # httpx 0.28.1's RuntimeError messages when a client is opened or used at the wrong time.
 OPEN_TWICE = "Cannot open a client instance more than once."
@@ -44,6 +60,7 @@ def recorder(sent: list[httpx.Request]) -> dict[str, Any]:
 
 def async_recorder(sent: list[httpx.Request]) -> dict[str, Any]:
     """`recorder` for an `httpx.AsyncClient`, whose hooks are awaited."""
+
     async def note(request: httpx.Request) -> None:
         sent.append(request)
 
@@ -51,24 +68,53 @@ def async_recorder(sent: list[httpx.Request]) -> dict[str, Any]:
 
 
 def kind(value: object) -> str:
-    """`None`, `the httpx.AsyncClient`, `a coroutine`, `a str`: what the code gave back, in words."""
+    """`None`, `the httpx.AsyncClient`, `a coroutine`, `a str`: what the code gave back, in words.
+
+    Never a repr with a memory address: a generator is `a generator (from fetch)`.
+    """
     if value is None:
         return "None"
     if isinstance(value, (httpx.Client, httpx.AsyncClient)):
         return f"the httpx.{type(value).__name__}"
-    if inspect.isawaitable(value):
-        return "a coroutine (a missing await?)"
-    return f"a {type(value).__name__}"
+    if inspect.isawaitable(value) and not inspect.iscoroutine(value):
+        return "an awaitable (a missing await?)"
+    if isinstance(value, (str, bytes, int, float, list, tuple, dict, set)):
+        name = type(value).__name__
+        return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+    return readable(value)
+
+
+STREAM_NOT_READ_HINT = (
+    "Read a streamed response before you return it (response.read() inside "
+    "`with client.stream(...)`), or use client.get(), which reads it for you."
+)
+
+
+def body_of(response: httpx.Response, what: str) -> str:
+    """The response's text; a verdict, not a crash, when it is a stream nobody read."""
+    try:
+        return response.text
+    except (httpx.ResponseNotRead, httpx.StreamError):
+        fail(
+            f"{what} returned a streamed response whose body was never read "
+            "(httpx.ResponseNotRead).",
+            STREAM_NOT_READ_HINT,
+        )
 
 
 def expect_body(response: object, body: str, what: str) -> None:
     """`what` (e.g. "fetch() (call 1 of 3, ...)") must have returned a Response with this body."""
     if not isinstance(response, httpx.Response):
-        fail(f"{what} returned {kind(response)}, not an httpx.Response.",
-             "Return the response itself, after response.raise_for_status().")
-    if response.text != body:
-        fail(f"{what} returned an answer with the body {response.text!r}, not {body!r}.",
-             "GET the url you were given and return that response.")
+        fail(
+            f"{what} returned {kind(response)}, not an httpx.Response.",
+            "Return the response itself, after response.raise_for_status().",
+        )
+    text = body_of(response, what)
+    if text != body:
+        fail(
+            f"{what} returned an answer with the body {text!r}, not {body!r}.",
+            "GET the url you were given and return that response.",
+        )
 
 
 @dataclass(frozen=True)
@@ -89,52 +135,91 @@ BODIES = Items(str, "body", "bodies", "response.text")
 STATUS_CODES = Items(int, "status code", "status codes", "response.status_code")
 
 
-def judge_bodies(name: str, got: object, expected: Sequence[object],
-                 records: Sequence[RequestRecord], *, order_hint: str,
-                 items: Items = BODIES) -> None:
+def judge_bodies(
+    name: str,
+    got: object,
+    expected: Sequence[object],
+    records: Sequence[RequestRecord],
+    *,
+    order_hint: str,
+    items: Items = BODIES,
+) -> None:
     """`got` must be a list equal to `expected`, one of `items` per URL, in the order of the URLs.
 
     `records` are the server's, in the order it finished the requests: a list of bodies in that
     order is the classic mistake of collecting answers as they come (`as_completed`).
     """
     if got is None:
-        fail(f"{name} returned None, not a list of {items.many}.",
-             f"Return the list of {items.many} (a `return` is missing?).")
+        fail(
+            f"{name} returned None, not a list of {items.many}.",
+            f"Return the list of {items.many} (a `return` is missing?).",
+        )
     if not isinstance(got, list):
-        fail(f"{name} returned {kind(got)}, not a list of {items.many}.",
-             f"Return a list with one {items.type.__name__} per URL: {items.source}.")
+        fail(
+            f"{name} returned {kind(got)}, not a list of {items.many}.",
+            f"Return a list with one {items.type.__name__} per URL: {items.source}.",
+        )
     if any(inspect.isawaitable(item) for item in got):
-        fail(f"{name} returned coroutines, not {items.many}: a missing await?",
-             "Await them: asyncio.gather(*coroutines) runs them all and returns their results.")
+        fail(
+            f"{name} returned coroutines, not {items.many}: a missing await?",
+            "Await them: asyncio.gather(*coroutines) runs them all and returns their results.",
+        )
     if items is BODIES and got and all(isinstance(item, int) for item in got):
-        fail(f"{name} returned status codes ({got[:3]}...), not the bodies.",
-             "Return response.text for each URL, not response.status_code.")
+        fail(
+            f"{name} returned status codes ({got[:3]}...), not the bodies.",
+            "Return response.text for each URL, not response.status_code.",
+        )
     if any(isinstance(item, httpx.Response) for item in got):
-        fail(f"{name} returned Response objects, not their {items.many}.",
-             f"Return {items.source} for each URL.")
+        fail(
+            f"{name} returned Response objects, not their {items.many}.",
+            f"Return {items.source} for each URL.",
+        )
     odd = [item for item in got if not isinstance(item, items.type) or isinstance(item, bool)]
     if odd:
-        fail(f"{name} returned {type(odd[0]).__name__} items such as {odd[0]!r}, not "
-             f"{items.type.__name__} {items.many}.",
-             f"Return {items.source} for each URL, as it is.")
+        fail(
+            f"{name} returned {type(odd[0]).__name__} items such as {readable(odd[0])}, not "
+            f"{items.type.__name__} {items.many}.",
+            f"Return {items.source} for each URL, as it is.",
+        )
     if len(got) != len(expected):
-        fail(f"{name} returned {items.count(len(got))} for {len(expected)} URLs.",
-             f"Return exactly one {items.one} per URL.")
+        fail(
+            f"{name} returned {items.count(len(got))} for {len(expected)} URLs.",
+            f"Return exactly one {items.one} per URL.",
+        )
     if got != list(expected):
         finished = [f"waited {r.path.rsplit('/', 1)[-1]} s\n" for r in records]
-        if sorted(got) == sorted(expected) and got == finished:
-            fail(f"the {items.many} come in the order the requests finished, not in the order "
-                 "of urls.", order_hint)
-        if sorted(got) == sorted(expected):
+        same_items = sorted(map(str, got)) == sorted(map(str, expected))
+        if same_items and got == finished:
+            fail(
+                f"the {items.many} come in the order the requests finished, not in the order "
+                "of urls.",
+                order_hint,
+            )
+        if same_items:
             fail(f"the {items.many} are right but not in the order of urls.", order_hint)
-        index = next(i for i, (mine, right) in enumerate(zip(got, expected)) if mine != right)
-        fail(f"{items.one} {index + 1} should be {expected[index]!r}; {name} returned "
-             f"{got[index]!r}.", f"Return {items.source} of GET url, for each url in urls.")
+        index = next(
+            i for i, (mine, right) in enumerate(zip(got, expected, strict=True)) if mine != right
+        )
+        fail(
+            f"{items.one} {index + 1} should be {expected[index]!r}; {name} returned "
+            f"{got[index]!r}.",
+            f"Return {items.source} of GET url, for each url in urls.",
+        )
 
 
-def judge_sharing(name: str, server: LabServer, urls: Sequence[str], *, closed: bool, sent: int,
-                  limit: tuple[str, int], own_client_hint: str, over_hint: str, serial_hint: str,
-                  per: str) -> None:
+def judge_sharing(
+    name: str,
+    server: LabServer,
+    urls: Sequence[str],
+    *,
+    closed: bool,
+    sent: int,
+    limit: tuple[str, int],
+    own_client_hint: str,
+    over_hint: str,
+    serial_hint: str,
+    per: str,
+) -> None:
     """One round of `name` (fetch_all, with threads or asyncio) shared the client it was given.
 
     The client is left open; the client's own request hook saw every request (`sent`); the
@@ -143,17 +228,25 @@ def judge_sharing(name: str, server: LabServer, urls: Sequence[str], *, closed: 
     """
     requests, (word, cap) = len(urls), limit
     if closed:
-        fail(f"{name} closed the client it was given.",
-             "Leave the client open: whoever opened it closes it, and it may still be needed.")
+        fail(
+            f"{name} closed the client it was given.",
+            "Leave the client open: whoever opened it closes it, and it may still be needed.",
+        )
     if sent != requests:
-        fail(f"{name} sent {sent} of its {requests} requests on the client it was given (the "
-             f"server saw {server.connections_opened} TCP connections for {requests} requests).",
-             own_client_hint)
+        fail(
+            f"{name} sent {sent} of its {requests} requests on the client it was given (the "
+            f"server saw {plural(server.connections_opened, 'TCP connection')} for "
+            f"{plural(requests, 'request')}).",
+            own_client_hint,
+        )
     peak = peak_in_flight(server.requests)
     if peak > cap:
         fail(f"up to {peak} requests were in flight at once, but {word}={cap}.", over_hint)
     if peak < 2:
         fail(f"{name} sent its {requests} requests one at a time ({word}={cap}).", serial_hint)
     if server.connections_opened > cap:
-        fail(f"the server saw {server.connections_opened} TCP connections for {word}={cap}.",
-             f"One shared client needs at most one connection per {per}.")
+        fail(
+            f"the server saw {plural(server.connections_opened, 'TCP connection')} for "
+            f"{word}={cap}.",
+            f"One shared client needs at most one connection per {per}.",
+        )

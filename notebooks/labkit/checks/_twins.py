@@ -1,0 +1,383 @@
+"""One source for a check's sync and asyncio twins: each primitive, in both flavours.
+
+A twin check is written once, as `async def` code that awaits the primitives below
+(`twin.call`, `twin.enter_block`, `twin.together`, `attempt`). For asyncio they await the learner's
+coroutines. For threads they are plain calls, so that code never suspends and `drive()` runs it
+to its end with no event loop at all: the sync check stays a plain call in the caller's thread.
+httpcore writes its async code once and generates the sync copy; here nothing is generated,
+so the two checks can't drift apart: they are the same lines. Also here: what both twin checks
+judge alike (the kind of a function, client builds, connection churn, stray warnings).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import inspect
+import re
+import threading
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from ._evidence import async_recorder, recorder
+from ._framework import NOT_YET_HINT, CheckFailed, Slips, describe, fail, plural, pointed_hint
+
+__all__ = [
+    "TIME_LIMIT",
+    "ASYNC",
+    "churn_hint",
+    "judge_warnings",
+    "ASYNC_SLIPS",
+    "SYNC",
+    "ClientCount",
+    "Twin",
+    "attempt",
+    "drive",
+    "explain",
+    "guard",
+    "judge_kind",
+    "plural",
+    "scrub",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Twin:
+    """One flavour: how its names are spelled, and its primitives (plain calls, or awaits)."""
+
+    awaited: bool
+    facade: str  # the learner's class: "Fetcher", "AsyncFetcher"
+    fan_out: str  # the learner's function: "fetch_all", "fetch_all_async"
+    cap: str  # that function's third argument: "max_workers", "max_concurrency"
+    client: str  # "httpx.Client"
+    client_type: type[httpx.Client] | type[httpx.AsyncClient]
+    transport_type: type[httpx.HTTPTransport] | type[httpx.AsyncHTTPTransport]
+
+    @property
+    def with_(self) -> str:
+        return "async with" if self.awaited else "with"
+
+    @property
+    def close(self) -> str:
+        """The method that ends a client's (and a facade's) life: `close` or `aclose`."""
+        return "aclose" if self.awaited else "close"
+
+    @property
+    def enter(self) -> str:
+        return "__aenter__" if self.awaited else "__enter__"
+
+    @property
+    def exit(self) -> str:
+        return "__aexit__" if self.awaited else "__exit__"
+
+    @property
+    def kind(self) -> str:
+        """What the learner's methods must be: "async def" or "plain def"."""
+        return "async def" if self.awaited else "plain def"
+
+    def run(self, code: str) -> str:
+        """`client.get(url)` as the learner writes it: `await client.get(url)` in asyncio."""
+        return f"`await {code}`" if self.awaited else f"`{code}`"
+
+    def recorder(self, sent: list[httpx.Request]) -> dict[str, Any]:
+        """Client settings whose request hook notes each request: proof of which client sent it."""
+        return async_recorder(sent) if self.awaited else recorder(sent)
+
+    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """`fn(...)`, and for asyncio `await` what it gives, if that is awaitable."""
+        result = fn(*args, **kwargs)
+        if self.awaited and inspect.isawaitable(result):
+            return await result
+        return result
+
+    async def enter_block(self, obj: object) -> Any:
+        """What `with obj as f:` does first: type(obj).__enter__(obj), or __aenter__ awaited."""
+        return await self.call(getattr(type(obj), self.enter), obj)
+
+    async def leave(self, obj: object, error: BaseException | None = None) -> Any:
+        """Leave `with obj:` normally, or by `error`; True means __exit__ swallowed the error."""
+        exc_info = (type(error), error, error.__traceback__) if error else (None, None, None)
+        return await self.call(getattr(type(obj), self.exit), obj, *exc_info)
+
+    async def shut(self, obj: object) -> Any:
+        """`obj.close()`, or `await obj.aclose()`."""
+        return await self.call(getattr(obj, self.close))
+
+    async def together(
+        self, n: int, work: Callable[[], Coroutine[Any, Any, T]], count: ClientCount
+    ) -> list[T]:
+        """Run `work()` n times at once: n tasks, or n threads let go at the same moment."""
+        if self.awaited:
+            return list(await asyncio.gather(*(work() for _ in range(n))))
+        start = threading.Barrier(n)
+
+        def one() -> T:
+            with count.watching():
+                start.wait(timeout=5)
+                return drive(work())
+
+        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="labkit-check") as pool:
+            futures = [pool.submit(one) for _ in range(n)]
+        return [future.result() for future in futures]
+
+
+SYNC = Twin(
+    False, "Fetcher", "fetch_all", "max_workers", "httpx.Client", httpx.Client, httpx.HTTPTransport
+)
+ASYNC = Twin(
+    True,
+    "AsyncFetcher",
+    "fetch_all_async",
+    "max_concurrency",
+    "httpx.AsyncClient",
+    httpx.AsyncClient,
+    httpx.AsyncHTTPTransport,
+)
+
+
+def drive(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a sync twin's coroutine, which never suspends, to its end: no event loop needed."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    coroutine.close()
+    raise RuntimeError("a sync twin's scenario awaited something that suspends")
+
+
+# asyncio's errors whose message doesn't say what to change: (words in the verdict, a hint).
+ASYNC_SLIPS = (
+    (
+        "'coroutine' object has no attribute",
+        "A missing await: an AsyncClient's get() gives a coroutine, not a response, until you "
+        "await it: `response = await client.get(url)`.",
+    ),
+    (
+        "unhashable type: 'list'",
+        "asyncio.gather takes the coroutines as separate arguments, not one list: "
+        "`await asyncio.gather(*coroutines)`, with the star.",
+    ),
+    (
+        "asyncio.run() cannot be called from a running event loop",
+        "Your code already runs inside an event loop (its caller's): await the work "
+        "(`await asyncio.gather(...)`, `await client.get(url)`) instead of starting a new loop "
+        "with asyncio.run().",
+    ),
+)
+
+
+def scrub(text: str) -> str:
+    """No memory addresses in a verdict: `<Semaphore object at 0x7f...>` says nothing to fix."""
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", text)
+
+
+def explain(exc: BaseException) -> str:
+    """`describe(exc)`, looking inside an ExceptionGroup (a TaskGroup's) for the real error."""
+    said = describe(exc)
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+        said += f" (inside it: {describe(exc)})"
+    return scrub(said)
+
+
+def _not_yet(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_not_yet(inner) for inner in exc.exceptions)
+    return isinstance(exc, NotImplementedError)
+
+
+TIME_LIMIT = 10.0  # seconds for one call of the learner's coroutine: far more than it needs
+HINT_STUCK = (
+    "Something in it waits for what never comes: is every await on something that ends "
+    "(a semaphore or lock released, a queue fed, a task that finishes)?"
+)
+
+
+async def guard(
+    twin: Twin,
+    what: str,
+    action: Awaitable[T],
+    *,
+    hint: str,
+    slips: Slips = (),
+    stuck: str = HINT_STUCK,
+) -> T:
+    """Await `action`, which runs the learner's code; what that raises becomes a verdict.
+
+    The hint is `hint`, or the one `slips` gives for that error. The failure is raised after
+    the `except` block, so it carries words only, not the learner's frames (and their clients).
+    For asyncio, a call still running after TIME_LIMIT is cancelled and becomes a verdict too
+    (a thread can't be cancelled: the sync checks rely on `exercise_check`'s time limit).
+    """
+    bound = None
+    try:
+        if not twin.awaited:
+            return await action
+        async with (bound := asyncio.timeout(TIME_LIMIT)):
+            return await action
+    except CheckFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
+        if isinstance(exc, TimeoutError) and bound is not None and bound.expired():
+            problem, why = f"{what} did not finish within {TIME_LIMIT:g} s.", stuck
+        elif _not_yet(exc):
+            problem, why = f"Not yet: {what} still raises NotImplementedError.", NOT_YET_HINT
+        else:
+            problem = f"{what} raised {explain(exc)}"
+            why = pointed_hint(problem, hint, slips)
+    fail(problem, why)
+
+
+async def attempt(
+    twin: Twin,
+    what: str,
+    fn: Callable[..., Any],
+    *args: Any,
+    hint: str,
+    slips: Slips = (),
+    stuck: str = HINT_STUCK,
+    **kwargs: Any,
+) -> Any:
+    """`guard` a call of the learner's `fn` (awaited, for asyncio)."""
+    return await guard(
+        twin, what, twin.call(fn, *args, **kwargs), hint=hint, slips=slips, stuck=stuck
+    )
+
+
+def _kind_of(fn: object) -> str:
+    """`async def`, `async generator`, `generator` or `plain def`; a decorated function's too."""
+    try:
+        inner = inspect.unwrap(fn)  # type: ignore[arg-type]
+    except ValueError:
+        inner = fn
+    if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(inner):
+        return "async def"
+    for kind, test in (
+        ("async generator", inspect.isasyncgenfunction),
+        ("generator", inspect.isgeneratorfunction),
+    ):
+        if test(inner):
+            return kind
+    return "plain def"
+
+
+_KIND_HINTS: Mapping[str, str] = {
+    "async def": "callers call it without `await` (from threads, too): make it a plain `def` "
+    "that sends with {client}.",
+    "plain def": "callers await it, and it awaits the client: make it `async def`.",
+    "async generator": "`yield` makes it give values one by one; make it `async def` and "
+    "`return` its result.",
+    "generator": "`yield` makes it give values one by one; `return` its result instead.",
+}
+
+
+def judge_kind(twin: Twin, what: str, fn: object) -> None:
+    """`what` (e.g. "AsyncFetcher.fetch") must be defined as this flavour needs: a plain `def`
+    for threads, an `async def` (decorated or not) for asyncio."""
+    kind = _kind_of(fn)
+    if kind != twin.kind:
+        article = "an" if kind[0] == "a" else "a"
+        fail(
+            f"{what} is {article} {kind}, not {'an' if twin.awaited else 'a'} {twin.kind}.",
+            f"{what}: " + _KIND_HINTS[kind].format(client=twin.client),
+        )
+
+
+_counting: list[ClientCount] = []  # the counts open now; httpx's __init__s are wrapped meanwhile
+_wrapped: dict[type, Any] = {}  # each client class's own __init__, while it is wrapped
+
+
+def _counted(original: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(original)
+    def __init__(self: object, *args: Any, **kwargs: Any) -> None:
+        for count in dict.fromkeys(_counting):  # each once, however many threads it watches
+            count.note()
+        original(self, *args, **kwargs)
+
+    return __init__
+
+
+class ClientCount:
+    """Counts the httpx clients built in the threads it watches, while it is open: evidence.
+
+    While any count is open, `httpx.Client.__init__` and `httpx.AsyncClient.__init__` are
+    wrapped to note each build (a subclass's too), and put back after. `slow` seconds are spent
+    in each build, so that threads racing to build a client lazily really race: a missing lock
+    shows as several clients, on any machine.
+    """
+
+    def __init__(self) -> None:
+        self.built, self.slow = 0, 0.0
+        self._lock = threading.Lock()
+        self._threads: set[int] = set()
+
+    def note(self) -> None:
+        if threading.get_ident() in self._threads:
+            with self._lock:
+                self.built += 1
+            time.sleep(self.slow)
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[ClientCount]:
+        """Count the builds in this thread (the check's, or one of its workers') meanwhile."""
+        me = threading.get_ident()
+        self._threads.add(me)
+        if not _counting:
+            for cls in (httpx.Client, httpx.AsyncClient):
+                _wrapped[cls] = cls.__dict__["__init__"]
+                cls.__init__ = _counted(_wrapped[cls])  # type: ignore[method-assign]
+        _counting.append(self)
+        try:
+            yield self
+        finally:
+            _counting.remove(self)
+            self._threads.discard(me)
+            if not _counting:
+                for client_type, original in _wrapped.items():
+                    client_type.__init__ = original  # type: ignore[misc]
+
+
+HINT_REUSE = (
+    "Every request went on the right client, yet its connections were not reused: "
+    "don't close or replace them (close each streamed response; no `Connection: "
+    "close` header). The pool keeps connections alive by itself."
+)
+HINT_CONNECTION_CLOSE = (
+    "Drop the `Connection: close` header: it tells the server to close the "
+    "connection after each answer, so every request opens a new one."
+)
+HINT_NOISE = (
+    "A warning that fires when all is well is noise, and teaches people to ignore "
+    "warnings. Warn only about a real mistake, such as an owned client never closed."
+)
+
+
+def churn_hint(sent: Sequence[httpx.Request], hint: str = HINT_REUSE) -> str:
+    """What a count of connections above the need says, from the requests' own headers."""
+    closing = any(r.headers.get("connection", "").lower() == "close" for r in sent)
+    return HINT_CONNECTION_CLOSE if closing else hint
+
+
+def judge_warnings(
+    who: str, caught: Sequence[warnings.WarningMessage], hint: str = HINT_NOISE
+) -> None:
+    """A warning during correct use of `who` is noise; a ResourceWarning for a real mistake is fine.
+
+    `caught` are the warnings of a check whose every scenario passed (`quietly` returns them).
+    """
+    noise = [w for w in caught if not issubclass(w.category, (ResourceWarning, DeprecationWarning))]
+    if noise:
+        fail(
+            f"{who} warned during correct use: {noise[0].category.__name__}: "
+            f"{scrub(str(noise[0].message))}",
+            hint,
+        )

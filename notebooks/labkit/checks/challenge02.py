@@ -1,0 +1,207 @@
+"""Challenge for 02_open_once_share_across_threads: one fetcher, two hosts, a limit for each.
+
+`fetch_from_hosts(urls, limits)` GETs URLs on two hosts (two lab servers); `limits` maps each
+host's base URL to the most requests that host accepts at once. The function opens its own
+client(s) and must close them before it returns. Each server is a witness of its own: how many
+requests it served at once, how many TCP connections it saw, and whether they were closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import httpx
+
+from ..pool import peak_in_flight
+from ..server import LabServer
+from ._evidence import SEND_CLOSED, judge_bodies, kind
+from ._framework import CheckFailed, CheckServer, describe, exercise_check
+from .challenge_hints import HintSteps
+
+FetchFromHosts = Callable[[list[str], dict[str, int]], list[str]]
+
+# (limit of host A, limit of host B, URLs as (host, delay)), every delay distinct within a call,
+# so each body names its URL. Call 1 alternates the hosts; call 2 starts with three URLs on A,
+# whose limit is 1: one thread pool for both hosts sends them at once, and A counts them.
+CALLS: tuple[tuple[int, int, tuple[tuple[str, str], ...]], ...] = (
+    (
+        3,
+        2,
+        (
+            ("A", "0.12"),
+            ("B", "0.09"),
+            ("A", "0.06"),
+            ("B", "0.14"),
+            ("A", "0.1"),
+            ("B", "0.05"),
+            ("A", "0.08"),
+            ("A", "0.04"),
+            ("B", "0.11"),
+            ("A", "0.07"),
+            ("B", "0.13"),
+            ("A", "0.15"),
+        ),
+    ),
+    (
+        1,
+        4,
+        (
+            ("A", "0.1"),
+            ("A", "0.05"),
+            ("A", "0.08"),
+            ("B", "0.12"),
+            ("B", "0.06"),
+            ("B", "0.09"),
+            ("B", "0.04"),
+            ("B", "0.11"),
+            ("B", "0.07"),
+            ("B", "0.13"),
+        ),
+    ),
+)
+
+STEPS = HintSteps(
+    "check_two_hosts",
+    {
+        "over": "Notebook 02, section 1 ('The pattern'): what decides how many requests are in "
+        "flight at once? Here each host needs its own such number.",
+        "serial": "Notebook 02, section 1 ('The pattern'): what decides how many requests are in "
+        "flight at once? Here each host needs its own such number.",
+        "connections": "Section 1 compares one shared client with a client per request: read the "
+        "two connection counts again.",
+        "open": "Section 1's sequence diagram: who closes the client, and when the executor's with "
+        "ends.",
+        "order": (
+            "Section 1, 'Thread pools in one paragraph': which call gives results in the "
+            "order of the items?"
+        ),
+        "closed": "Section 4, 'Closing the client while workers still send'.",
+    },
+)
+
+
+def _call(candidate: FetchFromHosts, urls: list[str], limits: dict[str, int]) -> object:
+    problem = hint = failure = ""
+    try:
+        return candidate(list(urls), dict(limits))
+    except NotImplementedError:
+        problem = "Not yet: fetch_from_hosts still raises NotImplementedError."
+        hint = "Write its body, run that cell, then run this check again."
+    except (RuntimeError, httpx.ReadError, httpx.ReadTimeout) as exc:
+        if not isinstance(exc, RuntimeError) or str(exc) == SEND_CLOSED:
+            failure = "closed"
+            problem = (
+                f"fetch_from_hosts raised {describe(exc)}: a client closed while requests "
+                "were still being sent on it (the lab server answers within 0.2 s)."
+            )
+            hint = (
+                "Every worker must be done before the client it uses closes: end the thread "
+                "pools (their `with`, or shutdown(wait=True)) first, then the client."
+            )
+        else:
+            problem, hint = f"fetch_from_hosts raised {describe(exc)}", "Fix that error first."
+    except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
+        problem, hint = f"fetch_from_hosts raised {describe(exc)}", "Fix that error first."
+    if failure:
+        STEPS.fail(failure, problem, hint)
+    raise CheckFailed(problem, hint)  # outside `except`: no learner frames kept alive
+
+
+def _judge_order(got: object, expected: list[str], hosts: list[str]) -> None:
+    if isinstance(got, Iterator):
+        STEPS.fail(
+            "order",
+            f"fetch_from_hosts returned {kind(got)} (an iterator), not a list.",
+            "Turn the results into a list before returning them.",
+        )
+    on_a = [body for body, host in zip(expected, hosts, strict=True) if host == "A"]
+    on_b = [body for body, host in zip(expected, hosts, strict=True) if host == "B"]
+    if isinstance(got, list) and got != expected and got in (on_a + on_b, on_b + on_a):
+        STEPS.fail(
+            "order",
+            "the bodies are grouped by host, not in the order of urls.",
+            "Return one body per url, in the order of urls, however you split the work "
+            "between the hosts.",
+        )
+
+
+def _judge_host(name: str, server: LabServer, limit: int, call: int) -> None:
+    """One host's evidence: in flight at once, TCP connections opened, and all of them closed."""
+    requests, opened = server.requests, server.connections_opened
+    peak = peak_in_flight(requests)
+    if peak > limit:
+        STEPS.fail(
+            "over",
+            f"host {name} (limit {limit}) was serving {peak} of your requests at "
+            f"once (call {call}).",
+            f"Each host has its own limit: never more than {limit} requests in flight to "
+            f"host {name}, whatever the other host allows.",
+        )
+    if peak < min(2, limit):
+        STEPS.fail(
+            "serial",
+            f"host {name} (limit {limit}) got your {len(requests)} requests one "
+            f"at a time (call {call}).",
+            f"Use the concurrency host {name} allows: up to {limit} requests at once.",
+        )
+    if opened > limit:
+        STEPS.fail(
+            "connections",
+            f"host {name} saw {opened} TCP connections for {len(requests)} requests, with "
+            f"at most {peak} in flight at once (call {call}).",
+            "A connection is reused only by the client that opened it: share a client "
+            "between the requests, don't make one per request (httpx.get() makes one too).",
+        )
+    if not server.wait_until_closed(1.0):
+        still = server.open_connections
+        STEPS.fail(
+            "open",
+            f"after fetch_from_hosts returned, host {name} still had {still} TCP "
+            f"connection{'s' if still > 1 else ''} open (call {call}).",
+            "fetch_from_hosts opens its client(s), so it must close them, once, before it "
+            "returns: every client it made, after every worker is done with it.",
+        )
+    closed_by_server = [c for c in server.connections if c.closed_by == "server"]
+    if closed_by_server:  # never expected: the lab server closes only when told to
+        STEPS.fail(
+            "open",
+            f"host {name} closed {len(closed_by_server)} connections itself.",
+            "Run the check again; if it persists, re-run the notebook from the top.",
+        )
+
+
+@exercise_check
+def check_two_hosts(candidate: FetchFromHosts) -> str:
+    """`fetch_from_hosts(urls, limits)`: url order, each host's limit kept, clients closed."""
+    if not callable(candidate):
+        STEPS.fail(
+            "order",
+            f"check_two_hosts needs the function, not {kind(candidate)}.",
+            "Call check_two_hosts(fetch_from_hosts).",
+        )
+    with CheckServer() as host_a, CheckServer() as host_b:
+        servers = {"A": host_a, "B": host_b}
+        for call, (limit_a, limit_b, plan) in enumerate(CALLS, 1):
+            for server in servers.values():
+                server.reset()
+            limits = {host_a.url: limit_a, host_b.url: limit_b}
+            urls = [f"{servers[host].url}/delay/{delay}" for host, delay in plan]
+            expected = [f"waited {delay} s\n" for _, delay in plan]
+            got = _call(candidate, urls, limits)
+            _judge_order(got, expected, [host for host, _ in plan])
+            records = sorted(host_a.requests + host_b.requests, key=lambda r: r.finished)
+            judge_bodies(
+                "fetch_from_hosts",
+                got,
+                expected,
+                records,
+                order_hint="Return one body per url, in the order of urls (pool.map "
+                "keeps the order; as_completed does not).",
+            )
+            for name, limit in (("A", limit_a), ("B", limit_b)):
+                _judge_host(name, servers[name], limit, call)
+    STEPS.passed()
+    return (
+        "fetch_from_hosts works: each host got at most its limit at once (and used it), no "
+        "more connections than that, all closed before returning, bodies in url order."
+    )

@@ -1,0 +1,209 @@
+"""Challenge for 05_async_clients: one AsyncClient per event loop, from a cache keyed by the loop.
+
+Code called from two `asyncio.run()`s (a sync wrapper around async code, a test suite with a
+loop per test) needs a client in each loop: `LoopClients.current()` gives the running loop's
+client, made on that loop's first call, and `await clients.aclose()` closes it inside its loop.
+The check runs two event loops one after the other, as two `asyncio.run()` calls would. The
+server says how many connections each loop opened and whether they were closed; a weak
+reference says whether a finished loop's client was left behind in the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import inspect
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from ..server import LabServer
+from ._evidence import SEND_CLOSED, kind
+from ._framework import CheckFailed, CheckServer, describe, exercise_check, learner_call, plural
+from .challenge_hints import HintSteps
+
+RUNS = 2
+REQUESTS = 3  # per loop, one after another: one connection, reused
+
+STEPS = HintSteps(
+    "check_loop_clients",
+    {
+        "shape": "",
+        "one-client": "Notebook 05, section 4, 'The pitfall: one client, two event loops', runs "
+        "this very case.",
+        "same": "Section 2, 'Open once per event loop, share across tasks'.",
+        "open": "Section 4: the fix opens and closes each loop's client inside that loop.",
+        "left": "Section 4: a closed event loop can never run again, so whatever is kept for it "
+        "(its client, the loop itself) is only a leak, one more with every asyncio.run().",
+    },
+)
+
+
+async def _maybe_await(value: Any) -> Any:
+    """`current()` may be a plain method or an `async def`: accept both."""
+    return await value if inspect.isawaitable(value) else value
+
+
+class _Run:
+    """What one event loop of the check saw (no strong reference to the learner's client)."""
+
+    def __init__(self) -> None:
+        self.client: weakref.ref[Any] | None = None
+        self.client_id = 0
+        self.problem = ""
+        self.hint = ""
+        self.kind = ""
+
+
+async def _one_loop(clients: Any, url: str, run: int, record: _Run) -> None:
+    def stop(kind_: str, problem: str, hint: str) -> None:
+        record.kind, record.problem, record.hint = kind_, problem, hint
+
+    try:
+        first = await _maybe_await(clients.current())
+    except NotImplementedError:
+        return stop(
+            "",
+            "Not yet: LoopClients.current() still raises NotImplementedError.",
+            "Write its body, run that cell, then run this check again.",
+        )
+    except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
+        return stop(
+            "shape",
+            f"in event loop {run}, current() raised {describe(exc)}",
+            "Fix that error first.",
+        )
+    if not isinstance(first, httpx.AsyncClient):
+        return stop(
+            "shape",
+            f"current() returned {kind(first)}, not an httpx.AsyncClient.",
+            "Return the running loop's httpx.AsyncClient.",
+        )
+    record.client, record.client_id = weakref.ref(first), id(first)
+
+    async def from_a_task() -> Any:
+        return await _maybe_await(clients.current())
+
+    again = await asyncio.create_task(from_a_task())
+    if again is not first:
+        return stop(
+            "same",
+            f"in event loop {run}, a second call of current() (from another "
+            "task) gave another client.",
+            "Within one event loop, every call must get the same client: make it on "
+            "the loop's first call, keep it, and hand it out again.",
+        )
+    try:
+        for _ in range(REQUESTS):
+            (await first.get(url)).raise_for_status()
+    except Exception as exc:  # noqa: BLE001
+        problem = f"in event loop {run}, a request on current()'s client raised {describe(exc)}"
+        if run > 1 and ("Event loop is closed" in str(exc) or str(exc) == SEND_CLOSED):
+            return stop(
+                "one-client",
+                f"{problem} That client is event loop 1's.",
+                "Each event loop needs a client of its own: a client made in (or "
+                "used by) another loop can't work in this one. Key your cache by "
+                "the running loop.",
+            )
+        return stop("shape", problem, "Fix that error first.")
+    try:
+        await clients.aclose()
+    except NotImplementedError:
+        return stop(
+            "",
+            "Not yet: LoopClients.aclose() still raises NotImplementedError.",
+            "Write its body, run that cell, then run this check again.",
+        )
+    except Exception as exc:  # noqa: BLE001
+        return stop(
+            "shape",
+            f"in event loop {run}, aclose() raised {describe(exc)}",
+            "Fix that error first.",
+        )
+
+
+def _run_loops(clients: Any, server: LabServer) -> None:
+    """RUNS event loops, one after the other, in a thread that has none: two asyncio.run()s."""
+    url = server.url + "/"
+    seen: list[_Run] = []
+    for run in range(1, RUNS + 1):
+        server.reset()
+        record = _Run()
+        with asyncio.Runner() as runner:
+            runner.get_loop().set_exception_handler(lambda loop, context: None)
+            runner.run(_one_loop(clients, url, run, record))
+        if record.problem:
+            if record.kind:
+                STEPS.fail(record.kind, record.problem, record.hint)
+            raise CheckFailed(record.problem, record.hint)
+        if (
+            seen
+            and seen[-1].client is not None
+            and seen[-1].client() is not None
+            and record.client_id == seen[-1].client_id
+        ):
+            STEPS.fail(
+                "one-client",
+                f"event loop {run} got the client of event loop {run - 1}.",
+                "Each event loop needs a client of its own. Key your cache by the running loop.",
+            )
+        opened = server.connections_opened
+        if opened != 1:
+            STEPS.fail(
+                "same",
+                f"event loop {run} opened "
+                f"{plural(opened, 'TCP connection')} for {REQUESTS} requests "
+                "one after another.",
+                "One client per loop, reused: its pool keeps one connection for them.",
+            )
+        if not server.wait_until_closed(1.0):
+            STEPS.fail(
+                "open",
+                f"after event loop {run} ended (its aclose() awaited), the server still "
+                f"had {plural(server.open_connections, 'TCP connection')} open.",
+                "aclose() must close the running loop's client, inside that loop: "
+                "once the loop is closed, nothing can close its connections any more.",
+            )
+        seen.append(record)
+    gc.collect()
+    for run, record in enumerate(seen, 1):
+        if record.client is not None and record.client() is not None:
+            STEPS.fail(
+                "left",
+                f"after event loop {run} ended and its client was closed, the cache "
+                "still kept that client (and so, maybe, the dead loop).",
+                "A finished loop must leave nothing behind in the cache: let aclose() "
+                "remove the loop's entry, or key the cache so that a dead loop's entry "
+                "goes by itself (weakref.WeakKeyDictionary).",
+            )
+
+
+@exercise_check
+def check_loop_clients(candidate: Callable[..., Any]) -> str:
+    """`LoopClients(**client_kwargs)`: `current()` per running loop; `aclose()` closes it."""
+    if not isinstance(candidate, type):
+        STEPS.fail(
+            "shape",
+            f"check_loop_clients needs the class, not {kind(candidate)}.",
+            "Call check_loop_clients(LoopClients).",
+        )
+    with CheckServer() as server:
+        clients = learner_call(
+            "LoopClients(...)",
+            candidate,
+            **server.client_kwargs(),
+            hint="LoopClients(**client_kwargs) keeps the settings for the "
+            "clients it makes; fix that error first.",
+        )
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-loops") as worker:
+            worker.submit(_run_loops, clients, server).result()
+    STEPS.passed()
+    return (
+        f"LoopClients works: {RUNS} event loops one after the other, each with its own "
+        "client (one per loop, shared by its tasks, one TCP connection), each closed inside "
+        "its loop, and nothing left behind."
+    )

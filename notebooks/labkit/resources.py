@@ -1,0 +1,155 @@
+"""What clients cost the process: open file descriptors, memory, and what a pool holds.
+
+A client that is never closed keeps its sockets (one file descriptor each) and its SSL context
+(OpenSSL's copy of the CA store: RSS, invisible to tracemalloc) until the garbage collector
+reclaims it. These probes count both, from the operating system's side (psutil), and run a
+small subprocess under a low open-files limit to show the error a leak ends in.
+
+    python -m labkit.resources URL LIMIT   # the subprocess: JSON lines on stdout
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import ssl
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "FilesOutcome",
+    "can_limit_open_files",
+    "open_descriptors",
+    "pool_connections",
+    "rss_mb",
+    "run_out_of_files",
+]
+
+
+def _psutil() -> Any:
+    """psutil, imported on first use (it ships no type information)."""
+    return importlib.import_module("psutil")
+
+
+def open_descriptors() -> int:
+    """This process's open file descriptors (sockets included); handles on Windows."""
+    process = _psutil().Process()
+    if hasattr(process, "num_fds"):
+        return int(process.num_fds())
+    return int(process.num_handles())  # Windows: no descriptors, but handles grow the same way
+
+
+def rss_mb() -> float:
+    """This process's resident memory, in MB: what the OS gives it, C libraries included."""
+    return float(_psutil().Process().memory_info().rss) / 1e6
+
+
+def pool_connections(client: httpx.Client | httpx.AsyncClient) -> list[str]:
+    """The connections in a client's pool, as "HTTP/1.1 IDLE (1 request)" and the like.
+
+    This reads httpx's and httpcore's private attributes (`_transport._pool.connections`):
+    fine for a lesson, not for production code, and it may change in another release.
+    """
+    pool: Any = client._transport._pool  # type: ignore[union-attr]
+    described = []
+    for connection in pool.connections:
+        # info() is "'http://127.0.0.1:PORT', HTTP/1.1, IDLE, Request Count: 1"
+        parts = connection.info().split(", ")[1:]
+        if len(parts) >= 3 and parts[2].startswith("Request Count: "):
+            count = int(parts[2].removeprefix("Request Count: "))
+            described.append(f"{parts[0]} {parts[1]} ({count} request{'s' * (count != 1)})")
+        else:
+            described.append(" ".join(parts) or connection.info())
+    return described
+
+
+def can_limit_open_files() -> bool:
+    """True where a process can lower its own open-files limit (the `resource` module: POSIX)."""
+    try:
+        import resource  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class FilesOutcome:
+    """How a loop of never-closed clients ended under a low open-files limit."""
+
+    clients: str  # "default" (httpx.Client()) or "prebuilt SSLContext" (verify=ctx)
+    made: int  # clients that had sent their request when the error came
+    where: str  # "httpx.Client()" or "client.get()": which call raised
+    error: str  # e.g. "OSError: [Errno 24] Too many open files"
+
+
+def run_out_of_files(url: str, limit: int = 64) -> list[FilesOutcome]:
+    """Run the leak in a subprocess whose open-files limit is `limit`; return how it ended.
+
+    A subprocess, so the notebook's own kernel never runs short of descriptors. The lab
+    server stays in the caller's process: every descriptor the child runs out of is a client's.
+    """
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 8 <= limit <= 1024:
+        raise ValueError(
+            f"limit must be a whole number of descriptors from 8 to 1024, not {limit!r}"
+        )
+    if not can_limit_open_files():
+        raise OSError("this platform has no `resource` module: it cannot lower its file limit")
+    done = subprocess.run(
+        [sys.executable, "-m", "labkit.resources", url, str(limit)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the subprocess failed: {done.stderr.strip()[-500:]}")
+    return [FilesOutcome(**json.loads(line)) for line in done.stdout.splitlines()]
+
+
+def _describe(exc: BaseException) -> str:
+    kind = type(exc).__name__
+    if type(exc).__module__.split(".")[0] == "httpx":
+        kind = f"httpx.{kind}"
+    return f"{kind}: {exc}"
+
+
+def _leak_until_it_fails(url: str, verify: ssl.SSLContext | None, label: str) -> FilesOutcome:
+    """Make clients, send one request with each, never close them: until something raises."""
+    clients: list[httpx.Client] = []
+    try:
+        for _ in range(5000):
+            where = "httpx.Client()"
+            try:
+                client = httpx.Client() if verify is None else httpx.Client(verify=verify)
+                where = "client.get()"
+                clients.append(client)
+                client.get(url)
+            except Exception as exc:  # noqa: BLE001 - reporting what the leak ends in is the point
+                return FilesOutcome(
+                    label, len(clients) - (where == "client.get()"), where, _describe(exc)
+                )
+        return FilesOutcome(label, len(clients), "", "no error")
+    finally:
+        for client in clients:
+            client.close()
+
+
+def _main(url: str, limit: int) -> None:
+    import resource
+
+    context = ssl.create_default_context()  # built before the limit, like an app's at start-up
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+    for verify, label in ((None, "default"), (context, "prebuilt SSLContext")):
+        print(json.dumps(vars(_leak_until_it_fails(url, verify, label))), flush=True)
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1], int(sys.argv[2]))

@@ -1,0 +1,741 @@
+"""The challenges of lessons 01-05: each check accepts its solution and right answers in other
+styles, rejects the wrong answers a learner is likely to write (with the words that teach), and
+steps its hints: the second failure of a kind adds a pointer to the notebook."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import functools
+import textwrap
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from typing import Any
+
+import httpx
+import pytest
+
+from labkit.checks.challenges import (
+    check_linkcheck,
+    check_loop_clients,
+    check_size_for_service,
+    check_two_hosts,
+    check_with_options,
+    reset_hint_steps,
+)
+from tests.verdicts import assert_rejected, load_solution, verdict
+
+POINTER = "Still stuck?"
+
+
+@pytest.fixture(autouse=True)
+def fresh_hint_steps() -> Iterator[None]:
+    reset_hint_steps()
+    yield
+    reset_hint_steps()
+
+
+def accepted(check: Callable[[Any], bool], answer: Any, capsys: pytest.CaptureFixture[str]) -> str:
+    passed, out = verdict(check, answer, capsys)
+    assert passed, out
+    return out
+
+
+def rejected_twice(
+    check: Callable[[Any], bool], answer: Any, words: list[str], capsys: pytest.CaptureFixture[str]
+) -> tuple[str, str]:
+    """A first ❌ without the pointer, the same ❌ again with it."""
+    first = assert_rejected(check, answer, words, capsys)
+    assert POINTER not in first, first
+    second = assert_rejected(check, answer, words + [POINTER], capsys)
+    return first, second
+
+
+# --- 01: find and fix the lifetime bug in linkcheck ---------------------------------------------
+
+LINKCHECK = """
+import httpx
+
+
+def check_links(client, urls):
+    return {url: describe_status(status_of(client, url)) for url in urls}
+
+
+def describe_status(status):
+    return "ok" if status < 400 else f"broken ({status})"
+
+
+def status_of(client, url):
+    response = client.get(url)
+    if response.status_code >= 500:
+        return retry_once(client, url)
+    return response.status_code
+
+
+def retry_once(client, url):
+    response = client.get(url)
+    if response.status_code >= 500:
+        forget_broken_connections(client)
+    return response.status_code
+
+
+def forget_broken_connections(client):
+    client.close()
+"""
+
+
+FORGET = "def forget_broken_connections(client):\n    client.close()\n"
+
+
+def linkcheck(replace: dict[str, str] | None = None, source: str = LINKCHECK) -> Any:
+    """The module's check_links, from its source with some lines replaced (a learner's edit)."""
+    for old, new in (replace or {}).items():
+        assert old in source, old
+        source = source.replace(old, new)
+    namespace: dict[str, Any] = {}
+    exec(compile(textwrap.dedent(source), "<linkcheck>", "exec"), namespace)  # noqa: S102
+    return namespace["check_links"]
+
+
+def test_01_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    out = accepted(check_linkcheck, load_solution("01_linkcheck", "check_links"), capsys)
+    assert "one TCP connection" in out
+
+
+# The lines a learner edits, and what they write instead.
+CALL = "        forget_broken_connections(client)\n"
+NO_CALL = "        pass\n"
+NO_CLOSE = "def forget_broken_connections(client):\n    pass  # httpx does it itself\n"
+EMPTY_POOL = "def forget_broken_connections(client):\n    client._transport.close()\n"
+BODY = "    return {url: describe_status(status_of(client, url)) for url in urls}"
+LOOP_BODY = """    report = {}
+    for url in urls:
+        report[url] = describe_status(status_of(client, url))
+    return report"""
+WITH_BODY = "    with client:\n    " + BODY
+FINALLY_BODY = "    try:\n    " + BODY + "\n    finally:\n        client.close()"
+CODES_BODY = "    return {url: status_of(client, url) for url in urls}"
+FIRST_GET = "    response = client.get(url)\n    if response.status_code >= 500:\n        return"
+SWALLOWED_GET = """    try:
+        response = client.get(url)
+    except RuntimeError:  # "the client is closed? use a fresh one"
+        with httpx.Client() as fresh:
+            response = fresh.get(url)
+    if response.status_code >= 500:
+        return"""
+RETRY = "def retry_once(client, url):\n    response = client.get(url)"
+FRESH_RETRY = """def retry_once(client, url):
+    with httpx.Client() as fresh:  # "retry on a fresh connection"
+        response = fresh.get(url)"""
+RETRY_CALL = "        return retry_once(client, url)\n"
+
+
+@pytest.mark.parametrize(
+    "replace",
+    [{CALL: NO_CALL}, {FORGET: NO_CLOSE}, {BODY: LOOP_BODY, CALL: NO_CALL}],
+    ids=["call-removed", "helper-emptied", "loop-style"],
+)
+def test_01_right_answers_in_other_styles(
+    replace: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    accepted(check_linkcheck, linkcheck(replace), capsys)
+
+
+def test_01_the_original_module_is_not_yet_and_points_at_the_retry(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first, second = rejected_twice(
+        check_linkcheck,
+        linkcheck(),
+        [
+            "❌ Not yet:",
+            "Cannot send a request",
+            "second GET of /status/503",
+            "(a retry)",
+            "Follow the client",
+        ],
+        capsys,
+    )
+    assert "Section 4.2" in second and "Section 4.2" not in first
+
+
+WRONG_01 = {
+    "with-in-check_links": (
+        {BODY: WITH_BODY, FORGET: NO_CLOSE},
+        ["left the caller's client closed", "Find what closes it"],
+    ),
+    "finally-close": ({BODY: FINALLY_BODY, FORGET: NO_CLOSE}, ["left the caller's client closed"]),
+    "swallow-and-new-client": (
+        {FIRST_GET: SWALLOWED_GET},
+        ["Cannot send a request", "hang up right after", "/status/503"],
+    ),
+    "retry-removed": ({RETRY_CALL: NO_CALL}, ["1 GET of /status/503, not 2", "Keep the module's"]),
+    "retry-on-a-fresh-client": (
+        {RETRY: FRESH_RETRY, FORGET: NO_CLOSE},
+        ["were not sent on the client check_links was given", "the retries too"],
+    ),
+    "pool-emptied": ({FORGET: EMPTY_POOL}, ["new TCP connections", "emptied its pool"]),
+    "status-codes-returned": ({BODY: CODES_BODY, FORGET: NO_CLOSE}, ["said 200, not 'ok'"]),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_01)
+def test_01_wrong_answers_are_rejected(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    replace, words = WRONG_01[name]
+    assert_rejected(check_linkcheck, linkcheck(replace), words, capsys)
+
+
+def test_01_the_pointer_comes_with_the_second_failure_of_a_kind_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    retry_removed = linkcheck({"        return retry_once(client, url)\n": "        pass\n"})
+    first = assert_rejected(check_linkcheck, linkcheck(), ["Not yet"], capsys)
+    other = assert_rejected(check_linkcheck, retry_removed, ["not 2"], capsys)
+    assert POINTER not in first and POINTER not in other  # two kinds, once each
+    again = assert_rejected(check_linkcheck, linkcheck(), ["Not yet", POINTER], capsys)
+    assert "Section 4.2" in again
+    accepted(check_linkcheck, load_solution("01_linkcheck", "check_links"), capsys)
+    after_a_pass = assert_rejected(check_linkcheck, linkcheck(), ["Not yet"], capsys)
+    assert POINTER not in after_a_pass  # a pass forgets
+
+
+# --- 02: two hosts, a limit for each -------------------------------------------------------------
+
+
+def _host_of(limits: dict[str, int], url: str) -> str:
+    return next(base for base in limits if url.startswith(base + "/"))
+
+
+def per_host_semaphores(urls: list[str], limits: dict[str, int]) -> list[str]:
+    """One client, one pool as big as the job, a semaphore per host."""
+    gates = {base: threading.Semaphore(limit) for base, limit in limits.items()}
+    with httpx.Client() as client:
+
+        def fetch(url: str) -> str:
+            with gates[_host_of(limits, url)]:
+                return client.get(url).text
+
+        with ThreadPoolExecutor(max_workers=len(urls)) as pool:
+            return list(pool.map(fetch, urls))
+
+
+def client_per_host_with_limits(urls: list[str], limits: dict[str, int]) -> list[str]:
+    """A client per host, its pool capped at the host's limit; one thread pool for all."""
+    with ExitStack() as stack:
+        clients = {
+            base: stack.enter_context(
+                httpx.Client(
+                    limits=httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
+                )
+            )
+            for base, limit in limits.items()
+        }
+        with ThreadPoolExecutor(max_workers=sum(limits.values())) as pool:
+            return list(pool.map(lambda url: clients[_host_of(limits, url)].get(url).text, urls))
+
+
+def pool_and_client_per_host(urls: list[str], limits: dict[str, int]) -> list[str]:
+    """A client and a thread pool per host, results put back in order by index."""
+    bodies: list[str] = [""] * len(urls)
+    with ExitStack() as stack:
+        for base, limit in limits.items():
+            client = stack.enter_context(httpx.Client())
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=limit))
+            mine = [i for i, url in enumerate(urls) if _host_of(limits, url) == base]
+            for i, body in zip(
+                mine,
+                pool.map(lambda u, c=client: c.get(u).text, [urls[i] for i in mine]),
+                strict=True,
+            ):
+                bodies[i] = body
+    return bodies
+
+
+def test_02_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    accepted(check_two_hosts, load_solution("02_two_hosts", "fetch_from_hosts"), capsys)
+
+
+@pytest.mark.parametrize(
+    "answer", [per_host_semaphores, client_per_host_with_limits, pool_and_client_per_host]
+)
+def test_02_right_answers_in_other_styles(answer: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    accepted(check_two_hosts, answer, capsys)
+
+
+def one_pool_for_both(urls: list[str], limits: dict[str, int]) -> list[str]:
+    with httpx.Client() as client, ThreadPoolExecutor(max_workers=sum(limits.values())) as pool:
+        return list(pool.map(lambda url: client.get(url).text, urls))
+
+
+def client_per_request(urls: list[str], limits: dict[str, int]) -> list[str]:
+    def fetch(url: str) -> str:
+        with httpx.Client() as own:
+            return own.get(url).text
+
+    with ExitStack() as stack:
+        pools = {
+            base: stack.enter_context(ThreadPoolExecutor(max_workers=limit))
+            for base, limit in limits.items()
+        }
+        futures = [pools[_host_of(limits, url)].submit(fetch, url) for url in urls]
+    return [future.result() for future in futures]
+
+
+_MODULE_CLIENT: dict[str, httpx.Client] = {}
+
+
+def module_client_never_closed(urls: list[str], limits: dict[str, int]) -> list[str]:
+    client = _MODULE_CLIENT.setdefault("client", httpx.Client())
+    with ExitStack() as stack:
+        pools = {
+            base: stack.enter_context(ThreadPoolExecutor(max_workers=limit))
+            for base, limit in limits.items()
+        }
+        futures = [pools[_host_of(limits, url)].submit(client.get, url) for url in urls]
+    return [future.result().text for future in futures]
+
+
+def one_at_a_time(urls: list[str], limits: dict[str, int]) -> list[str]:
+    with httpx.Client() as client:
+        return [client.get(url).text for url in urls]
+
+
+def grouped_by_host(urls: list[str], limits: dict[str, int]) -> list[str]:
+    bodies: list[str] = []
+    with httpx.Client() as client:
+        for base, limit in limits.items():
+            with ThreadPoolExecutor(max_workers=limit) as pool:
+                bodies += pool.map(
+                    lambda url: client.get(url).text,
+                    [url for url in urls if url.startswith(base + "/")],
+                )
+    return bodies
+
+
+def pools_outlive_the_client(urls: list[str], limits: dict[str, int]) -> list[str]:
+    pools = {base: ThreadPoolExecutor(max_workers=limit) for base, limit in limits.items()}
+    with httpx.Client() as client:
+        futures = [pools[_host_of(limits, url)].submit(client.get, url) for url in urls]
+    for pool in pools.values():
+        pool.shutdown(wait=True)
+    return [future.result().text for future in futures]
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (one_pool_for_both, ["was serving", "Each host has its own limit"]),
+        (client_per_request, ["TCP connections for", "don't make one per request"]),
+        (module_client_never_closed, ["still had", "must close them"]),
+        (one_at_a_time, ["one at a time", "Use the concurrency"]),
+        (grouped_by_host, ["grouped by host"]),
+        (
+            pools_outlive_the_client,
+            ["a client closed while requests were still being sent", "end the thread pools"],
+        ),
+    ],
+    ids=lambda value: getattr(value, "__name__", "words"),
+)
+def test_02_wrong_answers_are_rejected(
+    answer: Any, words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        assert_rejected(check_two_hosts, answer, words, capsys)
+    finally:
+        if "client" in _MODULE_CLIENT:
+            _MODULE_CLIENT.pop("client").close()
+
+
+def test_02_stub_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    def stub(urls: list[str], limits: dict[str, int]) -> list[str]:
+        raise NotImplementedError
+
+    assert_rejected(check_two_hosts, stub, ["❌ Not yet:"], capsys)
+    first, second = rejected_twice(check_two_hosts, one_pool_for_both, ["was serving"], capsys)
+    assert "section 1" in second
+
+
+# --- 03: sizes from a described service ----------------------------------------------------------
+
+
+def sizes(connections: int, keepalive: int, timeout: Any, **extra: Any) -> Callable[[], Any]:
+    answer = {
+        "max_connections": connections,
+        "max_keepalive_connections": keepalive,
+        "pool_timeout": timeout,
+        **extra,
+    }
+    return lambda: answer
+
+
+def test_03_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    out = accepted(
+        check_size_for_service, load_solution("03_size_for_service", "size_for_service"), capsys
+    )
+    assert "longer than the 0.5 s pool timeout" in out
+
+
+@pytest.mark.parametrize("answer", [sizes(4, 4, 0.4), sizes(4, 8, 0.45)], ids=["0.4", "keep-8"])
+def test_03_right_answers_in_other_styles(answer: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    accepted(check_size_for_service, answer, capsys)
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (
+            sizes(4, 4, 1.0),
+            ["over the 0.5 s budget", "really fail?"],
+        ),  # covers the whole queue wait
+        (sizes(4, 4, 5.0), ["over the 0.5 s budget"]),  # httpx's default, left as it is
+        (sizes(20, 20, 0.5), ["more connections than the service allows (4)", "queue in the pool"]),
+        (sizes(4, 4, 0.2), ["comes free only every 0.25 s", "PoolTimeout"]),
+        (sizes(3, 3, 0.5), ["7 rounds", "over the 1.5 s deadline"]),
+        (sizes(4, 2, 0.5), ["max_keepalive_connections=2", "closed connections between calls"]),
+        (sizes(4, 4, 0.5, workers=20), ["extra keys workers", "not yours to choose"]),
+        (lambda: httpx.Limits(max_connections=4), ["httpx objects"]),
+    ],
+    ids=[
+        "budget-1.0",
+        "default-5",
+        "cap",
+        "timeouts",
+        "deadline",
+        "keepalive",
+        "workers",
+        "limits",
+    ],
+)
+def test_03_wrong_answers_are_rejected(
+    answer: Any, words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert_rejected(check_size_for_service, answer, words, capsys)
+
+
+def test_03_stub_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    def stub() -> dict[str, Any]:
+        raise NotImplementedError
+
+    assert_rejected(check_size_for_service, stub, ["❌ Not yet:"], capsys)
+    first, second = rejected_twice(check_size_for_service, sizes(4, 4, 1.0), ["budget"], capsys)
+    assert "not a deadline" in second
+
+
+# --- 04: Fetcher.with_options ---------------------------------------------------------------------
+
+Fetcher = load_solution("04_with_options", "Fetcher")
+Fetcher41 = load_solution("04_fetcher", "Fetcher")
+
+
+def test_04_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    accepted(check_with_options, Fetcher, capsys)
+
+
+class BorrowingCopy(Fetcher41):  # type: ignore[misc, valid-type]
+    """Exercise 4.1's Fetcher; with_options makes a Fetcher that borrows the same client."""
+
+    _options: dict[str, Any] = {}
+
+    def with_options(self, **overrides: Any) -> BorrowingCopy:
+        if self._closed:
+            raise RuntimeError("closed")
+        derived = type(self)(self._client)
+        derived._options = {**self._options, **overrides}
+        return derived
+
+    def fetch(self, url: str) -> httpx.Response:
+        if self._closed:
+            raise RuntimeError("closed")
+        response = self._client.get(url, **self._options)
+        response.raise_for_status()
+        return response
+
+
+class _View:
+    """A separate small class: a view on a Fetcher's client with per-request settings."""
+
+    def __init__(self, client: httpx.Client, options: dict[str, Any]) -> None:
+        self._client, self._options, self._closed = client, options, False
+        self.owns_client = False
+
+    def with_options(self, **overrides: Any) -> _View:
+        return _View(self._client, {**self._options, **overrides})
+
+    def fetch(self, url: str) -> httpx.Response:
+        if self._closed or self._client.is_closed:
+            raise RuntimeError("this view is closed")
+        response = self._client.get(url, **self._options)
+        response.raise_for_status()
+        return response
+
+    def close(self) -> None:
+        self._closed = True
+
+    def __enter__(self) -> _View:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class ViewStyle(Fetcher41):  # type: ignore[misc, valid-type]
+    def with_options(self, **overrides: Any) -> _View:
+        return _View(self._client, dict(overrides))
+
+
+@pytest.mark.parametrize("answer", [BorrowingCopy, ViewStyle])
+def test_04_right_answers_in_other_styles(answer: type, capsys: pytest.CaptureFixture[str]) -> None:
+    accepted(check_with_options, answer, capsys)
+
+
+class ChangesItself(BorrowingCopy):
+    def with_options(self, **overrides: Any) -> ChangesItself:
+        self._options = {**self._options, **overrides}
+        return self
+
+
+class CopyKeepsOwnership(BorrowingCopy):
+    def with_options(self, **overrides: Any) -> CopyKeepsOwnership:
+        derived = copy.copy(self)  # _owns_client copied too: two owners of one client
+        derived._options = {**self._options, **overrides}
+        return derived
+
+
+class CopyKeepsOwnershipHidden(CopyKeepsOwnership):
+    """The same, with owns_client reporting False: the close still closes the shared client."""
+
+    @property
+    def owns_client(self) -> bool:
+        return False
+
+
+class NewClient(Fetcher41):  # type: ignore[misc, valid-type]
+    def __init__(self, client: httpx.Client | None = None, **client_kwargs: Any) -> None:
+        super().__init__(client, **client_kwargs)
+        self._settings = client_kwargs
+
+    def with_options(self, **overrides: Any) -> NewClient:
+        return type(self)(**{**self._settings, **overrides})
+
+
+class ChangesTheSharedClient(BorrowingCopy):
+    def with_options(self, **overrides: Any) -> BorrowingCopy:
+        self._client.headers.update(overrides.get("headers", {}))
+        self._client.timeout = httpx.Timeout(overrides.get("timeout", 5.0))
+        return type(self)(self._client)
+
+
+class IgnoresOverrides(BorrowingCopy):
+    def with_options(self, **overrides: Any) -> BorrowingCopy:
+        return type(self)(self._client)
+
+
+class SettingsOnABorrowedClient(Fetcher41):  # type: ignore[misc, valid-type]
+    def with_options(self, **overrides: Any) -> Any:
+        return type(self)(self._client, **overrides)  # rule 6 refuses it: TypeError
+
+
+class SharesTheTransport(Fetcher41):  # type: ignore[misc, valid-type]
+    def with_options(self, **overrides: Any) -> Any:
+        return type(self)(transport=self._client._transport, **overrides)
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (ChangesItself, ["returned the same Fetcher", "Return a new facade"]),
+        (CopyKeepsOwnership, ["owns_client is True", "must not own it"]),
+        (
+            CopyKeepsOwnershipHidden,
+            ["after the new facade's close()", "closed the client the original Fetcher still uses"],
+        ),
+        (NewClient, ["2 TCP connections", "don't share one pool"]),
+        (ChangesTheSharedClient, ["carried the overrides too", "leave the original Fetcher"]),
+        (IgnoresOverrides, ["sent without the X-Team header and timeout=2.5"]),
+        (SettingsOnABorrowedClient, ["TypeError", "per request"]),
+        (SharesTheTransport, ["only 2 of the 3 requests went through the Fetcher's client"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", "words"),
+)
+def test_04_wrong_answers_are_rejected(
+    answer: type, words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert_rejected(check_with_options, answer, words, capsys)
+
+
+def test_04_stub_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    class Stub(Fetcher41):  # type: ignore[misc, valid-type]
+        def with_options(self, **overrides: Any) -> Any:
+            raise NotImplementedError
+
+    class Unsolved41:  # Exercise 4.1 still a stub: the challenge says "Not yet" too
+        def __init__(self, client: Any = None, **client_kwargs: Any) -> None:
+            raise NotImplementedError
+
+        def with_options(self, **overrides: Any) -> Any:
+            raise NotImplementedError
+
+    assert_rejected(check_with_options, Stub, ["❌ Not yet:", "with_options"], capsys)
+    assert_rejected(check_with_options, Unsolved41, ["❌ Not yet:"], capsys)
+    assert_rejected(check_with_options, Fetcher41, ["❌ Not yet:", "no with_options"], capsys)
+    first, second = rejected_twice(
+        check_with_options, CopyKeepsOwnershipHidden, ["closed the client"], capsys
+    )
+    assert "rules 3 and 4" in second
+
+
+# --- 05: a client per event loop ------------------------------------------------------------------
+
+
+def test_05_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    accepted(check_loop_clients, load_solution("05_loop_clients", "LoopClients"), capsys)
+
+
+class DictPoppedByAclose:
+    """A plain dict keyed by the loop object; aclose() removes the entry."""
+
+    def __init__(self, **client_kwargs: Any) -> None:
+        self._kwargs = client_kwargs
+        self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+
+    def current(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if loop not in self._clients:
+            self._clients[loop] = httpx.AsyncClient(**self._kwargs)
+        return self._clients[loop]
+
+    async def aclose(self) -> None:
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
+
+class AsyncCurrentById:
+    """`async def current()`, keyed by id(loop), popped in aclose (so a reused id is harmless)."""
+
+    def __init__(self, **client_kwargs: Any) -> None:
+        self._kwargs = client_kwargs
+        self._clients: dict[int, httpx.AsyncClient] = {}
+
+    async def current(self) -> httpx.AsyncClient:
+        return self._clients.setdefault(
+            id(asyncio.get_running_loop()), httpx.AsyncClient(**self._kwargs)
+        )
+
+    async def aclose(self) -> None:
+        client = self._clients.pop(id(asyncio.get_running_loop()), None)
+        if client is not None:
+            await client.aclose()
+
+
+@pytest.mark.parametrize("answer", [DictPoppedByAclose, AsyncCurrentById])
+def test_05_right_answers_in_other_styles(answer: type, capsys: pytest.CaptureFixture[str]) -> None:
+    accepted(check_loop_clients, answer, capsys)
+
+
+class OneClient:
+    """The notebook's pitfall: one client for every loop."""
+
+    def __init__(self, **client_kwargs: Any) -> None:
+        self._client = httpx.AsyncClient(**client_kwargs)
+
+    def current(self) -> httpx.AsyncClient:
+        return self._client
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+class PerThread:
+    """threading.local: one client per thread, but both asyncio.run()s run in one thread."""
+
+    def __init__(self, **client_kwargs: Any) -> None:
+        self._kwargs, self._local = client_kwargs, threading.local()
+
+    def current(self) -> httpx.AsyncClient:
+        if not hasattr(self._local, "client"):
+            self._local.client = httpx.AsyncClient(**self._kwargs)
+        client: httpx.AsyncClient = self._local.client
+        return client
+
+    async def aclose(self) -> None:
+        await self.current().aclose()
+
+
+class NeverCloses(DictPoppedByAclose):
+    async def aclose(self) -> None:
+        self._clients.pop(asyncio.get_running_loop(), None)  # forgotten, never closed
+
+
+class KeepsClosedClients(DictPoppedByAclose):
+    async def aclose(self) -> None:
+        await self._clients[asyncio.get_running_loop()].aclose()  # closed, but kept (and the loop)
+
+
+class NewClientEachTime(DictPoppedByAclose):
+    def current(self) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(**self._kwargs)
+        self._clients[asyncio.get_running_loop()] = client
+        return client
+
+
+class Cached:
+    """functools.cache on a factory: the first client, forever."""
+
+    def __init__(self, **client_kwargs: Any) -> None:
+        self._make = functools.cache(lambda: httpx.AsyncClient(**client_kwargs))
+
+    def current(self) -> httpx.AsyncClient:
+        return self._make()
+
+    async def aclose(self) -> None:
+        await self._make().aclose()
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (OneClient, ["in event loop 2", "That client is event loop 1's", "Key your cache"]),
+        (PerThread, ["in event loop 2", "event loop 1's"]),
+        (Cached, ["in event loop 2", "event loop 1's"]),
+        (NeverCloses, ["still had 1 TCP connection open", "inside that loop"]),
+        (KeepsClosedClients, ["the cache still kept that client", "leave nothing behind"]),
+        (NewClientEachTime, ["gave another client", "same client"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", "words"),
+)
+def test_05_wrong_answers_are_rejected(
+    answer: type, words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert_rejected(check_loop_clients, answer, words, capsys)
+
+
+def test_05_stub_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    class Stub:
+        def __init__(self, **client_kwargs: Any) -> None:
+            raise NotImplementedError
+
+    assert_rejected(check_loop_clients, Stub, ["❌ Not yet:"], capsys)
+    first, second = rejected_twice(check_loop_clients, OneClient, ["event loop 1's"], capsys)
+    assert "section 4" in second
+
+
+def test_05_the_solution_frees_each_finished_loop() -> None:
+    """What the check's "nothing left behind" relies on: a finished loop can be collected."""
+    import gc
+
+    clients = load_solution("05_loop_clients", "LoopClients")()
+    loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
+
+    async def main() -> None:
+        loops.append(weakref.ref(asyncio.get_running_loop()))
+        clients.current()
+        await clients.aclose()
+
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        worker.submit(asyncio.run, main()).result()
+    gc.collect()
+    assert loops[0]() is None
