@@ -14,7 +14,7 @@ CHECK_CALL = re.compile(r"\bcheck_\w+\(")
 
 
 def stub_cells(nb: nbformat.NotebookNode) -> list[tuple[int, Path]]:
-    """(cell index, solution file) for each exercise stub: a cell with `# %load ../solutions/X.py`."""
+    """(cell index, solution file) of each exercise stub: `# %load ../solutions/X.py` cells."""
     found = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and (match := LOAD.search(cell.source)):

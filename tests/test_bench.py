@@ -101,10 +101,9 @@ class Parsed:
     def __init__(self, out: str) -> None:
         self.figures = {m["label"]: float(m["ms"]) for m in FIGURE.finditer(out)}
         self.ratios = {m["label"]: float(m["ratio"]) for m in RATIO.finditer(out)}
-        self.round_trip, self.new_default, self.pool = (
-            pattern.search(out) for pattern in (ROUND_TRIP, NEW_DEFAULT, POOL)
-        )
-        assert self.round_trip and self.new_default and self.pool, out
+        found = [pattern.search(out) for pattern in (ROUND_TRIP, NEW_DEFAULT, POOL)]
+        assert all(found), out
+        self.round_trip, self.new_default, self.pool = (m.groupdict() for m in found if m)
 
     def check_arithmetic(self) -> None:
         """Each ratio is its two printed figures divided (to the printed precision)."""

@@ -27,7 +27,7 @@ from tests.verdicts import assert_rejected, left_behind, load_solution, verdict
 NOTEBOOK = ROOT / "notebooks" / "02_open_once_share_across_threads.ipynb"
 fetch_all = load_solution("02_fetch_all", "fetch_all")
 fetch_all_async = load_solution("05_fetch_all_async", "fetch_all_async")
-CHECKS = {"sync": check_fetch_all, "async": check_fetch_all_async}
+CHECKS: dict[str, Callable[[Any], bool]] = {"sync": check_fetch_all, "async": check_fetch_all_async}
 SPELLING = {
     "sync": {"fn": "fetch_all", "cap": "max_workers"},
     "async": {"fn": "fetch_all_async", "cap": "max_concurrency"},
@@ -320,7 +320,7 @@ async def forgets_await_on_gather(client: httpx.AsyncClient, urls: list[str], ca
 async def gathers_a_list(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
     coroutines = [_text(client, url) for url in urls]
     try:
-        return await asyncio.gather(coroutines)  # type: ignore[arg-type] - no star
+        return await asyncio.gather(coroutines)  # type: ignore[call-overload]  # no star
     finally:
         for coroutine in coroutines:
             coroutine.close()

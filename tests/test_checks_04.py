@@ -16,7 +16,7 @@ import warnings
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import httpx
 import pytest
@@ -145,7 +145,7 @@ class BuggyDel:
         super().__init__(client, **client_kwargs)  # type: ignore[call-arg]
 
     def __del__(self) -> None:
-        if self._client is None:  # AttributeError when __init__ raised before setting it
+        if self._client is None:  # type: ignore[has-type,attr-defined]  # AttributeError when __init__ raised before setting it
             pass
 
 
@@ -1157,7 +1157,7 @@ class DataclassFetcher(contextlib.AbstractContextManager["DataclassFetcher"]):
         if self._owns:
             self._client.close()
 
-    def __exit__(self, *exc_info: object) -> bool:
+    def __exit__(self, *exc_info: object) -> Literal[False]:
         self.close()
         return False
 

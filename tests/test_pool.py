@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from labkit import PoolReport, explore_pool, run_pool_experiment
@@ -415,7 +416,8 @@ def test_plot_has_one_lane_per_connection_and_a_bar_per_request() -> None:
     assert queue.get_title(loc="left") == "requests waiting for a connection"
     assert queue.get_title(loc="right").startswith("longest wait ")
     (outline,) = queue.lines  # the queue, as steps: 6 workers, 3 connections, so 3 wait at first
-    assert max(outline.get_ydata()) >= 3 and outline.get_ydata()[-1] == 0
+    waiting = np.asarray(outline.get_ydata(), dtype=float)
+    assert waiting.max() >= 3 and waiting[-1] == 0
 
 
 def test_plot_marks_pool_timeouts_on_a_no_connection_lane() -> None:

@@ -62,14 +62,15 @@ def test_a_client_that_has_its_answer_finds_the_record_already_there(
 ) -> None:
     # Every write to a client lingers after sending, so a record made after the answer left
     # would still be missing when the client reads the server's records.
-    original_write = socketserver._SocketWriter.write
+    writer: Any = socketserver._SocketWriter  # type: ignore[attr-defined]  # private, untyped
+    original_write = writer.write
 
     def lingering_write(self: Any, data: Any) -> int:
         sent = original_write(self, data)
         time.sleep(0.1)
         return sent
 
-    monkeypatch.setattr(socketserver._SocketWriter, "write", lingering_write)
+    monkeypatch.setattr(writer, "write", lingering_write)
     with httpx.Client(**any_server.client_kwargs()) as client:
         for count in (1, 2):
             client.get(any_server.url + f"/delay/0?n={count}")

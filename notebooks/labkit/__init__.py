@@ -2,7 +2,9 @@
 
 Lessons import what they need from here; each name lives in a small module you can read:
 `server` (the lab server), `probes` (seeing connection reuse), `states` (a client's state),
-`pool` and `widgets` (the pool experiments), `checks` (exercise checks), `bench`.
+`pool` and `widgets` (the pool experiments), `checks` (exercise checks), `bench`; for lessons
+06-08, `apps` (real web servers), `forking` (a client across `fork()`), `resources` (descriptors,
+memory) and `h2server` (an HTTP/2 lab server).
 """
 
 from __future__ import annotations

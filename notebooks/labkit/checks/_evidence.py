@@ -14,15 +14,13 @@ from typing import Any
 
 import httpx
 
-from ..pool import peak_in_flight
-from ..server import LabServer, RequestRecord
+from ..server import RequestRecord
 from ._framework import fail, plural, readable
 
 __all__ = [
     "BODIES",
     "OPEN_TWICE",
     "REOPEN",
-    "ROUNDS",
     "SEND_CLOSED",
     "STATUS_CODES",
     "Items",
@@ -30,7 +28,6 @@ __all__ = [
     "body_of",
     "expect_body",
     "judge_bodies",
-    "judge_sharing",
     "kind",
     "plural",
     "readable",
@@ -41,16 +38,6 @@ __all__ = [
 OPEN_TWICE = "Cannot open a client instance more than once."
 REOPEN = "Cannot reopen a client instance, once it has been closed."
 SEND_CLOSED = "Cannot send a request, as the client has been closed."
-
-# (most requests in flight, delays): the rounds of fetch_all (lesson 02) and fetch_all_async (05).
-# The delays make requests finish in another order than the URLs list them (the first wave
-# starts together, a short one finishes first), and each body names its delay, so the order of
-# the answers shows. Two rounds on one client: it must still work the second time, and a
-# hard-coded limit shows.
-ROUNDS = (
-    (3, ("0.12", "0.03", "0.08", "0.01", "0.1", "0.02", "0.06", "0.05")),
-    (2, ("0.09", "0.05", "0.07", "0.01", "0.03", "0.02")),
-)
 
 
 def recorder(sent: list[httpx.Request]) -> dict[str, Any]:
@@ -204,49 +191,4 @@ def judge_bodies(
             f"{items.one} {index + 1} should be {expected[index]!r}; {name} returned "
             f"{got[index]!r}.",
             f"Return {items.source} of GET url, for each url in urls.",
-        )
-
-
-def judge_sharing(
-    name: str,
-    server: LabServer,
-    urls: Sequence[str],
-    *,
-    closed: bool,
-    sent: int,
-    limit: tuple[str, int],
-    own_client_hint: str,
-    over_hint: str,
-    serial_hint: str,
-    per: str,
-) -> None:
-    """One round of `name` (fetch_all, with threads or asyncio) shared the client it was given.
-
-    The client is left open; the client's own request hook saw every request (`sent`); the
-    server saw at most `limit` requests at once (e.g. ("max_workers", 3)), more than one, and at
-    most one TCP connection per request in flight (`per`: "worker thread").
-    """
-    requests, (word, cap) = len(urls), limit
-    if closed:
-        fail(
-            f"{name} closed the client it was given.",
-            "Leave the client open: whoever opened it closes it, and it may still be needed.",
-        )
-    if sent != requests:
-        fail(
-            f"{name} sent {sent} of its {requests} requests on the client it was given (the "
-            f"server saw {plural(server.connections_opened, 'TCP connection')} for "
-            f"{plural(requests, 'request')}).",
-            own_client_hint,
-        )
-    peak = peak_in_flight(server.requests)
-    if peak > cap:
-        fail(f"up to {peak} requests were in flight at once, but {word}={cap}.", over_hint)
-    if peak < 2:
-        fail(f"{name} sent its {requests} requests one at a time ({word}={cap}).", serial_hint)
-    if server.connections_opened > cap:
-        fail(
-            f"the server saw {plural(server.connections_opened, 'TCP connection')} for "
-            f"{word}={cap}.",
-            f"One shared client needs at most one connection per {per}.",
         )
