@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
+import nbval.kernel
 import pytest
 
 from labkit import LabServer
+
+
+def _kernel_without_a_stray_file(*args: Any, **kwargs: Any) -> Any:
+    """nbval 0.11 starts each notebook's kernel with `stderr=open(os.devnull, "w")` and never
+    closes that file: its ResourceWarning surfaces, as an error, in whichever test happens to run
+    the garbage collector later. `subprocess.DEVNULL` sends the kernel's stderr to the same
+    place with no Python file to leak."""
+    kwargs["stderr"] = subprocess.DEVNULL
+    return _start_new_kernel(*args, **kwargs)
+
+
+_start_new_kernel = nbval.kernel.start_new_kernel
+nbval.kernel.start_new_kernel = _kernel_without_a_stray_file
 
 
 @pytest.fixture

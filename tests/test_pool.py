@@ -13,9 +13,8 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import numpy as np
 import pytest
 
 from labkit import PoolReport, explore_pool, run_pool_experiment
@@ -416,8 +415,8 @@ def test_plot_has_one_lane_per_connection_and_a_bar_per_request() -> None:
     assert queue.get_title(loc="left") == "requests waiting for a connection"
     assert queue.get_title(loc="right").startswith("longest wait ")
     (outline,) = queue.lines  # the queue, as steps: 6 workers, 3 connections, so 3 wait at first
-    waiting = np.asarray(outline.get_ydata(), dtype=float)
-    assert waiting.max() >= 3 and waiting[-1] == 0
+    waiting = [float(y) for y in cast("list[float]", outline.get_ydata())]
+    assert max(waiting) >= 3 and waiting[-1] == 0
 
 
 def test_plot_marks_pool_timeouts_on_a_no_connection_lane() -> None:
