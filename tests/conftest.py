@@ -19,7 +19,10 @@ def _kernel_without_a_stray_file(*args: Any, **kwargs: Any) -> Any:
     closes that file: its ResourceWarning surfaces, as an error, in whichever test happens to run
     the garbage collector later. `subprocess.DEVNULL` sends the kernel's stderr to the same
     place with no Python file to leak."""
+    stray = kwargs.get("stderr")
     kwargs["stderr"] = subprocess.DEVNULL
+    if stray is not None and hasattr(stray, "close"):
+        stray.close()
     return _start_new_kernel(*args, **kwargs)
 
 

@@ -327,7 +327,7 @@ def pools_outlive_the_client(urls: list[str], limits: dict[str, int]) -> list[st
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
-        (one_pool_for_both, ["was serving", "Each host has its own limit"]),
+        (one_pool_for_both, ["of your requests", "Each host has its own limit"]),
         (client_per_request, ["TCP connections for", "don't make one per request"]),
         (module_client_never_closed, ["still had", "must close them"]),
         (one_at_a_time, ["one at a time", "Use the concurrency"]),
@@ -354,8 +354,56 @@ def test_02_stub_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
         raise NotImplementedError
 
     assert_rejected(check_two_hosts, stub, ["❌ Not yet:"], capsys)
-    first, second = rejected_twice(check_two_hosts, one_pool_for_both, ["was serving"], capsys)
+    words = ["of your requests", "Each host has its own limit"]
+    first, second = rejected_twice(check_two_hosts, one_pool_for_both, words, capsys)
     assert "section 1" in second
+
+
+def one_sized_client_no_cap(urls: list[str], limits: dict[str, int]) -> list[str]:
+    total = sum(limits.values())
+    limits_ = httpx.Limits(max_connections=total, max_keepalive_connections=total)
+    with httpx.Client(limits=limits_) as client, ThreadPoolExecutor(max_workers=total) as pool:
+        return list(pool.map(lambda url: client.get(url).text, urls))
+
+
+@pytest.mark.parametrize("answer", [one_pool_for_both, one_sized_client_no_cap])
+def test_02_one_shared_client_is_never_told_to_share_one(
+    answer: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """However the server's in-flight count falls, a shared client over a host's limit hears
+    about the per-host limit, never "don't make one per request"."""
+    for _ in range(3):
+        out = assert_rejected(check_two_hosts, answer, ["Each host has its own limit"], capsys)
+        assert "one per request" not in out, out
+
+
+def one_client_min_limit(urls: list[str], limits: dict[str, int]) -> list[str]:
+    low = min(limits.values())
+    limits_ = httpx.Limits(max_connections=low, max_keepalive_connections=low)
+    with httpx.Client(limits=limits_) as client, ThreadPoolExecutor(max_workers=low) as pool:
+        return list(pool.map(lambda url: client.get(url).text, urls))
+
+
+def one_client_no_keepalive(urls: list[str], limits: dict[str, int]) -> list[str]:
+    low = min(limits.values())
+    limits_ = httpx.Limits(max_connections=low, max_keepalive_connections=0)
+    with httpx.Client(limits=limits_) as client, ThreadPoolExecutor(max_workers=low) as pool:
+        return list(pool.map(lambda url: client.get(url).text, urls))
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (one_client_min_limit, ["closes an idle connection", "a client per host"]),
+        (one_client_no_keepalive, ["all from one client", "max_keepalive_connections=0"]),
+    ],
+    ids=["min_limit", "no_keepalive"],
+)
+def test_02_one_client_churning_connections(
+    answer: Any, words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = assert_rejected(check_two_hosts, answer, words, capsys)
+    assert "one per request" not in out, out
 
 
 # --- 03: sizes from a described service ----------------------------------------------------------
@@ -695,9 +743,38 @@ class Cached:
         await self._make().aclose()
 
 
+class IgnoresItsSettings(DictPoppedByAclose):
+    def current(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if loop not in self._clients:
+            self._clients[loop] = httpx.AsyncClient()  # client_kwargs forgotten
+        return self._clients[loop]
+
+
+class LockMadeInInit(DictPoppedByAclose):
+    """An asyncio.Lock made once, in __init__: it belongs to the first loop that waits on it."""
+
+    def __init__(self, **client_kwargs: Any) -> None:
+        super().__init__(**client_kwargs)
+        self._lock = asyncio.Lock()
+
+    async def current(self) -> httpx.AsyncClient:  # type: ignore[override]
+        async with self._lock:
+            await asyncio.sleep(0)  # "whatever we await, only one task makes the client"
+            return super().current()
+
+
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
+        (
+            IgnoresItsSettings,
+            ["in event loop 1", "not made with the settings", "0 of its 3 requests", "**self."],
+        ),
+        (
+            LockMadeInInit,
+            ["in event loop 2", "bound to a different event loop", "a lock?", "asyncio.Lock"],
+        ),
         (OneClient, ["in event loop 2", "That client is event loop 1's", "Key your cache"]),
         (PerThread, ["in event loop 2", "event loop 1's"]),
         (Cached, ["in event loop 2", "event loop 1's"]),

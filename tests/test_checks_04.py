@@ -422,6 +422,13 @@ class AsyncWarnsOnExit(AsyncFetcher):  # type: ignore[valid-type,misc]
         await super().__aexit__(*exc_info)
 
 
+class AlwaysWarnsInDel:
+    """A ResourceWarning from __del__ whether or not the facade was closed: noise (rule 7)."""
+
+    def __del__(self) -> None:
+        warnings.warn(f"{type(self).__name__} was never closed", ResourceWarning, stacklevel=2)
+
+
 class ClosesEachConnection(Fetcher):  # type: ignore[valid-type,misc]
     """Every request on the right client, but each asks the server to hang up after it."""
 
@@ -820,6 +827,15 @@ MISTAKES: dict[str, Mistake] = {
         (
             "{name} warned during correct use: UserWarning: the borrowed client is still open",
             "noise",
+        ),
+    ),
+    "ResourceWarning in __del__ even when closed": Mistake(
+        *both(AlwaysWarnsInDel),
+        (
+            "{name} warned during correct use: ResourceWarning: AlwaysWarnsInDel was never "
+            "closed (every {name} the check made was closed",
+            "Rule 7 (notebook 04)",
+            "only when the {name} made its client and was never closed",
         ),
     ),
     "Connection: close on every request": Mistake(

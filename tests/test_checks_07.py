@@ -110,6 +110,21 @@ def retries_a_post(
     raise AssertionError("unreachable")
 
 
+def retries_a_post_after_a_connect_failure(
+    client: httpx.Client, method: str, url: str, *, attempts: int = 2
+) -> httpx.Response:
+    for attempt in range(attempts):
+        try:
+            return client.request(method, url)
+        except httpx.ConnectError:  # "nothing was sent, so any method is safe"
+            if attempt == attempts - 1:
+                raise
+        except httpx.RemoteProtocolError:
+            if method not in IDEMPOTENT or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def retries_a_503(
     client: httpx.Client, method: str, url: str, *, attempts: int = 2
 ) -> httpx.Response:
@@ -225,7 +240,11 @@ def stub(client: httpx.Client, method: str, url: str, *, attempts: int = 2) -> h
         (new_client_per_attempt, ["client it was given"]),
         (new_client_for_the_retry, ["client it was given"]),
         (one_try_too_many, ["4 tries", "more than attempts"]),
-        (always_one_retry, ["2 of the 3 tries"]),
+        (always_one_retry, ["2 of the 3 tries", "for an idempotent method"]),
+        (
+            retries_a_post_after_a_connect_failure,
+            ["a POST to a port where nothing listens", "3 tries: it retried a POST", "idempotent"],
+        ),
         (retries_a_read_timeout, ["retried a read timeout"]),
         (only_get, ["PUT is idempotent"]),
         (raises_for_status, ["HTTPStatusError", "as it is"]),

@@ -367,12 +367,30 @@ def churn_hint(sent: Sequence[httpx.Request], hint: str = HINT_REUSE) -> str:
     return HINT_CONNECTION_CLOSE if closing else hint
 
 
+# What Python itself says of a socket, transport, event loop or file left open: a leak's echo,
+# judged elsewhere (by the server's counts), not the learner's own warning.
+_PYTHONS_OWN = re.compile(r"unclosed (<|transport |event loop |file )|subprocess \d+ is still")
+
+
+def hint_rule7(who: str) -> str:
+    """Rule 7 of notebook 04, for a ResourceWarning sent although every `who` was closed."""
+    return (
+        f"Rule 7 (notebook 04): warn about real mistakes only; correct use raises no warnings. "
+        f"Send the ResourceWarning from __del__ only when the {who} made its client and was "
+        "never closed: `if getattr(self, '_owns_client', False) and not getattr(self, "
+        "'_closed', True):` (getattr, in case __init__ failed)."
+    )
+
+
 def judge_warnings(
     who: str, caught: Sequence[warnings.WarningMessage], hint: str = HINT_NOISE
 ) -> None:
-    """A warning during correct use of `who` is noise; a ResourceWarning for a real mistake is fine.
+    """A warning during correct use of `who` is noise; Python's own ResourceWarning for a leak
+    (a socket left open) is judged by other evidence.
 
-    `caught` are the warnings of a check whose every scenario passed (`quietly` returns them).
+    `caught` are the warnings of a check whose every scenario passed (`quietly` returns them):
+    in each of them, every `who` was closed or its client borrowed, so a ResourceWarning of the
+    learner's own (from `__del__`) fired although nothing was left unclosed.
     """
     noise = [w for w in caught if not issubclass(w.category, (ResourceWarning, DeprecationWarning))]
     if noise:
@@ -380,4 +398,15 @@ def judge_warnings(
             f"{who} warned during correct use: {noise[0].category.__name__}: "
             f"{scrub(str(noise[0].message))}",
             hint,
+        )
+    own = [
+        w
+        for w in caught
+        if issubclass(w.category, ResourceWarning) and not _PYTHONS_OWN.match(str(w.message))
+    ]
+    if own:
+        fail(
+            f"{who} warned during correct use: ResourceWarning: {scrub(str(own[0].message))} "
+            f"(every {who} the check made was closed, or only borrowed its client).",
+            hint_rule7(who),
         )

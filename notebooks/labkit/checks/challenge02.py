@@ -8,7 +8,11 @@ requests it served at once, how many TCP connections it saw, and whether they we
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 
@@ -16,6 +20,7 @@ from ..pool import peak_in_flight
 from ..server import LabServer
 from ._evidence import SEND_CLOSED, judge_bodies, kind
 from ._framework import CheckFailed, CheckServer, describe, exercise_check
+from ._twins import HINT_CONNECTION_CLOSE
 from .challenge_hints import HintSteps
 
 FetchFromHosts = Callable[[list[str], dict[str, int]], list[str]]
@@ -69,6 +74,10 @@ STEPS = HintSteps(
         "flight at once? Here each host needs its own such number.",
         "connections": "Section 1 compares one shared client with a client per request: read the "
         "two connection counts again.",
+        "churn": "Section 1 compares one shared client with a client per request: what keeps "
+        "the shared client's connection count low?",
+        "evicted": "Notebook 02, section 1 ('The pattern'): what decides how many requests are in "
+        "flight at once? Here each host needs its own such number.",
         "open": "Section 1's sequence diagram: who closes the client, and when the executor's with "
         "ends.",
         "order": (
@@ -80,10 +89,54 @@ STEPS = HintSteps(
 )
 
 
-def _call(candidate: FetchFromHosts, urls: list[str], limits: dict[str, int]) -> object:
+HINT_OVER = (
+    "Each host has its own limit: never more than {limit} requests in flight to host {name}, "
+    "whatever the other host allows."
+)
+
+
+class Senders:
+    """Which httpx.Client sent each request, while `watching()`: evidence for the connection count.
+
+    `httpx.Client.send` (every get/post/stream, httpx.get's own client too) is wrapped meanwhile,
+    in every thread; the clients are held until `clear()`, so their ids are not reused.
+    """
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[httpx.Client, httpx.Request]] = []
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[Senders]:
+        original = httpx.Client.__dict__["send"]
+
+        def send(client: httpx.Client, request: httpx.Request, *args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                self.sent.append((client, request))
+            return original(client, request, *args, **kwargs)
+
+        httpx.Client.send = send  # type: ignore[method-assign]
+        try:
+            yield self
+        finally:
+            httpx.Client.send = original  # type: ignore[method-assign]
+
+    def to(self, server: LabServer) -> list[tuple[httpx.Client, httpx.Request]]:
+        """The (client, request) pairs sent to `server`."""
+        port = httpx.URL(server.url).port
+        return [(c, r) for c, r in self.sent if r.url.port == port]
+
+    def clear(self) -> None:
+        self.sent.clear()
+
+
+def _call(
+    candidate: FetchFromHosts, urls: list[str], limits: dict[str, int], senders: Senders
+) -> object:
     problem = hint = failure = ""
     try:
-        return candidate(list(urls), dict(limits))
+        with senders.watching():
+            return candidate(list(urls), dict(limits))
     except NotImplementedError:
         problem = "Not yet: fetch_from_hosts still raises NotImplementedError."
         hint = "Write its body, run that cell, then run this check again."
@@ -125,7 +178,65 @@ def _judge_order(got: object, expected: list[str], hosts: list[str]) -> None:
         )
 
 
-def _judge_host(name: str, server: LabServer, limit: int, call: int) -> None:
+def _peak_open(server: LabServer) -> int:
+    """The most TCP connections the server had open at the same moment."""
+    events = sorted(
+        [(c.opened, 1) for c in server.connections]
+        + [(c.closed, -1) for c in server.connections if c.closed is not None]
+    )
+    peak = current = 0
+    for _, change in events:
+        current += change
+        peak = max(peak, current)
+    return peak
+
+
+def _judge_one_client(
+    name: str, server: LabServer, limit: int, call: int, sent: list[httpx.Request]
+) -> None:
+    """Every request to this host came from one client, yet it opened more than `limit`
+    connections: it either closed them after use, or had more than `limit` requests in flight
+    (the server's in-flight count can miss one whose answer was just leaving)."""
+    requests, opened = server.requests, server.connections_opened
+    used = Counter(r.connection for r in requests)
+    if all(n == 1 for n in used.values()):
+        STEPS.fail(
+            "churn",
+            f"host {name} saw {opened} TCP connections for {len(requests)} requests, all "
+            f"from one client: it closed each connection after one answer (call {call}).",
+            HINT_CONNECTION_CLOSE
+            if any(r.headers.get("connection", "").lower() == "close" for r in sent)
+            else "Your client is shared, but it does not keep its connections alive: "
+            "max_keepalive_connections=0 closes each one after its answer. Keep as many "
+            "alive as the connections you allow.",
+        )
+    peak_open = _peak_open(server)
+    if peak_open > limit:
+        STEPS.fail(
+            "over",
+            f"host {name} (limit {limit}) had {peak_open} of your requests in flight at once "
+            f"(call {call}): one client sent them all and kept {peak_open} TCP connections to "
+            "it open together, and a client opens another one only while each one it has is "
+            "busy.",
+            HINT_OVER.format(limit=limit, name=name),
+        )
+    STEPS.fail(
+        "evicted",
+        f"host {name} saw {opened} TCP connections for {len(requests)} requests, all from "
+        f"one client whose pool closed idle ones to make room (call {call}).",
+        "One pool for both hosts: when it is full, it closes an idle connection to one host to "
+        "open one to the other. Each host has its own limit: use a client per host with that "
+        "host's limit, or one pool big enough for both plus a per-host cap (a semaphore).",
+    )
+
+
+def _judge_host(
+    name: str,
+    server: LabServer,
+    limit: int,
+    call: int,
+    sent: list[tuple[httpx.Client, httpx.Request]],
+) -> None:
     """One host's evidence: in flight at once, TCP connections opened, and all of them closed."""
     requests, opened = server.requests, server.connections_opened
     peak = peak_in_flight(requests)
@@ -134,8 +245,7 @@ def _judge_host(name: str, server: LabServer, limit: int, call: int) -> None:
             "over",
             f"host {name} (limit {limit}) was serving {peak} of your requests at "
             f"once (call {call}).",
-            f"Each host has its own limit: never more than {limit} requests in flight to "
-            f"host {name}, whatever the other host allows.",
+            HINT_OVER.format(limit=limit, name=name),
         )
     if peak < min(2, limit):
         STEPS.fail(
@@ -144,6 +254,9 @@ def _judge_host(name: str, server: LabServer, limit: int, call: int) -> None:
             f"at a time (call {call}).",
             f"Use the concurrency host {name} allows: up to {limit} requests at once.",
         )
+    clients = {id(client) for client, _ in sent}
+    if opened > limit and len(clients) == 1 and len(sent) == len(requests):
+        _judge_one_client(name, server, limit, call, [request for _, request in sent])
     if opened > limit:
         STEPS.fail(
             "connections",
@@ -179,6 +292,7 @@ def check_two_hosts(candidate: FetchFromHosts) -> str:
             f"check_two_hosts needs the function, not {kind(candidate)}.",
             "Call check_two_hosts(fetch_from_hosts).",
         )
+    senders = Senders()
     with CheckServer() as host_a, CheckServer() as host_b:
         servers = {"A": host_a, "B": host_b}
         for call, (limit_a, limit_b, plan) in enumerate(CALLS, 1):
@@ -187,7 +301,8 @@ def check_two_hosts(candidate: FetchFromHosts) -> str:
             limits = {host_a.url: limit_a, host_b.url: limit_b}
             urls = [f"{servers[host].url}/delay/{delay}" for host, delay in plan]
             expected = [f"waited {delay} s\n" for _, delay in plan]
-            got = _call(candidate, urls, limits)
+            senders.clear()
+            got = _call(candidate, urls, limits, senders)
             _judge_order(got, expected, [host for host, _ in plan])
             records = sorted(host_a.requests + host_b.requests, key=lambda r: r.finished)
             judge_bodies(
@@ -199,7 +314,7 @@ def check_two_hosts(candidate: FetchFromHosts) -> str:
                 "keeps the order; as_completed does not).",
             )
             for name, limit in (("A", limit_a), ("B", limit_b)):
-                _judge_host(name, servers[name], limit, call)
+                _judge_host(name, servers[name], limit, call, senders.to(servers[name]))
     STEPS.passed()
     return (
         "fetch_from_hosts works: each host got at most its limit at once (and used it), no "

@@ -21,12 +21,13 @@ from typing import Any
 import httpx
 
 from ..server import LabServer
-from ._evidence import SEND_CLOSED, kind
+from ._evidence import SEND_CLOSED, async_recorder, kind
 from ._framework import CheckFailed, CheckServer, describe, exercise_check, learner_call, plural
 from .challenge_hints import HintSteps
 
 RUNS = 2
 REQUESTS = 3  # per loop, one after another: one connection, reused
+AT_ONCE = 3  # current() calls from tasks at the same time: a lock must work in every loop
 
 STEPS = HintSteps(
     "check_loop_clients",
@@ -35,6 +36,9 @@ STEPS = HintSteps(
         "one-client": "Notebook 05, section 4, 'The pitfall: one client, two event loops', runs "
         "this very case.",
         "same": "Section 2, 'Open once per event loop, share across tasks'.",
+        "settings": "",
+        "bound": "Section 4, 'The pitfall: one client, two event loops': what else belongs to "
+        "the loop it was first used in?",
         "open": "Section 4: the fix opens and closes each loop's client inside that loop.",
         "left": "Section 4: a closed event loop can never run again, so whatever is kept for it "
         "(its client, the loop itself) is only a leak, one more with every asyncio.run().",
@@ -58,7 +62,17 @@ class _Run:
         self.kind = ""
 
 
-async def _one_loop(clients: Any, url: str, run: int, record: _Run) -> None:
+HINT_BOUND = (
+    "An asyncio.Lock (or Event, Semaphore, Condition, Queue) belongs to the first event loop "
+    "that waits on it, as a client does: don't make one in __init__. Make it per loop, next "
+    "to that loop's client, or need none: a plain `def current()` that never awaits can't be "
+    "interleaved."
+)
+
+
+async def _one_loop(
+    clients: Any, url: str, run: int, record: _Run, heard: list[httpx.Request]
+) -> None:
     def stop(kind_: str, problem: str, hint: str) -> None:
         record.kind, record.problem, record.hint = kind_, problem, hint
 
@@ -97,6 +111,26 @@ async def _one_loop(clients: Any, url: str, run: int, record: _Run) -> None:
             "the loop's first call, keep it, and hand it out again.",
         )
     try:
+        together = await asyncio.gather(*(from_a_task() for _ in range(AT_ONCE)))
+    except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
+        bound = "different event loop" in str(exc) or "attached to a different loop" in str(exc)
+        return stop(
+            "bound" if bound else "shape",
+            f"in event loop {run}, {AT_ONCE} current() calls from tasks at the same time "
+            f"raised {describe(exc)}"
+            + (": something made in an earlier event loop (a lock?) was used here." if bound else ""),
+            HINT_BOUND if bound else "Fix that error first.",
+        )
+    if any(client is not first for client in together):
+        return stop(
+            "same",
+            f"in event loop {run}, {AT_ONCE} current() calls from tasks at the same time "
+            "did not all get the loop's client.",
+            "Within one event loop, every call must get the same client, even calls that "
+            "overlap: make it on the loop's first call, keep it, and hand it out again.",
+        )
+    heard.clear()
+    try:
         for _ in range(REQUESTS):
             (await first.get(url)).raise_for_status()
     except Exception as exc:  # noqa: BLE001
@@ -110,6 +144,15 @@ async def _one_loop(clients: Any, url: str, run: int, record: _Run) -> None:
                 "the running loop.",
             )
         return stop("shape", problem, "Fix that error first.")
+    if len(heard) < REQUESTS:
+        return stop(
+            "settings",
+            f"in event loop {run}, current()'s client was not made with the settings given "
+            f"to LoopClients(**client_kwargs): the check's request hook heard "
+            f"{len(heard)} of its {REQUESTS} requests.",
+            "Keep the keyword arguments __init__ gets and make every client with them: "
+            "httpx.AsyncClient(**self._client_kwargs).",
+        )
     try:
         await clients.aclose()
     except NotImplementedError:
@@ -126,7 +169,7 @@ async def _one_loop(clients: Any, url: str, run: int, record: _Run) -> None:
         )
 
 
-def _run_loops(clients: Any, server: LabServer) -> None:
+def _run_loops(clients: Any, server: LabServer, heard: list[httpx.Request]) -> None:
     """RUNS event loops, one after the other, in a thread that has none: two asyncio.run()s."""
     url = server.url + "/"
     seen: list[_Run] = []
@@ -135,7 +178,7 @@ def _run_loops(clients: Any, server: LabServer) -> None:
         record = _Run()
         with asyncio.Runner() as runner:
             runner.get_loop().set_exception_handler(lambda loop, context: None)
-            runner.run(_one_loop(clients, url, run, record))
+            runner.run(_one_loop(clients, url, run, record, heard))
         if record.problem:
             if record.kind:
                 STEPS.fail(record.kind, record.problem, record.hint)
@@ -191,16 +234,18 @@ def check_loop_clients(candidate: Callable[..., Any]) -> str:
             f"check_loop_clients needs the class, not {kind(candidate)}.",
             "Call check_loop_clients(LoopClients).",
         )
+    heard: list[httpx.Request] = []
     with CheckServer() as server:
         clients = learner_call(
             "LoopClients(...)",
             candidate,
             **server.client_kwargs(),
+            **async_recorder(heard),
             hint="LoopClients(**client_kwargs) keeps the settings for the "
             "clients it makes; fix that error first.",
         )
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-loops") as worker:
-            worker.submit(_run_loops, clients, server).result()
+            worker.submit(_run_loops, clients, server, heard).result()
     STEPS.passed()
     return (
         f"LoopClients works: {RUNS} event loops one after the other, each with its own "

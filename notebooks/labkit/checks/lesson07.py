@@ -12,6 +12,8 @@ servers saw. In order, the first that goes wrong gives the verdict:
 5. PUT on a stale connection: idempotent, so retried (the lab server answers 501 to a PUT).
 6. GET to a port with nothing listening, attempts=3: `httpx.ConnectError` after 3 tries.
 7. GET on a stale connection with attempts=1: no retry at all.
+8. POST to a port with nothing listening, attempts=3: `httpx.ConnectError` after one try (the
+   exercise retries idempotent methods only, whatever the error).
 """
 
 from __future__ import annotations
@@ -267,12 +269,31 @@ def _connect_refused(candidate: SendWithRetry) -> None:
         if outcome.tries < 3:
             fail(
                 f"On {what}, send_with_retry made {outcome.tries} of the 3 tries allowed.",
-                "A connect that failed sent nothing to the server: retry it (any method), up "
-                "to `attempts` tries in all, not a fixed number.",
+                "A connect that failed sent nothing to the server: retry it (for an "
+                "idempotent method), up to `attempts` tries in all, not a fixed number.",
             )
         _expect_error(
             outcome, what, httpx.ConnectError, "After the last try, let the error out: `raise` it."
         )
+
+
+def _connect_refused_post(candidate: SendWithRetry) -> None:
+    """Scenario 8: a POST is not retried, even after a connect failure."""
+    sent: list[httpx.Request] = []
+    url = _closed_port_url()
+    with httpx.Client(verify=plain_trust(), **recorder(sent)) as client:
+        what = "a POST to a port where nothing listens, with attempts=3"
+        outcome = _call(candidate, client, sent, "POST", url, 3)
+        why = (
+            "Retry only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS), whatever the "
+            "error: check the method first, then the error. Re-raise the error for a POST."
+        )
+        if outcome.tries > 1:
+            fail(
+                f"On {what}, send_with_retry made {outcome.tries} tries: it retried a POST.",
+                why,
+            )
+        _expect_error(outcome, what, httpx.ConnectError, why)
 
 
 def _one_attempt(candidate: SendWithRetry, racy: LabServer) -> None:
@@ -303,6 +324,7 @@ def check_send_with_retry(candidate: SendWithRetry) -> str:
         _stale_put(candidate, racy)
         _connect_refused(candidate)
         _one_attempt(candidate, racy)
+        _connect_refused_post(candidate)
     return (
         "send_with_retry works: a stale connection or a failed connect is tried again, on "
         "the client you were given, for idempotent methods only and at most `attempts` "
