@@ -10,6 +10,7 @@ from typing import Any
 
 import nbval.kernel
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from labkit import LabServer
 
@@ -28,6 +29,25 @@ def _kernel_without_a_stray_file(*args: Any, **kwargs: Any) -> Any:
 
 _start_new_kernel = nbval.kernel.start_new_kernel
 nbval.kernel.start_new_kernel = _kernel_without_a_stray_file
+
+
+class _NotebookScopeScheduling(LoadScopeScheduling):  # type: ignore[misc]  # untyped
+    """xdist's `loadscope`, with smaller scopes: a notebook's cells stay together and in order
+    (nbval runs them in one kernel), and so do a test class's methods (a browser test's Run All),
+    but every other test is a scope of its own. Plain `loadscope` sends a whole module to one
+    worker, and one module of slow check tests then keeps the other core idle."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path, _, rest = nodeid.partition("::")
+        if path.endswith(".ipynb") or "::" in rest:
+            return nodeid.rsplit("::", 1)[0]
+        return nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") == "loadscope":
+        return _NotebookScopeScheduling(config, log)
+    return None
 
 
 @pytest.fixture

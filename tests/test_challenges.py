@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
+import re
 import textwrap
 import threading
 import weakref
@@ -118,6 +119,7 @@ LOOP_BODY = """    report = {}
 WITH_BODY = "    with client:\n    " + BODY
 FINALLY_BODY = "    try:\n    " + BODY + "\n    finally:\n        client.close()"
 CODES_BODY = "    return {url: status_of(client, url) for url in urls}"
+REVERSED_BODY = "    return {url: describe_status(status_of(client, url)) for url in urls[::-1]}"
 FIRST_GET = "    response = client.get(url)\n    if response.status_code >= 500:\n        return"
 SWALLOWED_GET = """    try:
         response = client.get(url)
@@ -179,6 +181,10 @@ WRONG_01 = {
     ),
     "pool-emptied": ({FORGET: EMPTY_POOL}, ["new TCP connections", "emptied its pool"]),
     "status-codes-returned": ({BODY: CODES_BODY, FORGET: NO_CLOSE}, ["said 200, not 'ok'"]),
+    "results-reversed": (
+        {BODY: REVERSED_BODY, FORGET: NO_CLOSE},
+        ["not in the order of urls", "first /status/201", "starts with /status/200"],
+    ),
 }
 
 
@@ -391,13 +397,33 @@ def one_client_no_keepalive(urls: list[str], limits: dict[str, int]) -> list[str
         return list(pool.map(lambda url: client.get(url).text, urls))
 
 
+def clients_keeping_one_alive(urls: list[str], limits: dict[str, int]) -> list[str]:
+    with ExitStack() as stack:
+        clients = {
+            base: stack.enter_context(
+                httpx.Client(limits=httpx.Limits(max_connections=n, max_keepalive_connections=1))
+            )
+            for base, n in limits.items()
+        }
+        pools = {
+            base: stack.enter_context(ThreadPoolExecutor(max_workers=n))
+            for base, n in limits.items()
+        }
+        futures = [
+            pools[_host_of(limits, url)].submit(clients[_host_of(limits, url)].get, url)
+            for url in urls
+        ]
+        return [future.result().text for future in futures]
+
+
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
         (one_client_min_limit, ["closes an idle connection", "a client per host"]),
         (one_client_no_keepalive, ["all from one client", "max_keepalive_connections=0"]),
+        (clients_keeping_one_alive, ["all from one client", "max_keepalive_connections=1"]),
     ],
-    ids=["min_limit", "no_keepalive"],
+    ids=["min_limit", "no_keepalive", "keepalive_1"],
 )
 def test_02_one_client_churning_connections(
     answer: Any, words: list[str], capsys: pytest.CaptureFixture[str]
@@ -470,6 +496,24 @@ def test_03_stub_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
     assert_rejected(check_size_for_service, stub, ["❌ Not yet:"], capsys)
     first, second = rejected_twice(check_size_for_service, sizes(4, 4, 1.0), ["budget"], capsys)
     assert "not a deadline" in second
+
+
+def test_03_the_shape_hints_suggest_values_the_check_accepts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A wrong type gets an example: taken as it is, that example must pass."""
+    wrong_types = [
+        (sizes(4.0, 4, 0.4), "max_connections"),  # type: ignore[arg-type]
+        (sizes(4, "4", 0.4), "max_keepalive_connections"),  # type: ignore[arg-type]
+        (sizes(4, 4, "0.4"), "pool_timeout"),
+    ]
+    fixed = {"max_connections": 4, "max_keepalive_connections": 4, "pool_timeout": 0.4}
+    for answer, key in wrong_types:
+        out = assert_rejected(check_size_for_service, answer, [f"Give {key}"], capsys)
+        example = re.search(r"e\.g\. ([0-9.]+)\.", out)
+        assert example, out
+        fixed[key] = float(example.group(1)) if key == "pool_timeout" else int(example.group(1))
+    accepted(check_size_for_service, lambda: fixed, capsys)
 
 
 # --- 04: Fetcher.with_options ---------------------------------------------------------------------

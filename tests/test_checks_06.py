@@ -176,7 +176,49 @@ def wrong_path(upstream: str) -> FastAPI:
     return app
 
 
+def no_keepalive(upstream: str) -> FastAPI:
+    """One client, made and closed in the lifespan, that closes each connection after use."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=0)
+        async with httpx.AsyncClient(
+            base_url=upstream, verify=plain_trust(), limits=limits
+        ) as client:
+            app.state.client = client
+            yield
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/status")
+    async def status(client: Annotated[httpx.AsyncClient, Depends(_from_state)]) -> dict[str, str]:
+        return {"upstream": (await client.get("/delay/0.05")).text}
+
+    return app
+
+
+def lifespan_not_passed(upstream: str) -> FastAPI:
+    """The lifespan is written, but the app is built without lifespan=: it never runs."""
+    app = FastAPI()
+    app.state.upstream = upstream
+    app.state.lifespan = _lifespan_on_state(app)  # defined, kept, never handed to FastAPI
+
+    @app.get("/status")
+    async def status(client: Annotated[httpx.AsyncClient, Depends(_from_state)]) -> dict[str, str]:
+        return {"upstream": (await client.get("/delay/0.05")).text}
+
+    return app
+
+
 WRONG: dict[str, tuple[MakeApp | Any, list[str]]] = {
+    "one client with max_keepalive_connections=0": (
+        no_keepalive,
+        ["all from one client", "not kept alive", "max_keepalive_connections=0"],
+    ),
+    "a lifespan never handed to FastAPI": (
+        lifespan_not_passed,
+        ["the app's lifespan never ran", "without lifespan=", "FastAPI(lifespan=lifespan)"],
+    ),
     # name: (answer, words the verdict must contain)
     "lifespan written, client per request in the path function": (
         lifespan_unused,

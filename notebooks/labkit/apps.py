@@ -26,6 +26,8 @@ import httpx
 import uvicorn
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
+from .server import JoinedThreadsMixIn
+
 __all__ = ["AppError", "AsgiServer", "StartupFailed", "WsgiServer", "burst"]
 
 Scope = MutableMapping[str, Any]
@@ -172,31 +174,11 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-class _Threaded(ThreadedWSGIServer):
+class _Threaded(JoinedThreadsMixIn, ThreadedWSGIServer):
     """werkzeug's threaded server, keeping its request threads so that `stop()` can join them."""
 
-    daemon_threads = True
-
     def __init__(self, app: Any) -> None:
-        self.lock = threading.Lock()
-        self.threads: set[threading.Thread] = set()
-        self.live: set[socket.socket] = set()
         super().__init__("127.0.0.1", 0, app, handler=_QuietHandler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(target=self._serve, args=(request, client_address), daemon=True)
-        with self.lock:
-            self.threads.add(thread)
-            self.live.add(request)
-        thread.start()
-
-    def _serve(self, request: Any, client_address: Any) -> None:
-        try:
-            self.process_request_thread(request, client_address)
-        finally:
-            with self.lock:
-                self.threads.discard(threading.current_thread())
-                self.live.discard(request)
 
 
 @dataclass
@@ -237,15 +219,7 @@ class WsgiServer:
             self._server.shutdown()
             self._thread.join()
         self._server.server_close()
-        with self._server.lock:
-            live, threads = set(self._server.live), set(self._server.threads)
-        for sock in live:  # wakes each request thread from its wait for a next request
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        for thread in threads:
-            thread.join(timeout=5)
+        self._server.hang_up_and_join()
 
     @property
     def running(self) -> bool:

@@ -10,15 +10,16 @@ from __future__ import annotations
 import functools
 import io
 import socket
+import socketserver
 import ssl
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
-__all__ = ["ConnectionRecord", "LabServer", "RequestRecord", "plain_trust"]
+__all__ = ["ConnectionRecord", "JoinedThreadsMixIn", "LabServer", "RequestRecord", "plain_trust"]
 
 MAX_DELAY = 30.0
 MAX_BYTES = 10_000_000
@@ -105,33 +106,30 @@ def plain_trust() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-class _Server(ThreadingHTTPServer):
-    # A burst of new connections must never wait for a SYN retry (1 s on Linux): big backlog.
-    request_queue_size = 128
+class JoinedThreadsMixIn(socketserver.ThreadingMixIn):
+    """Serve each connection in a thread of its own, and keep track of them all.
+
+    ThreadingMixIn forgets its daemon threads, and a thread waiting for the next request on an
+    idle keep-alive connection would outlive the server: `hang_up_and_join()` shuts every
+    connection still open (which wakes its thread) and joins every thread. The lab server and
+    lesson 06's WSGI server both stop this way.
+    """
+
     daemon_threads = True
 
-    def __init__(
-        self, tls: ssl.SSLContext | None, idle_timeout: float | None, staged_race: bool
-    ) -> None:
-        self.tls = tls
-        self.idle_timeout = idle_timeout
-        self.staged_race = staged_race
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.next_connection = 1
-        self.connections: list[_Connection] = []  # since start or reset(), in accept order
-        self.records: list[RequestRecord] = []
         self.live: set[socket.socket] = set()
         self.threads: set[threading.Thread] = set()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(*args, **kwargs)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        # ThreadingMixIn does not keep daemon threads; we keep them so close() can join them.
         thread = threading.Thread(
             target=self._serve_connection, args=(request, client_address), daemon=True
         )
         with self.lock:
             self.threads.add(thread)
+            self.live.add(request)
         thread.start()
 
     def _serve_connection(self, request: Any, client_address: Any) -> None:
@@ -140,6 +138,36 @@ class _Server(ThreadingHTTPServer):
         finally:
             with self.lock:
                 self.threads.discard(threading.current_thread())
+                self.live.discard(request)
+
+    def hang_up_and_join(self, timeout: float = 5.0) -> None:
+        """After `shutdown()` and `server_close()`: end every connection and join its thread."""
+        with self.lock:
+            live, threads = set(self.live), set(self.threads)
+        for sock in live:  # wakes each connection's thread from its blocking read
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for thread in threads:
+            thread.join(timeout=timeout)
+
+
+class _Server(JoinedThreadsMixIn, HTTPServer):
+    # A burst of new connections must never wait for a SYN retry (1 s on Linux): big backlog.
+    request_queue_size = 128
+
+    def __init__(
+        self, tls: ssl.SSLContext | None, idle_timeout: float | None, staged_race: bool
+    ) -> None:
+        self.tls = tls
+        self.idle_timeout = idle_timeout
+        self.staged_race = staged_race
+        self.stopping = threading.Event()
+        self.next_connection = 1
+        self.connections: list[_Connection] = []  # since start or reset(), in accept order
+        self.records: list[RequestRecord] = []
+        super().__init__(("127.0.0.1", 0), _Handler)
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = super().get_request()
@@ -169,8 +197,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        with self.server.lock:
-            self.server.live.add(self.connection)
         if self.server.stopping.is_set():
             raise ConnectionAbortedError("the lab server is closing")
         if isinstance(self.connection, ssl.SSLSocket):
@@ -227,8 +253,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.state.closed_by, self.state.reason = by, reason
 
     def finish(self) -> None:
-        with self.server.lock:
-            self.server.live.discard(self.connection)
         try:
             super().finish()
         except OSError:
@@ -402,15 +426,7 @@ class LabServer:
         self._server.shutdown()
         self._thread.join()
         self._server.server_close()
-        with self._server.lock:
-            live, threads = set(self._server.live), set(self._server.threads)
-        for sock in live:  # wakes each connection's thread from its blocking read
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        for thread in threads:
-            thread.join(timeout=5)
+        self._server.hang_up_and_join()
 
     def __enter__(self) -> LabServer:
         return self

@@ -144,6 +144,15 @@ def _judge_results(got: object, urls: tuple[str, ...], base: str) -> None:
             f"{expected[wrong]!r}.",
             "Keep what each link gets: 'ok' below 400, else 'broken (<status>)'.",
         )
+    if list(got) != list(expected):  # equal dicts, in another order
+        STEPS.fail(
+            "results",
+            "check_links returned the right entries, but not in the order of urls (first "
+            f"{next(iter(got)).removeprefix(base)}, where urls starts with "
+            f"{next(iter(expected)).removeprefix(base)}).",
+            "Keep the module's order: one entry per url, in the order of urls (a dict keeps "
+            "the order its keys were added in).",
+        )
 
 
 def _judge_retries(server: LabServer, paths: tuple[str, ...]) -> None:

@@ -115,11 +115,11 @@ class Senders:
                 self.sent.append((client, request))
             return original(client, request, *args, **kwargs)
 
-        httpx.Client.send = send  # type: ignore[method-assign]
+        setattr(httpx.Client, "send", send)  # noqa: B010 - wrapped in every thread, then put back
         try:
             yield self
         finally:
-            httpx.Client.send = original  # type: ignore[method-assign]
+            setattr(httpx.Client, "send", original)  # noqa: B010
 
     def to(self, server: LabServer) -> list[tuple[httpx.Client, httpx.Request]]:
         """The (client, request) pairs sent to `server`."""
@@ -191,21 +191,35 @@ def _peak_open(server: LabServer) -> int:
     return peak
 
 
+def _keepalive_of(client: httpx.Client) -> int | None:
+    """The client's max_keepalive_connections, from httpcore's pool (private: None if unknown)."""
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    keep = getattr(pool, "_max_keepalive_connections", None)
+    return keep if isinstance(keep, int) else None
+
+
 def _judge_one_client(
-    name: str, server: LabServer, limit: int, call: int, sent: list[httpx.Request]
+    name: str,
+    server: LabServer,
+    limit: int,
+    call: int,
+    client: httpx.Client,
+    sent: list[httpx.Request],
 ) -> None:
     """Every request to this host came from one client, yet it opened more than `limit`
     connections: it either closed them after use, or had more than `limit` requests in flight
     (the server's in-flight count can miss one whose answer was just leaving)."""
     requests, opened = server.requests, server.connections_opened
     used = Counter(r.connection for r in requests)
-    if all(n == 1 for n in used.values()):
+    closing = any(r.headers.get("connection", "").lower() == "close" for r in sent)
+    keep = _keepalive_of(client)
+    if all(n == 1 for n in used.values()) and (closing or keep in (0, None)):
         STEPS.fail(
             "churn",
             f"host {name} saw {opened} TCP connections for {len(requests)} requests, all "
             f"from one client: it closed each connection after one answer (call {call}).",
             HINT_CONNECTION_CLOSE
-            if any(r.headers.get("connection", "").lower() == "close" for r in sent)
+            if closing
             else "Your client is shared, but it does not keep its connections alive: "
             "max_keepalive_connections=0 closes each one after its answer. Keep as many "
             "alive as the connections you allow.",
@@ -219,6 +233,17 @@ def _judge_one_client(
             "it open together, and a client opens another one only while each one it has is "
             "busy.",
             HINT_OVER.format(limit=limit, name=name),
+        )
+    if closing or (keep is not None and keep < peak_open):
+        STEPS.fail(
+            "churn",
+            f"host {name} saw {opened} TCP connections for {len(requests)} requests, all "
+            f"from one client that closed some of them after their answer (call {call}).",
+            HINT_CONNECTION_CLOSE
+            if closing
+            else f"Your client is shared, but with max_keepalive_connections={keep} it keeps "
+            f"fewer connections alive than the {peak_open} it had open at once: the others "
+            "close after their answer. Keep as many alive as the connections you allow.",
         )
     STEPS.fail(
         "evicted",
@@ -256,7 +281,7 @@ def _judge_host(
         )
     clients = {id(client) for client, _ in sent}
     if opened > limit and len(clients) == 1 and len(sent) == len(requests):
-        _judge_one_client(name, server, limit, call, [request for _, request in sent])
+        _judge_one_client(name, server, limit, call, sent[0][0], [r for _, r in sent])
     if opened > limit:
         STEPS.fail(
             "connections",

@@ -78,14 +78,14 @@ def _settings(got: Any) -> tuple[int, int, float]:
             STEPS.fail(
                 "shape",
                 f"{key} is {got[key]!r}, not a whole number of 1 or more.",
-                f"Give {key} as an int, e.g. 2.",
+                f"Give {key} as an int, e.g. {CAP}.",
             )
     timeout = got["pool_timeout"]
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         STEPS.fail(
             "shape",
             f"pool_timeout is {timeout!r}, not seconds above 0.",
-            "Give pool_timeout in seconds, e.g. 0.3.",
+            f"Give pool_timeout in seconds, as a float, e.g. {LATENCY + MARGIN + 0.05:g}.",
         )
     return got["max_connections"], got["max_keepalive_connections"], float(timeout)
 

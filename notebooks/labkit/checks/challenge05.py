@@ -118,7 +118,11 @@ async def _one_loop(
             "bound" if bound else "shape",
             f"in event loop {run}, {AT_ONCE} current() calls from tasks at the same time "
             f"raised {describe(exc)}"
-            + (": something made in an earlier event loop (a lock?) was used here." if bound else ""),
+            + (
+                ": something made in an earlier event loop (a lock?) was used here."
+                if bound
+                else ""
+            ),
             HINT_BOUND if bound else "Fix that error first.",
         )
     if any(client is not first for client in together):

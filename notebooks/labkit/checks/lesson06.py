@@ -15,6 +15,8 @@ to GET /status, 5 at a time. Then it judges from the lab server's records, in th
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -70,6 +72,53 @@ KNOWN_SLIPS = (
 )
 
 
+HINT_KEEPALIVE = (
+    "The app shares one client, rightly, but that client does not keep its connections "
+    "alive: each one closes after its answer and the next request opens another. Drop "
+    "max_keepalive_connections=0 (and any `Connection: close` header): keep at least as many "
+    "connections alive as requests in flight, as httpx's default limits do."
+)
+HINT_NO_LIFESPAN = (
+    "Hand the lifespan to the app: `app = FastAPI(lifespan=lifespan)`. A lifespan that is only "
+    "defined never runs, so nothing opens the client or puts it on app.state."
+)
+
+
+class _UpstreamSenders:
+    """Which httpx.AsyncClient objects sent requests to the upstream, while `watching()`.
+
+    `httpx.AsyncClient.send` is wrapped in every thread (uvicorn serves in its own), then put
+    back; the clients are held meanwhile, so their ids stay unique.
+    """
+
+    def __init__(self, upstream: LabServer) -> None:
+        self.port = httpx.URL(upstream.url).port
+        self.clients: dict[int, httpx.AsyncClient] = {}
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[_UpstreamSenders]:
+        original = httpx.AsyncClient.__dict__["send"]
+
+        async def send(
+            client: httpx.AsyncClient, request: httpx.Request, *args: Any, **kwargs: Any
+        ) -> Any:
+            if request.url.port == self.port:
+                self.clients.setdefault(id(client), client)
+            return await original(client, request, *args, **kwargs)
+
+        setattr(httpx.AsyncClient, "send", send)  # noqa: B010
+        try:
+            yield self
+        finally:
+            setattr(httpx.AsyncClient, "send", original)  # noqa: B010
+
+
+def _has_lifespan(app: Any) -> bool:
+    """False for `FastAPI()` built without lifespan= (Starlette's default does nothing)."""
+    context = getattr(getattr(app, "router", None), "lifespan_context", None)
+    return context is None or type(context).__name__ != "_DefaultLifespan"
+
+
 def _start(app: Any) -> AsgiServer:
     web = AsgiServer(app, quiet=True)
     try:
@@ -90,7 +139,7 @@ def _start(app: Any) -> AsgiServer:
     )
 
 
-def _judge_answers(responses: list[httpx.Response], web: AsgiServer) -> None:
+def _judge_answers(responses: list[httpx.Response], web: AsgiServer, lifespan: bool) -> None:
     served = [e for e in web.errors if e.where == "http"]
     if served:
         first = served[0]
@@ -98,6 +147,12 @@ def _judge_answers(responses: list[httpx.Response], web: AsgiServer) -> None:
             fail(
                 "Not yet: the app raised NotImplementedError while serving GET /status.",
                 "Write get_client's body, run that cell, then run this check again.",
+            )
+        if not lifespan and "'State' object has no attribute" in first.message:
+            fail(
+                "GET /status failed: app.state had nothing on it, because the app's lifespan "
+                "never ran: make_app built its FastAPI() without lifespan=.",
+                HINT_NO_LIFESPAN,
             )
         fail(f"GET /status failed: the app raised {first.message}.", HINT_DEPENDENCY)
     wrong = [r for r in responses if r.status_code != 200 or UPSTREAM_ANSWER not in r.text]
@@ -118,7 +173,7 @@ def _judge_answers(responses: list[httpx.Response], web: AsgiServer) -> None:
         )
 
 
-def _judge_downstream(upstream: LabServer) -> None:
+def _judge_downstream(upstream: LabServer, clients: int) -> None:
     sent = len(upstream.requests)
     if sent != REQUESTS:
         fail(
@@ -126,6 +181,13 @@ def _judge_downstream(upstream: LabServer) -> None:
             "Send one request downstream (to /delay/0.05) per GET /status.",
         )
     opened = upstream.connections_opened
+    if opened > AT_ONCE and clients == 1:
+        fail(
+            f"{REQUESTS} requests, {AT_ONCE} at a time, opened {opened} downstream TCP "
+            f"connections, not at most {AT_ONCE}, all from one client: its connections "
+            "were not kept alive between requests.",
+            HINT_KEEPALIVE,
+        )
     if opened > AT_ONCE:
         per = " (one per request: a new client each time)" if opened == REQUESTS else ""
         fail(
@@ -159,7 +221,7 @@ def check_lifespan_client(make_app: Any) -> str:
         )
 
     def scenario() -> None:
-        with CheckServer() as upstream:
+        with CheckServer() as upstream, _UpstreamSenders(upstream).watching() as senders:
             app = learner_call(
                 "make_app(upstream)",
                 make_app,
@@ -182,7 +244,9 @@ def check_lifespan_client(make_app: Any) -> str:
                 problem = f"GET /status failed: {describe(exc)}"
             finally:
                 web.stop()  # the lifespan's shutdown runs here
-            _judge_answers(responses, web)  # what the app raised explains a failed request best
+            _judge_answers(
+                responses, web, _has_lifespan(app)
+            )  # what the app raised explains a failed request best
             if problem:
                 fail(
                     problem,
@@ -192,7 +256,7 @@ def check_lifespan_client(make_app: Any) -> str:
             shutdown = [e for e in web.errors if e.where == "lifespan"]
             if shutdown:
                 fail(f"The app's shutdown raised {shutdown[0].message}.", HINT_CLOSE)
-            _judge_downstream(upstream)
+            _judge_downstream(upstream, len(senders.clients))
             _judge_closed(upstream)
 
     quietly(scenario, slips=KNOWN_SLIPS)
