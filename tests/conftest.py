@@ -31,6 +31,9 @@ _start_new_kernel = nbval.kernel.start_new_kernel
 nbval.kernel.start_new_kernel = _kernel_without_a_stray_file
 
 
+BROWSER_TESTS = "tests/test_browser.py"
+
+
 class _NotebookScopeScheduling(LoadScopeScheduling):  # type: ignore[misc]  # untyped
     """xdist's `loadscope`, with smaller scopes: a notebook's cells stay together and in order
     (nbval runs them in one kernel), and so do a test class's methods (a browser test's Run All),
@@ -42,6 +45,21 @@ class _NotebookScopeScheduling(LoadScopeScheduling):  # type: ignore[misc]  # un
         if path.endswith(".ipynb") or "::" in rest:
             return nodeid.rsplit("::", 1)[0]
         return nodeid
+
+    def _assign_work_unit(self, node: Any) -> None:
+        """Hand out the browser tests last. Playwright's sync API keeps an event loop running in
+        the worker's main thread while its browser is open (one per worker, for all notebooks):
+        a test after it on that worker could not call `asyncio.run()`."""
+        for scope in self.workqueue:
+            if not scope.startswith(BROWSER_TESTS):
+                self.workqueue.move_to_end(scope, last=False)
+                break
+        super()._assign_work_unit(node)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last (in one process too, `-n 0`): see `_assign_work_unit`."""
+    items.sort(key=lambda item: item.nodeid.startswith(BROWSER_TESTS))
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
