@@ -179,10 +179,25 @@ def _judge_order(got: object, expected: list[str], hosts: list[str]) -> None:
 
 
 def _peak_open(server: LabServer) -> int:
-    """The most TCP connections the server had open at the same moment."""
+    """The most TCP connections the server had open at the same moment.
+
+    A connection the client closed counts as open until its last answer, not until the server
+    noticed the close: a client that keeps one connection alive closes the others right after
+    their answers, and the server notices a moment later, maybe after the next one opened.
+    """
+    last_answer: dict[int, float] = {}
+    for record in server.requests:
+        last_answer[record.connection] = max(
+            last_answer.get(record.connection, 0.0), record.finished
+        )
+    ends = [
+        min(c.closed, last_answer.get(c.id, c.closed))
+        if c.closed is not None and c.closed_by == "client"
+        else c.closed
+        for c in server.connections
+    ]
     events = sorted(
-        [(c.opened, 1) for c in server.connections]
-        + [(c.closed, -1) for c in server.connections if c.closed is not None]
+        [(c.opened, 1) for c in server.connections] + [(end, -1) for end in ends if end is not None]
     )
     peak = current = 0
     for _, change in events:
