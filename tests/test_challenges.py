@@ -677,6 +677,10 @@ def test_04_stub_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
         check_with_options, CopyKeepsOwnershipHidden, ["closed the client"], capsys
     )
     assert "rules 3 and 4" in second
+    first, second = rejected_twice(
+        check_with_options, SettingsOnABorrowedClient, ["TypeError", "per request"], capsys
+    )
+    assert "Still stuck?" not in first and "rule 6" in second.split("Still stuck?")[1]
 
 
 # --- 05: a client per event loop ------------------------------------------------------------------

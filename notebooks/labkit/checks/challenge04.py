@@ -15,7 +15,15 @@ from typing import Any
 import httpx
 
 from ._evidence import kind, recorder
-from ._framework import CheckServer, describe, exercise_check, learner_call, plural, quietly
+from ._framework import (
+    CheckFailed,
+    CheckServer,
+    describe,
+    exercise_check,
+    learner_call,
+    plural,
+    quietly,
+)
 from .challenge_hints import HintSteps
 
 HEADER, VALUE, TIMEOUT = "X-Team", "lab", 2.5
@@ -46,21 +54,29 @@ def _sent_with(request: httpx.Request) -> tuple[bool, bool]:
 
 
 def _derive(fetcher: Any, what: str, **overrides: Any) -> Any:
-    derived = learner_call(
-        f"{what}.with_options(...)",
-        fetcher.with_options,
-        **overrides,
-        hint="with_options(**overrides) returns a new facade on the same "
-        "client; fix that error first.",
-        slips=(
-            (
-                "TypeError",
-                "The client exists already, so its settings "
-                "can't change (rule 6): keep the overrides in the new facade "
-                "and send them with each of its requests, per request.",
+    stepped: tuple[str, str] | None = None
+    try:
+        derived = learner_call(
+            f"{what}.with_options(...)",
+            fetcher.with_options,
+            **overrides,
+            hint="with_options(**overrides) returns a new facade on the same "
+            "client; fix that error first.",
+            slips=(
+                (
+                    "TypeError",
+                    "The client exists already, so its settings "
+                    "can't change (rule 6): keep the overrides in the new facade "
+                    "and send them with each of its requests, per request.",
+                ),
             ),
-        ),
-    )
+        )
+    except CheckFailed as failure:
+        if "TypeError" not in failure.problem:
+            raise
+        stepped = (failure.problem, failure.hint)
+    if stepped is not None:  # a TypeError here is the overrides mistake: its hint steps
+        STEPS.fail("overrides", *stepped)
     if derived is fetcher:
         STEPS.fail(
             "shape",
