@@ -261,7 +261,10 @@ class _Handler(BaseHTTPRequestHandler):
             if self.server.stopping.is_set():
                 self._closing("server", "lab server closing")
             self._closing("client", "")
-            self.state.closed = time.perf_counter()  # socketserver closes the socket right after
+            # Closed here, not by socketserver just after: when the records say "closed", the
+            # socket (and its file descriptor) is gone.
+            self.server.shutdown_request(self.connection)
+            self.state.closed = time.perf_counter()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: a log line per request would flood the learner's notebook."""
