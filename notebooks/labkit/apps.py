@@ -96,7 +96,29 @@ def _log_config(quiet: bool) -> dict[str, Any]:
     }
 
 
-class AsgiServer:
+class _ServedFromAThread:
+    """What both app servers share: a thread that serves, `with` that starts and stops it."""
+
+    _thread: threading.Thread | None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class AsgiServer(_ServedFromAThread):
     """uvicorn serving an ASGI app (FastAPI, Starlette) on 127.0.0.1, from a thread of its own.
 
     `start()` returns once the app's lifespan start-up has run (or raises `StartupFailed`);
@@ -153,16 +175,6 @@ class AsgiServer:
             self._thread.join(timeout=START_TIMEOUT)
         self._socket.close()
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
     def __repr__(self) -> str:
         return f"<AsgiServer uvicorn {'serving' if self.running else 'stopped'}>"
 
@@ -182,7 +194,7 @@ class _Threaded(JoinedThreadsMixIn, ThreadedWSGIServer):
 
 
 @dataclass
-class WsgiServer:
+class WsgiServer(_ServedFromAThread):
     """A WSGI app (Flask) under werkzeug's threaded server on 127.0.0.1: a thread per connection.
 
     What `flask run` uses, minus its banner and its log line per request. `stop()` stops
@@ -220,16 +232,6 @@ class WsgiServer:
             self._thread.join()
         self._server.server_close()
         self._server.hang_up_and_join()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         return f"<WsgiServer werkzeug {'serving' if self.running else 'stopped'}>"
