@@ -22,7 +22,7 @@ import pytest
 
 from labkit.checks import check_fetch_all, check_fetch_all_async
 from tests.notebook_runner import ROOT, stub_cells
-from tests.verdicts import assert_rejected, left_behind, load_solution, verdict
+from tests.verdicts import assert_rejected, flavour_cases, left_behind, load_solution, verdict
 
 NOTEBOOK = ROOT / "notebooks" / "02_open_once_share_across_threads.ipynb"
 fetch_all = load_solution("02_fetch_all", "fetch_all")
@@ -602,12 +602,7 @@ MISTAKES: dict[str, Mistake] = {
     "stub": Mistake(stub, async_stub, ("❌ Not yet: {fn} still raises NotImplementedError.",)),
     "another exception": Mistake(raises, async_raises, ("{fn} raised ValueError: oops, a typo",)),
 }
-CASES = [
-    pytest.param(flavour, name, id=f"{flavour}: {name}")
-    for name, mistake in MISTAKES.items()
-    for flavour, answer in (("sync", mistake.sync), ("async", mistake.async_))
-    if answer
-]
+CASES = flavour_cases({name: (m.sync, m.async_) for name, m in MISTAKES.items()})
 
 
 @pytest.mark.parametrize(("flavour", "name"), CASES)
@@ -774,12 +769,7 @@ RIGHT: dict[str, tuple[Callable[..., Any] | None, Callable[..., Any] | None]] = 
     "in batches of the cap": (in_batches, in_batches_async),
     "workers sharing one iterator": (None, workers_on_one_iterator),
 }
-RIGHT_CASES = [
-    pytest.param(flavour, name, id=f"{flavour}: {name}")
-    for name, pair in RIGHT.items()
-    for flavour, answer in zip(("sync", "async"), pair, strict=True)
-    if answer
-]
+RIGHT_CASES = flavour_cases(RIGHT)
 
 
 @pytest.mark.parametrize(("flavour", "name"), RIGHT_CASES)

@@ -23,7 +23,7 @@ import pytest
 
 from labkit import LabServer
 from labkit.checks import check_async_fetcher, check_fetcher
-from tests.verdicts import assert_rejected, left_behind, load_solution, verdict
+from tests.verdicts import assert_rejected, flavour_cases, left_behind, load_solution, verdict
 
 Fetcher = load_solution("04_fetcher", "Fetcher")
 AsyncFetcher = load_solution("05_async_fetcher", "AsyncFetcher")
@@ -934,12 +934,7 @@ MISTAKES: dict[str, Mistake] = {
         None, AsyncStub, ("❌ Not yet: AsyncFetcher(client) still raises NotImplementedError.",)
     ),
 }
-CASES = [
-    pytest.param(flavour, name, id=f"{flavour}: {name}")
-    for name, mistake in MISTAKES.items()
-    for flavour, answer in (("sync", mistake.sync), ("async", mistake.async_))
-    if answer
-]
+CASES = flavour_cases({name: (m.sync, m.async_) for name, m in MISTAKES.items()})
 
 
 @pytest.mark.parametrize(("flavour", "name"), CASES)
@@ -1252,12 +1247,7 @@ RIGHT: dict[str, tuple[type | None, type | None]] = {
     "a lazy client under an asyncio.Lock": (None, AsyncLockLazy),
     "on AbstractAsyncContextManager, wrapping another": (None, AsyncOnAbstractBase),
 }
-RIGHT_CASES = [
-    pytest.param(flavour, name, id=f"{flavour}: {name}")
-    for name, pair in RIGHT.items()
-    for flavour, answer in zip(("sync", "async"), pair, strict=True)
-    if answer
-]
+RIGHT_CASES = flavour_cases(RIGHT)
 
 
 @pytest.mark.parametrize(("flavour", "name"), RIGHT_CASES)

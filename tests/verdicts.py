@@ -6,7 +6,7 @@ import gc
 import importlib.util
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -86,3 +86,16 @@ def left_behind(action: Callable[[], object], monkeypatch: pytest.MonkeyPatch) -
         warnings.simplefilter("error")
         gc.collect()
     return [str(w.message) for w in caught] + [str(u.exc_value) for u in unraisable]
+
+
+def flavour_cases(table: Mapping[str, tuple[object, object]]) -> list[Any]:
+    """`pytest.param(flavour, name)` for each (sync, async) answer a twin table gives (None: none).
+
+    The sync and async tables of lessons 02/05 and 04/05 are parametrised over both flavours.
+    """
+    return [
+        pytest.param(flavour, name, id=f"{flavour}: {name}")
+        for name, pair in table.items()
+        for flavour, answer in zip(("sync", "async"), pair, strict=True)
+        if answer is not None
+    ]
