@@ -36,31 +36,24 @@ BROWSER_TESTS = "tests/test_browser.py"
 
 
 class _NotebookScopeScheduling(LoadScopeScheduling):  # type: ignore[misc]  # untyped
-    """xdist's `loadscope`, with smaller scopes: a notebook's cells stay together and in order
-    (nbval runs them in one kernel), and so do a test class's methods (a browser test's Run All),
-    but every other test is a scope of its own. Plain `loadscope` sends a whole module to one
-    worker, and one module of slow check tests then keeps the other core idle."""
+    """xdist's `loadscope`, with other scopes: a notebook's cells stay together and in order
+    (nbval runs them in one kernel), and so do the browser tests (one JupyterLab runs every
+    notebook), but every other test is a scope of its own. Plain `loadscope` sends a whole
+    module to one worker, and one module of slow check tests then keeps the other workers idle.
+    """
 
     def _split_scope(self, nodeid: str) -> str:
-        path, _, rest = nodeid.partition("::")
-        if path.endswith(".ipynb") or "::" in rest:
-            return nodeid.rsplit("::", 1)[0]
+        path = nodeid.partition("::")[0]
+        if path.endswith(".ipynb") or path == BROWSER_TESTS:
+            return path
         return nodeid
 
     def _assign_work_unit(self, node: Any) -> None:
-        """Hand out the browser tests last. Playwright's sync API keeps an event loop running in
-        the worker's main thread while its browser is open (one per worker, for all notebooks):
-        a test after it on that worker could not call `asyncio.run()`."""
-        for scope in self.workqueue:
-            if not scope.startswith(BROWSER_TESTS):
-                self.workqueue.move_to_end(scope, last=False)
-                break
+        """Hand out the browser tests first, to one worker: they take the longest, and while
+        their notebooks wait on the lab servers the other workers run everything else."""
+        if BROWSER_TESTS in self.workqueue:
+            self.workqueue.move_to_end(BROWSER_TESTS, last=False)
         super()._assign_work_unit(node)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests run last (in one process too, `-n 0`): see `_assign_work_unit`."""
-    items.sort(key=lambda item: item.nodeid.startswith(BROWSER_TESTS))
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:

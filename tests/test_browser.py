@@ -10,10 +10,12 @@ shows, and 03's pool explorer runs an experiment when its button is pressed.
 JupyterLab is started with the README's own `jupyter lab ...` line, plus only what a headless
 test needs (no browser, a port, a token, loopback), on a copy of the pack, so nothing the
 browser does is saved into the repository. Playwright drives Chromium by `executable_path`:
-nothing downloads a browser. Each notebook is a test class of its own, so that
-`--dist loadscope` spreads the notebooks over xdist's workers; each worker starts one
-JupyterLab and one Chromium (session scope) and opens its notebooks one after another in one
-JupyterLab page, shutting each notebook's kernel down when its checks are done.
+nothing downloads a browser. One JupyterLab and one Chromium serve the whole module, on
+one xdist worker that starts with it while the others run the rest of the suite: PAGES pages
+side by side, each running one notebook after another (most of a notebook's time is its
+kernel waiting on the lab servers, so three run together in about the time of one). Each
+notebook is a test class of its own; its tests read what its run recorded. Each notebook's
+kernel is shut down as soon as its run is recorded.
 Under `CI=true` a missing Chromium or Playwright fails these tests instead of skipping them.
 """
 
@@ -31,7 +33,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,7 +57,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-RUN_ALL_TIMEOUT_MS = 120_000  # a notebook runs in under 10 s; this is for a loaded machine
+RUN_ALL_TIMEOUT = 120.0  # seconds; a notebook runs in under 10 s, this is for a loaded machine
+WAIT_TIMEOUT = 60.0  # seconds, for each other step (opening a notebook, a dialog, a widget)
+PAGES = 3  # JupyterLab pages running notebooks side by side
 # JupyterLab shows stderr (and error tracebacks: one node each) with this mime type.
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 
@@ -124,7 +128,7 @@ def _notebooks_folder(base: str, token: str) -> str:
     raise AssertionError(f"JupyterLab's root holds neither notebooks/{first} nor {first}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """JupyterLab as the README starts it, in a copy of the pack (one per xdist worker)."""
     if CHROMIUM is None:
@@ -192,7 +196,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                 process.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(lab: Lab) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -273,73 +277,117 @@ class Cell:
 
 @dataclass
 class RunAll:
-    """A notebook after Kernel > Restart Kernel and Run All Cells, its page still open."""
+    """A notebook after Kernel > Restart Kernel and Run All Cells, and what its page showed."""
 
-    page: Any
     notebook: str
     cells: list[Cell]
     result: dict[str, Any]
     opening: float  # seconds from asking for the notebook to its kernel being idle
     running: float  # seconds from confirming the restart to the last cell's end
+    seen: dict[str, Any]  # what the notebook's own checks looked for on its page (LOOKS)
 
 
-@pytest.fixture(scope="session")
-def lab_page(browser: Any, lab: Lab) -> Iterator[Any]:
-    """One JupyterLab page per worker; each notebook opens in it in turn, as in a learner's tab.
-
-    Measured on 2 loaded cores with 7 notebooks over 2 workers: opening a notebook in this page
-    took about 10 s, in a page of its own (JupyterLab loaded afresh) about 20-28 s.
-    """
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(60_000)
-    page.goto(f"{lab.base}/lab/workspaces/run-all?reset&token={lab.token}")
-    page.wait_for_function("window.jupyterapp !== undefined")
-    page.evaluate("() => window.jupyterapp.restored")
-    yield page
-    page.close()
+# A browser task is a generator that yields whenever it waits, so that the pages wait side by
+# side. Playwright's sync API works only in the thread that started it, so the pages take
+# turns in this one: a few lines of round robin, where threads would each need their own
+# Playwright and asyncio would need the whole module rewritten for Playwright's async API.
+Task = Generator[None, None, Any]
 
 
-def _open(page: Any, lab: Lab, notebook: str) -> None:
-    """File > Open, as the file browser does it; returns once the notebook's kernel is idle."""
+def _until(condition: Callable[[], Any], what: str, timeout: float = WAIT_TIMEOUT) -> Task:
+    """Yield until `condition()` is true; a TimeoutError naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout:g} s")
+        yield
+
+
+def _pause(seconds: float) -> Task:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        yield
+
+
+def _side_by_side(tasks: list[Task], poll: float = 0.1) -> None:
+    """Advance every task a step in turn until all are done."""
+    while tasks:
+        for task in list(tasks):
+            try:
+                next(task)
+            except StopIteration:
+                tasks.remove(task)
+        time.sleep(poll)
+
+
+def _loaded(page: Any, script: str) -> bool:
+    """`script` is true on `page`; false while the page is still loading its first document."""
+    from playwright.sync_api import Error
+
+    try:
+        return bool(page.evaluate(script))
+    except Error as error:
+        if "context was destroyed" in str(error):
+            return False
+        raise
+
+
+def _load_lab(page: Any, lab: Lab, workspace: str) -> Task:
+    """JupyterLab in `page`, in a workspace of its own (pages sharing one would restore each
+    other's notebooks)."""
+    page.set_default_timeout(WAIT_TIMEOUT * 1000)
+    page.goto(f"{lab.base}/lab/workspaces/{workspace}?reset&token={lab.token}", wait_until="commit")
+    yield from _until(lambda: _loaded(page, "() => window.jupyterapp !== undefined"), "JupyterLab")
+    page.evaluate("() => { window.jupyterapp.restored.then(() => { window.__restored = true; }); }")
+    yield from _until(lambda: page.evaluate("() => window.__restored === true"), "its layout")
+
+
+def _restart_and_run_all(page: Any, lab: Lab, notebook: str) -> Task:
+    """File > Open, then Kernel > Restart Kernel and Run All Cells, confirmed; the RunAll."""
+    started = time.monotonic()
     open_it = "path => { window.jupyterapp.commands.execute('docmanager:open', {path}); }"
     page.evaluate(open_it, f"{lab.notebooks}{notebook}")
-    page.wait_for_function(f"{KERNEL}?.status === 'idle' && {PANEL}.title.label === '{notebook}'")
-
-
-def _restart_and_run_all(page: Any, lab: Lab, notebook: str) -> RunAll:
-    started = time.monotonic()
-    _open(page, lab, notebook)
+    is_open = f"() => {KERNEL}?.status === 'idle' && {PANEL}.title.label === '{notebook}'"
+    yield from _until(lambda: page.evaluate(is_open), f"{notebook} with its kernel idle")
     opened = time.monotonic()
     page.evaluate(RESTART_RUN_ALL)
     dialog = page.locator(".jp-Dialog")
-    dialog.wait_for(state="visible")
+    yield from _until(dialog.is_visible, "the Restart Kernel? dialog")
     assert "Restart" in dialog.inner_text()  # "Restart Kernel?": the learner confirms it
     dialog.locator("button.jp-mod-accept").click()
-    page.wait_for_function(FINISHED, timeout=RUN_ALL_TIMEOUT_MS, polling=100)
+    yield from _until(lambda: page.evaluate(FINISHED), f"Run All of {notebook}", RUN_ALL_TIMEOUT)
     ran = time.monotonic()
-    _wait_for_widgets(page)
+    yield from _until(lambda: page.evaluate(WIDGETS_SHOWN), "every widget to render")
+    yield from _pause(0.3)
     cells = [Cell(number, **cell) for number, cell in enumerate(page.evaluate(CELLS), start=1)]
+    look = LOOKS.get(notebook)
+    try:
+        seen = (yield from look(page)) if look else {}
+    except Exception as error:  # noqa: BLE001 - only that notebook's own check fails with it
+        seen = {"failed": f"{type(error).__name__}: {error}"}
     run = RunAll(
-        page, notebook, cells, page.evaluate("window.__runAll"), opened - started, ran - opened
+        notebook, cells, page.evaluate("window.__runAll"), opened - started, ran - opened, seen
     )
     _record(run)
     return run
 
 
-def _wait_for_widgets(page: Any) -> None:
-    """Every widget output has rendered (a view, or ipywidgets' "Error displaying widget")."""
-    page.wait_for_function(
-        """() => [...document.querySelectorAll(
-              '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]')]
-            .every(out => out.children.length > 0 || out.textContent.trim())""",
-        timeout=30_000,
-    )
-    page.wait_for_timeout(300)
+# Every widget output has rendered: a view, or ipywidgets' "Error displaying widget".
+WIDGETS_SHOWN = """() => [...document.querySelectorAll(
+    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]')]
+  .every(out => out.children.length > 0 || out.textContent.trim())"""
+# The notebook's outputs are not to be saved, and no kernel is left behind.
+CLOSE = f"""async notebook => {{
+  const panel = {PANEL};
+  if (!panel || panel.title.label !== notebook) return;
+  panel.context.model.dirty = false;
+  await panel.sessionContext.shutdown();
+  panel.dispose();
+}}"""
 
 
 def _record(run: RunAll) -> None:
     """Keep the figures of each run beside the screenshots (tests/artifacts/, not committed)."""
-    ARTIFACTS.mkdir(exist_ok=True)
     figures = {
         "notebook": run.notebook,
         "code_cells": len(run.cells),
@@ -352,6 +400,40 @@ def _record(run: RunAll) -> None:
     )
 
 
+def _page_runs(
+    page: Any, lab: Lab, workspace: str, queue: list[str], runs: dict[str, RunAll | str]
+) -> Task:
+    """One page: JupyterLab, then the queue's next notebook, until none is left."""
+    yield from _load_lab(page, lab, workspace)
+    while queue:
+        notebook = queue.pop(0)
+        try:
+            runs[notebook] = yield from _restart_and_run_all(page, lab, notebook)
+        except Exception as error:  # noqa: BLE001 - that notebook's tests fail with it
+            runs[notebook] = f"{type(error).__name__}: {error}"
+            page.screenshot(path=str(ARTIFACTS / f"failed_{notebook.removesuffix('.ipynb')}.png"))
+        finally:
+            page.evaluate(CLOSE, notebook)
+
+
+@pytest.fixture(scope="module")
+def runs(browser: Any, lab: Lab) -> Iterator[dict[str, RunAll | str]]:
+    """Every notebook, Restart Kernel and Run All, in PAGES pages side by side: each notebook's
+    RunAll, or the error that stopped it."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    queue = [path.name for path in NOTEBOOKS]
+    results: dict[str, RunAll | str] = {}
+    pages = [browser.new_page(viewport={"width": 1400, "height": 1000}) for _ in range(PAGES)]
+    try:
+        _side_by_side(
+            [_page_runs(page, lab, f"run-all-{n}", queue, results) for n, page in enumerate(pages)]
+        )
+        yield results
+    finally:
+        for page in pages:
+            page.close()
+
+
 class RestartAndRunAll:
     """The checks every notebook gets; one subclass per notebook, generated below."""
 
@@ -359,15 +441,11 @@ class RestartAndRunAll:
 
     @pytest.fixture(scope="class")
     @classmethod
-    def run(cls, lab_page: Any, lab: Lab) -> Iterator[RunAll]:
-        run = _restart_and_run_all(lab_page, lab, cls.notebook)
-        yield run
-        run.page.evaluate(f"""async () => {{
-          const panel = {PANEL};
-          panel.context.model.dirty = false;  // the run's outputs are not to be saved
-          await panel.sessionContext.shutdown();  // no kernel left behind
-          panel.dispose();
-        }}""")
+    def run(cls, runs: dict[str, RunAll | str]) -> RunAll:
+        run = runs[cls.notebook]
+        if isinstance(run, str):
+            pytest.fail(f"Run All of {cls.notebook} did not finish: {run}", pytrace=False)
+        return run
 
     def test_the_command_ran(self, run: RunAll) -> None:
         assert "ran" in run.result, run.result  # not an exception from the command
@@ -398,43 +476,63 @@ class RestartAndRunAll:
         assert shown == []
 
 
+def _look_at_the_setup_widget(page: Any) -> Task:
+    """00: the set-up check's slider shows, with its label; a screenshot for people to see."""
+    slider = page.locator(".jp-OutputArea-output .widget-slider")
+    yield from _until(lambda: slider.first.is_visible(), "the set-up check's slider")
+    label = page.locator(".widget-label", has_text="Widgets work if you can drag this:")
+    seen = {"label": label.is_visible()}
+    slider.first.scroll_into_view_if_needed()
+    yield from _pause(0.3)
+    page.screenshot(path=str(ARTIFACTS / "00_start_here.png"))
+    return seen
+
+
+def _press_run_experiment(page: Any) -> Task:
+    """03: the pool explorer's panel shows, and its Run button runs an experiment."""
+    shown_as_stderr = page.locator(STDERR).count()  # the tracebacks of tagged cells
+    button = page.locator(".jp-OutputArea-output button.widget-button", has_text="Run experiment")
+    yield from _until(lambda: button.first.is_visible(), "the Run experiment button")
+    summary = page.locator(".jp-OutputArea-output .widget-html", has_text="connections opened:")
+    seen = {
+        "sliders": page.locator(".jp-OutputArea-output .widget-slider").count(),
+        "summaries before the click": summary.count(),
+    }
+    button.first.scroll_into_view_if_needed()
+    button.first.click()
+    yield from _until(lambda: summary.first.is_visible(), "the experiment's summary", 30)
+    timeline = page.locator(".jp-OutputArea-output .widget-output img")
+    yield from _until(lambda: timeline.first.is_visible(), "the experiment's timeline")
+    yield from _pause(0.3)
+    widget_errors = page.locator(".jp-OutputArea-output", has_text="Error displaying widget")
+    seen["widget errors"] = widget_errors.count()
+    seen["new stderr"] = page.locator(STDERR).count() - shown_as_stderr
+    button.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "03_pool_explorer.png"))
+    return seen
+
+
+LOOKS: dict[str, Callable[[Any], Task]] = {
+    "00_start_here.ipynb": _look_at_the_setup_widget,
+    "03_pool_sizes_explorer.ipynb": _press_run_experiment,
+}
+
+
 class StartHereChecks:
     """00: the set-up check's widget renders and can be seen."""
 
     def test_setup_widget_renders(self, run: RunAll) -> None:
-        slider = run.page.locator(".jp-OutputArea-output .widget-slider")
-        slider.first.wait_for(state="visible")
-        label = run.page.locator(".widget-label", has_text="Widgets work if you can drag this:")
-        assert label.is_visible()
-        slider.first.scroll_into_view_if_needed()
-        run.page.wait_for_timeout(300)
-        run.page.screenshot(path=str(ARTIFACTS / "00_start_here.png"))
+        assert run.seen == {"label": True}
 
 
 class PoolExplorerChecks:
     """03: the pool explorer's panel renders, and its Run button runs an experiment."""
 
     def test_pool_explorer_renders_and_runs(self, run: RunAll) -> None:
-        page = run.page
-        shown_as_stderr = page.locator(STDERR).count()  # the tracebacks of tagged cells
-        button = page.locator(
-            ".jp-OutputArea-output button.widget-button", has_text="Run experiment"
-        )
-        button.first.wait_for(state="visible")
-        assert page.locator(".jp-OutputArea-output .widget-slider").count() >= 6  # one a setting
-        summary = page.locator(".jp-OutputArea-output .widget-html", has_text="connections opened:")
-        assert summary.count() == 0  # nothing has run yet: the summary waits for the button
-        button.first.scroll_into_view_if_needed()
-        button.first.click()
-        summary.first.wait_for(state="visible", timeout=30_000)
-        page.locator(".jp-OutputArea-output .widget-output img").first.wait_for(state="visible")
-        page.wait_for_timeout(300)
-        assert (
-            page.locator(".jp-OutputArea-output", has_text="Error displaying widget").count() == 0
-        )
-        assert page.locator(STDERR).count() == shown_as_stderr
-        button.first.scroll_into_view_if_needed()
-        page.screenshot(path=str(ARTIFACTS / "03_pool_explorer.png"))
+        assert "failed" not in run.seen, run.seen
+        assert run.seen["sliders"] >= 6, run.seen  # one a setting
+        assert run.seen["summaries before the click"] == 0  # the summary waits for the button
+        assert (run.seen["widget errors"], run.seen["new stderr"]) == (0, 0), run.seen
 
 
 EXTRA_CHECKS: dict[str, type] = {
@@ -442,8 +540,7 @@ EXTRA_CHECKS: dict[str, type] = {
     "03_pool_sizes_explorer.ipynb": PoolExplorerChecks,
 }
 
-# One class per notebook: xdist's `--dist loadscope` gives each class to one worker, so the
-# notebooks spread over the workers while each notebook's checks share one run.
+# One class per notebook, so that each notebook's checks pass or fail as its own.
 for _path in NOTEBOOKS:
     _name = "TestRunAll_" + _path.stem
     # pytest collects a base class's tests first: the notebook's own checks come after Run All's.
@@ -452,7 +549,8 @@ for _path in NOTEBOOKS:
 
 
 def test_every_notebook_with_extra_checks_exists() -> None:
-    assert sorted(EXTRA_CHECKS) == sorted(set(EXTRA_CHECKS) & {p.name for p in NOTEBOOKS})
+    names = {p.name for p in NOTEBOOKS}
+    assert sorted(EXTRA_CHECKS) == sorted(LOOKS) == sorted(set(EXTRA_CHECKS) & names)
 
 
 def test_the_readme_starts_jupyter_lab() -> None:

@@ -21,6 +21,9 @@ import nbformat
 import pytest
 
 from labkit.checks import check_fetch_all, check_fetch_all_async
+from labkit.checks._evidence import in_finishing_order
+from labkit.checks._fan_out import ROUNDS
+from labkit.server import RequestRecord
 from tests.notebook_runner import ROOT, stub_cells
 from tests.verdicts import assert_rejected, flavour_cases, left_behind, load_solution, verdict
 
@@ -807,3 +810,42 @@ def test_a_wrong_answer_leaves_no_socket_for_later(
         assert_rejected(check_fetch_all, never_closed, ["sent 0 of its 8 requests"], capfd)
 
     assert left_behind(run, monkeypatch) == []
+
+
+def _finished(delays_and_times: list[tuple[str, float]]) -> list[RequestRecord]:
+    return [
+        RequestRecord(n, 50000 + n, f"/delay/{delay}", 200, 0.0, at)
+        for n, (delay, at) in enumerate(delays_and_times, start=1)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("order", "named"),
+    [
+        (["0.12", "0.07", "0.27"], True),  # as the server finished them
+        (["0.07", "0.12", "0.27"], True),  # two that finished 40 ms apart, swapped on the way
+        (["0.27", "0.12", "0.07"], False),  # 0.27 finished 150 ms after 0.12
+        (["0.07", "0.12", "0.99"], False),  # a body no request was answered with
+    ],
+)
+def test_the_order_of_finishing_allows_for_answers_finished_together(
+    order: list[str], named: bool
+) -> None:
+    records = _finished([("0.12", 1.12), ("0.07", 1.16), ("0.27", 1.27)])
+    assert in_finishing_order([f"waited {d} s\n" for d in order], records) is named
+
+
+def test_the_first_round_never_finishes_its_bodies_in_the_order_of_their_delays() -> None:
+    """Sorted bodies (by delay) are not taken for the order of finishing in the first round,
+    which every answer meets first (its requests going out at its cap, as a right answer's do).
+    """
+    for rnd in ROUNDS[:1]:
+        ends: list[float] = []
+        free = [0.0] * rnd.most
+        for delay in rnd.delays:
+            start = min(free)
+            free[free.index(start)] = start + float(delay)
+            ends.append(start + float(delay))
+        records = _finished(sorted(zip(rnd.delays, ends, strict=True), key=lambda pair: pair[1]))
+        by_delay = [f"waited {d} s\n" for d in sorted(rnd.delays, key=float)]
+        assert not in_finishing_order(by_delay, records), rnd
