@@ -114,7 +114,9 @@ WRONG: dict[str, tuple[object, list[str]]] = {
     "no keep-alive": (
         _limits(8, 0, 8),
         [
-            "the server saw 24 TCP connections for 24 requests",
+            # Mostly 24: a connection freed while a request waits in the queue is handed to it
+            # before the pool closes it, so under load one or two may serve twice.
+            "TCP connections for 24 requests",
             "max_keepalive_connections=0",
             "churn",
             "max_keepalive_connections equal to max_connections",

@@ -97,6 +97,18 @@ def test_the_staged_race_drops_a_request_on_a_connection_idle_too_long() -> None
         assert server.connections_opened == 2
 
 
+@pytest.mark.parametrize("staged_race", [False, True], ids=["idle timeout", "staged race"])
+def test_the_keepalive_timer_starts_after_the_first_answer(staged_race: bool) -> None:
+    """A first request that comes later than the idle timeout after its connect (a loaded
+    machine) is served: a real server's keep-alive timer, too, runs only between answers."""
+    with LabServer(idle_timeout=0.1, staged_race=staged_race) as server, _connect(server) as sock:
+        time.sleep(0.25)
+        status_line = _raw_get(sock).split(b"\r\n")[0]
+        assert status_line.endswith(b" 200 OK"), status_line
+        assert [r.path for r in server.requests] == ["/"]
+        assert server.connections[0].closed is None
+
+
 def test_the_staged_race_serves_a_connection_used_recently() -> None:
     with LabServer(idle_timeout=0.4, staged_race=True) as server, httpx.Client() as client:
         for _ in range(4):

@@ -66,6 +66,7 @@ class _Connection:
     client_port: int
     opened: float
     last_active: float  # when the last answer left, or the connection opened
+    answered: int = 0  # requests answered: the keep-alive timer runs only after the first
     closed: float | None = None
     closed_by: Literal["client", "server"] | None = None
     reason: str = ""
@@ -213,6 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._next_request_arrives():
             super().handle_one_request()
             self.state.last_active = time.perf_counter()
+            self.state.answered += 1
         else:
             self.close_connection = True
 
@@ -223,9 +225,14 @@ class _Handler(BaseHTTPRequestHandler):
         (75 s) do, so the client's pool finds it closed before reusing it. With `staged_race`,
         the server instead waits, and closes without answering when a request arrives on a
         connection idle at least `idle_timeout`: the moment a real server meets by chance, when
-        its idle timer fires just as the client reuses the connection.
+        its idle timer fires just as the client reuses the connection. Both apply to a
+        connection kept alive after an answer, as a real server's keep-alive timer does: a new
+        connection's first request is always awaited for the handler's own timeout (on a loaded
+        machine it may come more than `idle_timeout` after the connect).
         """
         idle, staged = self.server.idle_timeout, self.server.staged_race
+        if not self.state.answered:
+            idle = None
         timer = idle if idle is not None and not staged else self.timeout
         self.connection.settimeout(timer)
         try:
