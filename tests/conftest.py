@@ -33,6 +33,10 @@ nbval.kernel.start_new_kernel = _kernel_without_a_stray_file
 
 
 BROWSER_TESTS = "tests/test_browser.py"
+# The longest scopes go out first, so that none is left to run alone at the end: the browser
+# tests (every notebook in JupyterLab), then each notebook run with its solutions (5-10 s).
+# xdist itself puts the notebooks' nbval scopes (many cells each) before the one-test scopes.
+SLOWEST_FIRST = (BROWSER_TESTS, "tests/test_notebooks_with_solutions.py::test_solutions_pass")
 
 
 class _NotebookScopeScheduling(LoadScopeScheduling):  # type: ignore[misc]  # untyped
@@ -49,10 +53,13 @@ class _NotebookScopeScheduling(LoadScopeScheduling):  # type: ignore[misc]  # un
         return nodeid
 
     def _assign_work_unit(self, node: Any) -> None:
-        """Hand out the browser tests first, to one worker: they take the longest, and while
-        their notebooks wait on the lab servers the other workers run everything else."""
-        if BROWSER_TESTS in self.workqueue:
-            self.workqueue.move_to_end(BROWSER_TESTS, last=False)
+        """Hand out the slowest scopes first (SLOWEST_FIRST). The browser tests go to one
+        worker, and while their notebooks wait on the lab servers the others run the rest."""
+        for prefix in SLOWEST_FIRST:
+            scope = next((s for s in self.workqueue if s.startswith(prefix)), None)
+            if scope is not None:
+                self.workqueue.move_to_end(scope, last=False)
+                break
         super()._assign_work_unit(node)
 
 
