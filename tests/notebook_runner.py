@@ -13,7 +13,6 @@ import symtable
 from pathlib import Path
 
 import nbformat
-from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,8 +40,12 @@ def is_check_cell(cell: nbformat.NotebookNode) -> bool:
 
 def names(source: str) -> tuple[set[str], set[str]]:
     """The global names a cell binds, and those it reads (in its functions' bodies too, but
-    not their parameters and locals). IPython's syntax (`%xmode`) is made Python first."""
-    table = symtable.symtable(TransformerManager().transform_cell(source), "<cell>", "exec")
+    not their parameters and locals). IPython's line magics (`%xmode Minimal`) are left out."""
+    python = "\n".join(
+        line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip()[:1] in ("%", "!") else line
+        for line in source.splitlines()
+    )
+    table = symtable.symtable(python, "<cell>", "exec")
     bound = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
     read: set[str] = set()
     scopes = [(table, True)]
@@ -58,7 +61,8 @@ def names(source: str) -> tuple[set[str], set[str]]:
 
 
 def exercise_slice(nb: nbformat.NotebookNode) -> list[int]:
-    """Indices of the cells the exercises need, in order (see the module's docstring)."""
+    """Indices of the cells the exercises need, in order (see the module's docstring); a cell
+    that is not Python, even with its magics left out, is kept."""
     code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     stubs = {i for i, _ in stub_cells(nb)}
     targets = {i for i in code if i in stubs or is_check_cell(nb.cells[i])}
@@ -66,7 +70,11 @@ def exercise_slice(nb: nbformat.NotebookNode) -> list[int]:
         return []
     keep, needed = targets | {code[0]}, set[str]()
     for index in reversed([i for i in code if i <= max(targets)]):
-        bound, read = names(nb.cells[index].source)
+        try:
+            bound, read = names(nb.cells[index].source)
+        except SyntaxError:
+            keep.add(index)
+            continue
         if index in keep or bound & needed:
             keep.add(index)
             needed |= read

@@ -68,6 +68,8 @@ def test_the_slice_keeps_what_the_exercises_read_and_leaves_the_demonstrations()
         ]
     )
     assert exercise_slice(nb) == [0, 2, 3, 5, 6]
+    nb.cells.insert(1, code("%%bash\necho $HOME"))  # not Python: who knows what it does
+    assert exercise_slice(nb) == [0, 1, 3, 4, 6, 7]
 
 
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.name)
