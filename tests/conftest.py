@@ -14,6 +14,7 @@ import pytest
 from xdist.scheduler import LoadScopeScheduling
 
 from labkit import LabServer
+from tests.notebook_runner import SocketFileKernelManager
 
 
 def _kernel_without_a_stray_file(*args: Any, **kwargs: Any) -> Any:
@@ -30,6 +31,7 @@ def _kernel_without_a_stray_file(*args: Any, **kwargs: Any) -> Any:
 
 _start_new_kernel = nbval.kernel.start_new_kernel
 nbval.kernel.start_new_kernel = _kernel_without_a_stray_file
+nbval.kernel.KernelManager = SocketFileKernelManager  # no TCP port to lose to a race
 
 
 BROWSER_TESTS = "tests/test_browser.py"

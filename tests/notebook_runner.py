@@ -8,16 +8,56 @@ test already; left out here, a notebook's exercises run in a third of its time.
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
+import shutil
 import symtable
+import tempfile
+import uuid
 from pathlib import Path
 
 import nbformat
+from jupyter_client.connect import ConnectionFileMixin, localhost
+from jupyter_client.manager import AsyncKernelManager, KernelManager
 from nbclient import NotebookClient
+from traitlets import default
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD = re.compile(r"^# %load (\.\./solutions/\S+\.py)\s*$", re.MULTILINE)
 CHECK_CALL = re.compile(r"\bcheck_\w+\(")
+
+
+_SOCKETS = tempfile.mkdtemp(prefix="kernels-")  # short: a socket's path holds ~100 bytes
+atexit.register(shutil.rmtree, _SOCKETS, ignore_errors=True)
+
+
+class SocketFiles(ConnectionFileMixin):  # type: ignore[misc]  # untyped base
+    """Kernel managers that talk to their kernel over Unix socket files, where there are any.
+
+    Over TCP, jupyter_client picks five free ports and the kernel binds them a moment later,
+    as it starts; in between, any of the suite's many connections, whose source ports come
+    from the same range, can take one (seen: "Address already in use", then "Kernel died
+    before replying to kernel_info"). Windows has no socket files: TCP there.
+    """
+
+    @default("transport")
+    def _socket_files(self) -> str:
+        return "tcp" if os.name == "nt" else "ipc"
+
+    @default("ip")
+    def _socket_path(self) -> str:
+        if self.transport != "ipc":
+            return str(localhost())
+        return os.path.join(_SOCKETS, uuid.uuid4().hex[:12])
+
+
+class SocketFileKernelManager(SocketFiles, KernelManager):  # type: ignore[misc]
+    """For nbval, which drives its kernel from plain calls."""
+
+
+class AsyncSocketFileKernelManager(SocketFiles, AsyncKernelManager):  # type: ignore[misc]
+    """For nbclient, which drives its kernel from an event loop."""
 
 
 def stub_cells(nb: nbformat.NotebookNode) -> list[tuple[int, Path]]:
@@ -92,6 +132,7 @@ def run_with_solutions(path: Path) -> nbformat.NotebookNode:
         nb,
         timeout=120,
         kernel_name="python3",
+        kernel_manager_class=AsyncSocketFileKernelManager,
         allow_errors=True,
         resources={"metadata": {"path": str(path.parent)}},
     ).execute()

@@ -30,6 +30,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -151,10 +152,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     shutil.copytree(ROOT, pack, ignore=ignore)
     _write_settings(home / "settings")
     port, token = _free_port(), secrets.token_hex(16)
+    # Short: the kernels' socket files live here, and a socket's path holds ~100 bytes.
+    runtime = tempfile.mkdtemp(prefix="lab-")
     env = {
         **os.environ,
         "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTER_RUNTIME_DIR": runtime,
         "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
     }
@@ -168,6 +171,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     ]
     if os.geteuid() == 0:  # containers often run as root; Jupyter refuses that unless told
         headless.append("--ServerApp.allow_root=True")
+    if os.name != "nt":  # kernels on socket files: see tests/notebook_runner.py's SocketFiles
+        headless.append("--KernelManager.transport=ipc")
     # `jupyter` from this environment, as the learner's activated environment would find it.
     argv = [sys.executable, "-m", "jupyter", *command[1:], *headless]
     log_path = home / "jupyter.log"
@@ -194,6 +199,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            shutil.rmtree(runtime, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
