@@ -13,7 +13,8 @@ browser does is saved into the repository. Playwright drives Chromium by `execut
 nothing downloads a browser. One JupyterLab and one Chromium serve the whole module, on
 one xdist worker that starts with it while the others run the rest of the suite: PAGES pages
 side by side, each running one notebook after another (most of a notebook's time is its
-kernel waiting on the lab servers, so three run together in about the time of one). Each
+kernel waiting on the lab servers: measured alone, the nine take 57-73 s this way, 95 s one
+after another). Each
 notebook is a test class of its own; its tests read what its run recorded. Each notebook's
 kernel is shut down as soon as its run is recorded.
 Under `CI=true` a missing Chromium or Playwright fails these tests instead of skipping them.
