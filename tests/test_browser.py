@@ -8,7 +8,8 @@ failed to display, nothing was written to stderr. Two notebooks get more: 00's s
 shows, and 03's pool explorer runs an experiment when its button is pressed.
 
 JupyterLab is started with the README's own `jupyter lab ...` line, plus only what a headless
-test needs (no browser, a port, a token, loopback), on a copy of the pack, so nothing the
+test needs (no browser, a port, a token, loopback; kernels on socket files, which no test's
+connection can take from them: tests/notebook_runner.py), on a copy of the pack, so nothing the
 browser does is saved into the repository. Playwright drives Chromium by `executable_path`:
 nothing downloads a browser. One JupyterLab and one Chromium serve the whole module, on
 one xdist worker that starts with it while the others run the rest of the suite: PAGES pages
