@@ -60,6 +60,19 @@ def _from_state(request: Request) -> httpx.AsyncClient:
     return client
 
 
+def _with_status(
+    app: FastAPI, dependency: Callable[..., Any] = _from_state, path: str = "/delay/0.05"
+) -> FastAPI:
+    """`app` with the exercise's endpoint: GET /status asks the upstream for `path`, on the
+    client that `dependency` gives."""
+
+    @app.get("/status")
+    async def status(client: Annotated[httpx.AsyncClient, Depends(dependency)]) -> dict[str, str]:
+        return {"upstream": (await client.get(path)).text}
+
+    return app
+
+
 def lifespan_unused(upstream: str) -> FastAPI:
     """The lifespan is written, but the path function still makes a client per request."""
     app = FastAPI(lifespan=_lifespan_on_state(FastAPI()))
@@ -81,12 +94,7 @@ def client_per_request_in_a_dependency(upstream: str) -> FastAPI:
             yield client
 
     app = FastAPI()
-
-    @app.get("/status")
-    async def status(client: Annotated[httpx.AsyncClient, Depends(get_client)]) -> dict[str, str]:
-        return {"upstream": (await client.get("/delay/0.05")).text}
-
-    return app
+    return _with_status(app, get_client)
 
 
 def lifespan_never_closes(upstream: str) -> FastAPI:
@@ -98,12 +106,7 @@ def lifespan_never_closes(upstream: str) -> FastAPI:
         yield
 
     app = FastAPI(lifespan=lifespan)
-
-    @app.get("/status")
-    async def status(client: Annotated[httpx.AsyncClient, Depends(_from_state)]) -> dict[str, str]:
-        return {"upstream": (await client.get("/delay/0.05")).text}
-
-    return app
+    return _with_status(app)
 
 
 def module_level_client(upstream: str) -> FastAPI:
@@ -128,12 +131,7 @@ def yields_after_closing(upstream: str) -> FastAPI:
         yield
 
     app = FastAPI(lifespan=lifespan)
-
-    @app.get("/status")
-    async def status(client: Annotated[httpx.AsyncClient, Depends(_from_state)]) -> dict[str, str]:
-        return {"upstream": (await client.get("/delay/0.05")).text}
-
-    return app
+    return _with_status(app)
 
 
 def dependency_not_written(upstream: str) -> FastAPI:
@@ -144,12 +142,7 @@ def dependency_not_written(upstream: str) -> FastAPI:
 
     app = FastAPI(lifespan=_lifespan_on_state(FastAPI()))
     app.state.upstream = upstream
-
-    @app.get("/status")
-    async def status(client: Annotated[httpx.AsyncClient, Depends(get_client)]) -> dict[str, str]:
-        return {"upstream": (await client.get("/delay/0.05")).text}
-
-    return app
+    return _with_status(app, get_client)
 
 
 def lifespan_raises(upstream: str) -> FastAPI:
@@ -168,12 +161,7 @@ def wrong_path(upstream: str) -> FastAPI:
     """Shares one client well, but asks the upstream for its home page instead of /delay/0.05."""
     app = FastAPI(lifespan=_lifespan_on_state(FastAPI()))
     app.state.upstream = upstream
-
-    @app.get("/status")
-    async def status(client: Annotated[httpx.AsyncClient, Depends(_from_state)]) -> dict[str, str]:
-        return {"upstream": (await client.get("/")).text}
-
-    return app
+    return _with_status(app, path="/")
 
 
 def no_keepalive(upstream: str) -> FastAPI:
@@ -189,12 +177,7 @@ def no_keepalive(upstream: str) -> FastAPI:
             yield
 
     app = FastAPI(lifespan=lifespan)
-
-    @app.get("/status")
-    async def status(client: Annotated[httpx.AsyncClient, Depends(_from_state)]) -> dict[str, str]:
-        return {"upstream": (await client.get("/delay/0.05")).text}
-
-    return app
+    return _with_status(app)
 
 
 def lifespan_not_passed(upstream: str) -> FastAPI:
@@ -202,12 +185,7 @@ def lifespan_not_passed(upstream: str) -> FastAPI:
     app = FastAPI()
     app.state.upstream = upstream
     app.state.lifespan = _lifespan_on_state(app)  # defined, kept, never handed to FastAPI
-
-    @app.get("/status")
-    async def status(client: Annotated[httpx.AsyncClient, Depends(_from_state)]) -> dict[str, str]:
-        return {"upstream": (await client.get("/delay/0.05")).text}
-
-    return app
+    return _with_status(app)
 
 
 WRONG: dict[str, tuple[MakeApp | Any, list[str]]] = {
