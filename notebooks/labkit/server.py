@@ -12,6 +12,7 @@ import io
 import socket
 import socketserver
 import ssl
+import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -19,10 +20,13 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
+from .relay import Relay
+
 __all__ = ["ConnectionRecord", "JoinedThreadsMixIn", "LabServer", "RequestRecord", "plain_trust"]
 
 MAX_DELAY = 30.0
 MAX_BYTES = 10_000_000
+MAX_RTT = 1.0  # seconds: more than any path on Earth; keeps a lesson's cell short
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class ConnectionRecord:
 
     `closed_by` is "client" when the client hung up (closing a client closes its pool), or
     "server" when the server did: `reason` says why ("idle timeout", "staged race",
+    "staged race, reset",
     "lab server closing", "request timeout").
     """
 
@@ -159,7 +164,10 @@ class _Server(JoinedThreadsMixIn, HTTPServer):
     request_queue_size = 128
 
     def __init__(
-        self, tls: ssl.SSLContext | None, idle_timeout: float | None, staged_race: bool
+        self,
+        tls: ssl.SSLContext | None,
+        idle_timeout: float | None,
+        staged_race: bool | Literal["reset"],
     ) -> None:
         self.tls = tls
         self.idle_timeout = idle_timeout
@@ -229,6 +237,12 @@ class _Handler(BaseHTTPRequestHandler):
         connection kept alive after an answer, as a real server's keep-alive timer does: a new
         connection's first request is always awaited for the handler's own timeout (on a loaded
         machine it may come more than `idle_timeout` after the connect).
+
+        `staged_race=True` reads the request, then closes (a FIN: httpx raises
+        RemoteProtocolError). `staged_race="reset"` closes with the request unread, as a real
+        server whose timer fires before it read the bytes that arrived: the kernel then
+        answers with a reset (RST), and httpx raises ReadError (ECONNRESET), the face the
+        race shows most often against uvicorn.
         """
         idle, staged = self.server.idle_timeout, self.server.staged_race
         if not self.state.answered:
@@ -249,6 +263,13 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         self.connection.settimeout(self.timeout)
         if staged and idle is not None and time.perf_counter() - self.state.last_active >= idle:
+            if staged == "reset":  # linger 0: close() sends an RST, never a FIN
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.reset_on_close = True
+                self._closing("server", "staged race, reset")
+                return False
             self.raw_requestline = self.rfile.readline(65537)
             self.parse_request()  # reads the headers: the request arrived, and is dropped
             self._closing("server", "staged race")
@@ -270,7 +291,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._closing("client", "")
             # Closed here, not by socketserver just after: when the records say "closed", the
             # socket (and its file descriptor) is gone.
-            self.server.shutdown_request(self.connection)
+            if getattr(self, "reset_on_close", False):
+                self.server.close_request(self.connection)  # no shutdown(): it sends a FIN
+            else:
+                self.server.shutdown_request(self.connection)
             self.state.closed = time.perf_counter()
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -340,10 +364,23 @@ class LabServer:
             with httpx.Client(**server.client_kwargs()) as client:
                 client.get(server.url + "/delay/0.1")
             print(server.connections_opened)
+
+    `rtt=0.05` puts the server 50 ms away: a relay on 127.0.0.1 (labkit/relay.py) delivers
+    every byte half a round trip after it was sent, in each direction, and holds a new
+    connection's first bytes one round trip more, standing in for the TCP handshake that the
+    kernel completes at once on loopback. TLS handshakes cross the relay too, so they cost their
+    real round trips. Then `url` is the relay's, and the server's records (`client_port`) show
+    the relay's side of each connection, one upstream connection per client connection: count
+    and compare them, but match a port with `client_port(response)` only when `rtt` is 0.
     """
 
     def __init__(
-        self, tls: bool = False, *, idle_timeout: float | None = None, staged_race: bool = False
+        self,
+        tls: bool = False,
+        *,
+        rtt: float = 0.0,
+        idle_timeout: float | None = None,
+        staged_race: bool | Literal["reset"] = False,
     ) -> None:
         if not isinstance(tls, bool):
             raise ValueError(f"tls must be True or False, not {tls!r}")
@@ -356,10 +393,21 @@ class LabServer:
                 f"idle_timeout must be None or seconds above 0 and up to {MAX_DELAY:g}, "
                 f"not {idle_timeout!r}"
             )
-        if not isinstance(staged_race, bool):
-            raise ValueError(f"staged_race must be True or False, not {staged_race!r}")
+        if not (isinstance(staged_race, bool) or staged_race == "reset"):
+            raise ValueError(f"staged_race must be True, False or 'reset', not {staged_race!r}")
         if staged_race and idle_timeout is None:
-            raise ValueError("staged_race=True needs an idle_timeout: it stages that timer's race")
+            raise ValueError(
+                f"staged_race={staged_race!r} needs an idle_timeout: it stages that timer's race"
+            )
+        if (
+            isinstance(rtt, bool)
+            or not isinstance(rtt, int | float)
+            or not 0 <= rtt <= MAX_RTT  # False for NaN too
+        ):
+            raise ValueError(
+                f"rtt must be a round-trip time in seconds from 0 to {MAX_RTT:g}, not {rtt!r}"
+            )
+        self.rtt = float(rtt)
         self.tls = tls
         self.idle_timeout = idle_timeout
         self.staged_race = staged_race
@@ -369,6 +417,10 @@ class LabServer:
             _lab_ca().issue_cert("127.0.0.1", "localhost").configure_cert(server_context)
         self._server = _Server(server_context, idle_timeout, staged_race)
         host, port = self._server.socket.getsockname()[:2]  # str and int, as bound
+        self._relay: Relay | None = None
+        if self.rtt:
+            self._relay = Relay((host, port), self.rtt)
+            port = self._relay.port  # clients talk to the relay; the relay to the server
         self.url = f"{'https' if tls else 'http'}://{host}:{port}"
         self._closed = False
         self._thread = threading.Thread(
@@ -378,6 +430,8 @@ class LabServer:
             daemon=True,
         )
         self._thread.start()
+        if self._relay is not None:
+            self._relay.start()
 
     def client_kwargs(self) -> dict[str, Any]:
         """What an httpx client needs to talk to this server: trust in the lab CA over TLS."""
@@ -433,6 +487,8 @@ class LabServer:
             return
         self._closed = True
         self._server.stopping.set()
+        if self._relay is not None:
+            self._relay.close()  # no new connection reaches the server from here on
         self._server.shutdown()
         self._thread.join()
         self._server.server_close()
@@ -446,4 +502,5 @@ class LabServer:
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "serving"
-        return f"<LabServer {'HTTPS' if self.tls else 'HTTP'} {state}>"
+        network = f" across a {self.rtt * 1000:g} ms round trip" if self.rtt else ""
+        return f"<LabServer {'HTTPS' if self.tls else 'HTTP'}{network} {state}>"

@@ -1,0 +1,234 @@
+"""`LabServer(rtt=...)`: the relay that puts the lab server a round trip away, and its fidelity.
+
+The fidelity tests time real requests through the relay at rtt = 50 ms and compare them with
+the protocol's own round-trip counts: a first request on a new HTTP connection takes 2 round
+trips (TCP's handshake, then the request), HTTPS with TLS 1.3 takes 3, with TLS 1.2 forced 4,
+and a request on a reused connection 1. httpcore's trace events say in which phase each round
+trip was spent. The relay stands in for the kernel's TCP handshake by holding a connection's
+first bytes one round trip, so that round trip shows in the first phase that sends bytes:
+`start_tls` over HTTPS, the request itself over HTTP (`connect_tcp` stays as fast as loopback).
+
+The margins. A relay never delivers a byte early (it sleeps until each byte is due), so the
+lower bound is the model less the clocks' slack (1 ms). The upper bound is 15% plus 5 ms: each
+round trip makes the relay thread, the server's handler thread and the client thread wake up
+in turn, and on a loaded 2-core machine (the suite's other workers, other notebooks) each
+wake-up can wait a few milliseconds for a CPU; 15% of a round trip is 7.5 ms per round trip,
+more than the waits measured under the full suite, and 5 ms covers the loopback work itself
+(HTTP parsing, a TLS handshake's CPU: about 2 ms). A planted bug moves a figure by half a round
+trip or more (25 ms, 25% of the smallest model below), so it cannot hide inside the margin.
+Each figure is the median of 3 tries, so one try that lost its CPU for longer does not decide.
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import ssl
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from labkit import LabServer, client_port
+from labkit.server import _lab_ca
+
+RTT = 0.05
+TRIES = 3
+
+
+def within_model(measured: float, round_trips: float, rtt: float = RTT) -> bool:
+    model = round_trips * rtt
+    return model - 0.001 <= measured <= model * 1.15 + 0.005
+
+
+def tls12_context() -> ssl.SSLContext:
+    context = ssl.create_default_context(cadata=_lab_ca().cert_pem.bytes().decode("ascii"))
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def traced_get(client: httpx.Client, url: str) -> tuple[float, dict[str, float]]:
+    """(seconds the request took, when each trace event came: seconds since the request began)."""
+    marks: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def trace(event_name: str, info: dict[str, Any]) -> None:
+        marks[event_name] = time.perf_counter() - started
+
+    client.get(url, extensions={"trace": trace})
+    return time.perf_counter() - started, marks
+
+
+def phase(marks: dict[str, float], start: str, end: str) -> float:
+    return marks[end] - marks[start]
+
+
+TCP = ("connection.connect_tcp.started", "connection.connect_tcp.complete")
+TLS = ("connection.start_tls.started", "connection.start_tls.complete")
+REQUEST = ("http11.send_request_headers.started", "http11.receive_response_headers.complete")
+
+
+def measure(server: LabServer, verify: ssl.SSLContext | None = None) -> dict[str, float]:
+    """Median seconds, over TRIES new clients, of each phase of a first request and a reuse."""
+    kwargs: dict[str, Any] = {"verify": verify} if verify else server.client_kwargs()
+    tries: list[dict[str, float]] = []
+    for _ in range(TRIES):
+        with httpx.Client(**kwargs) as client:
+            first, marks = traced_get(client, server.url + "/")
+            reused, _ = traced_get(client, server.url + "/")
+        figures = {"first": first, "reused": reused, "tcp": phase(marks, *TCP)}
+        figures["request"] = phase(marks, *REQUEST)
+        if TLS[0] in marks:
+            figures["tls"] = phase(marks, *TLS)
+        tries.append(figures)
+    return {name: statistics.median(t[name] for t in tries) for name in tries[0]}
+
+
+@pytest.fixture(scope="module")
+def fidelity() -> dict[str, dict[str, float]]:
+    """The three protocols measured once for the module: their tests read the same figures."""
+    figures = {}
+    with LabServer(rtt=RTT) as http, LabServer(tls=True, rtt=RTT) as https:
+        figures["HTTP"] = measure(http)
+        figures["TLS 1.3"] = measure(https)
+        figures["TLS 1.2"] = measure(https, tls12_context())
+    return figures
+
+
+@pytest.mark.parametrize(("protocol", "round_trips"), [("HTTP", 2), ("TLS 1.3", 3), ("TLS 1.2", 4)])
+def test_a_first_request_takes_the_protocols_round_trips(
+    fidelity: dict[str, dict[str, float]], protocol: str, round_trips: int
+) -> None:
+    figures = fidelity[protocol]
+    assert within_model(figures["first"], round_trips), figures
+    assert within_model(figures["reused"], 1), figures
+
+
+def test_httpcores_trace_puts_each_round_trip_in_its_phase(
+    fidelity: dict[str, dict[str, float]],
+) -> None:
+    http, tls13, tls12 = fidelity["HTTP"], fidelity["TLS 1.3"], fidelity["TLS 1.2"]
+    # The kernel completes the TCP handshake on loopback: connect() itself stays fast ...
+    for figures in (http, tls13, tls12):
+        assert figures["tcp"] < 0.2 * RTT, figures
+    # ... and the relay holds the first bytes one round trip instead: over HTTP the request's
+    # phase holds TCP's round trip and its own; over HTTPS start_tls holds TCP's and TLS's.
+    assert within_model(http["request"], 2), http
+    assert within_model(tls13["tls"], 1 + 1), tls13
+    assert within_model(tls12["tls"], 1 + 2), tls12
+    assert within_model(tls13["request"], 1), tls13
+    assert within_model(tls12["request"], 1), tls12
+
+
+def test_each_client_connection_gets_its_own_upstream_connection() -> None:
+    with LabServer(rtt=0.01) as server:
+        client_ports = []
+        for _ in range(3):
+            with httpx.Client() as client:
+                responses = [client.get(server.url + "/") for _ in range(2)]
+                client_ports.append({client_port(r) for r in responses})
+        assert [len(ports) for ports in client_ports] == [1, 1, 1]
+        assert server.connections_opened == 3
+        by_connection = [r.connection for r in server.requests]
+        assert by_connection == [1, 1, 2, 2, 3, 3]
+        # The server sees the relay's side of each connection, not the client's port.
+        server_ports = {r.client_port for r in server.requests}
+        assert len(server_ports) == 3
+        assert server_ports.isdisjoint(set().union(*client_ports))
+
+
+def test_bytes_arrive_whole_and_in_order_across_the_relay() -> None:
+    with LabServer(rtt=0.01) as server, httpx.Client() as client:
+        big = client.get(server.url + "/bytes/3000000")  # more than the relay's window
+        assert big.content == b"x" * 3_000_000
+        bodies = [client.get(f"{server.url}/delay/0.00{i}").text for i in range(1, 4)]
+        assert bodies == [f"waited 0.00{i} s\n" for i in range(1, 4)]
+
+
+def test_rtt_0_is_the_server_itself_with_no_relay() -> None:
+    before = set(threading.enumerate())
+    with LabServer() as server:
+        started = [t.name for t in threading.enumerate() if t not in before]
+        assert server.rtt == 0.0
+        assert server.url.endswith(f":{server._server.socket.getsockname()[1]}")
+        assert not any("relay" in name for name in started)
+        assert repr(server) == "<LabServer HTTP serving>"
+    with LabServer(tls=True, rtt=0.02) as relayed:
+        assert not relayed.url.endswith(f":{relayed._server.socket.getsockname()[1]}")
+        assert repr(relayed) == "<LabServer HTTPS across a 20 ms round trip serving>"
+    assert repr(relayed) == "<LabServer HTTPS across a 20 ms round trip closed>"
+
+
+@pytest.mark.parametrize("rtt", [-0.01, math.nan, math.inf, 1.5, True, "0.05", None])
+def test_a_bad_rtt_is_refused_naming_it(rtt: object) -> None:
+    with pytest.raises(ValueError) as raised:
+        LabServer(rtt=rtt)  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        f"rtt must be a round-trip time in seconds from 0 to 1, not {rtt!r}"
+    )
+
+
+def open_fds() -> int | None:
+    try:
+        import os
+
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return None
+
+
+@pytest.fixture
+def relayed() -> Iterator[LabServer]:
+    with LabServer(rtt=0.01) as server:
+        yield server
+
+
+def test_clients_that_hang_up_mid_stream_leave_the_relay_serving(relayed: LabServer) -> None:
+    host, port = relayed.url.removeprefix("http://").split(":")
+    address = (host, int(port))
+    # Half a request, then gone.
+    with socket.create_connection(address) as sock:
+        sock.sendall(b"GET /delay/0.2 HTTP/1.1\r\nHo")
+    # A whole request, gone before the answer comes.
+    with socket.create_connection(address) as sock:
+        sock.sendall(b"GET /delay/0.05 HTTP/1.1\r\nHost: x\r\n\r\n")
+    # A reset (SO_LINGER 0) in the middle of a big answer.
+    sock = socket.create_connection(address)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    sock.sendall(b"GET /bytes/5000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+    sock.recv(1000)
+    sock.close()
+    # Connected, never a byte.
+    socket.create_connection(address).close()
+    with httpx.Client() as client:
+        assert client.get(relayed.url + "/").status_code == 200
+    assert relayed.wait_until_closed(timeout=3.0), relayed.connections
+
+
+def test_a_server_side_close_crosses_the_relay_and_the_pool_replaces_the_connection() -> None:
+    with LabServer(rtt=0.02, idle_timeout=0.1) as server, httpx.Client() as client:
+        assert client.get(server.url + "/").status_code == 200
+        time.sleep(0.3)  # the server closes the idle connection; its FIN crosses the relay
+        assert client.get(server.url + "/").status_code == 200
+        assert server.connections_opened == 2
+        assert server.connections[0].reason == "idle timeout"
+
+
+def test_close_ends_open_connections_and_leaves_no_socket_or_thread() -> None:
+    fds = open_fds()
+    server = LabServer(tls=True, rtt=0.01)
+    client = httpx.Client(**server.client_kwargs())
+    client.get(server.url + "/")  # a pooled connection left open through the relay
+    server.close()
+    server.close()  # twice is harmless
+    with pytest.raises(httpx.TransportError):
+        client.get(server.url + "/")  # the pooled connection is gone, and nobody listens
+    client.close()
+    assert server.connections[0].reason == "lab server closing"
+    if fds is not None:
+        assert open_fds() == fds
+    # no_leaked_threads (conftest) checks the relay's thread is gone.
