@@ -124,6 +124,24 @@ def test_httpcores_trace_puts_each_round_trip_in_its_phase(
     assert within_model(tls12["request"], 1), tls12
 
 
+def test_each_direction_takes_half_the_round_trip() -> None:
+    # The lab server runs in this process: its records and the client's trace share one clock.
+    # A relay that delayed one direction by a whole round trip and the other not at all would
+    # pass every test above; here the request must reach the server half a round trip after it
+    # left, and the answer reach the client half a round trip after the server finished it.
+    up, down = [], []
+    with LabServer(rtt=RTT) as server, httpx.Client() as client:
+        client.get(server.url + "/")  # the connection is open: what follows is one-way times
+        for _ in range(TRIES):
+            sent = time.perf_counter()
+            _, marks = traced_get(client, server.url + "/")
+            record = server.requests[-1]
+            up.append(record.started - (sent + marks[REQUEST[0]]))
+            down.append(sent + marks[REQUEST[1]] - record.finished)
+    assert within_model(statistics.median(up), 0.5), up
+    assert within_model(statistics.median(down), 0.5), down
+
+
 def test_each_client_connection_gets_its_own_upstream_connection() -> None:
     with LabServer(rtt=0.01) as server:
         client_ports = []
