@@ -124,6 +124,8 @@ def _small_bench(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setattr(bench, "NEW_CLIENT_ROUNDS", 3)
     setup = {**bench.POOL_EXPERIMENT, "requests": 10, "latency": 0.05}  # 10 of 4: 3 rounds
     monkeypatch.setattr(bench, "POOL_EXPERIMENT", setup)
+    monkeypatch.setattr(bench, "NETWORK_RTTS", (0.01,))
+    monkeypatch.setattr(bench, "NETWORK_ROUNDS", 2)
     return setup
 
 
@@ -197,6 +199,7 @@ def _fake_measurements(
         bench, "new_client_ms", lambda server, rounds, verify=None: figure("new", server, verify)
     )
     monkeypatch.setattr(bench, "pool_experiment_overhead", lambda: pool)
+    monkeypatch.setattr(bench, "measure_network", lambda rtts, rounds: [])
     return calls
 
 
@@ -253,3 +256,81 @@ def test_bench_pool_overhead_is_measured_against_queueing_theory() -> None:
     elapsed, ideal = bench.pool_experiment_overhead(requests=8, latency=0.05)
     assert ideal == pytest.approx(0.1)  # 8 requests over 4 connections: 2 rounds of 0.05 s
     assert elapsed >= ideal * 0.95  # how close to the ideal it gets is the bench's figure
+
+
+def test_bench_prints_the_network_rows_with_their_model(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _small_bench(monkeypatch)
+    bench.main()
+    out = capsys.readouterr().out
+    rows = NETWORK_LINE.findall(out)
+    assert [(rtt, label) for rtt, label, *_ in rows] == [
+        ("10", label) for label in bench.NETWORK_ROWS
+    ]
+    for _, label, loopback, measured, model, off in rows:
+        trips = bench.NETWORK_ROWS[label][2]
+        assert float(model) == pytest.approx(float(loopback) + trips * 10, abs=0.11)
+        assert float(measured) >= trips * 10 * 0.98  # no row beats its round trips: physics
+        assert float(off) == pytest.approx((float(measured) / float(model) - 1) * 100, abs=1)
+    assert TARGET_LINE.search(out), out
+
+
+NETWORK_LINE = re.compile(
+    r"^ +(\d+) ms  (.+?) +(\d+\.\d) +(\d+\.\d) +(\d+\.\d) +([+-]\d+\.\d)%$", re.MULTILINE
+)
+TARGET_LINE = re.compile(
+    r"network rows within 10% of the model: (holds|DOES NOT HOLD) \(furthest \d+\.\d%\)"
+)
+
+
+def network_rows(offs: list[float]) -> list[bench.NetworkRow]:
+    """Rows at 10 and 50 ms whose measured figure is off the model by each of `offs`."""
+    rows = []
+    labels = [(rtt, label) for rtt in (0.01, 0.05) for label in bench.NETWORK_ROWS]
+    for (rtt, label), off in zip(labels, offs, strict=True):
+        model = 1.0 + bench.NETWORK_ROWS[label][2] * rtt * 1000
+        rows.append(bench.NetworkRow(rtt, label, 1.0, model * (1 + off)))
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("offs", "verdict"),
+    [
+        ([0.02, -0.03, 0.09, 0.0, 0.01, 0.05, -0.09, 0.099], "holds"),
+        ([0.0] * 7 + [0.12], "DOES NOT HOLD"),
+    ],
+)
+def test_the_network_target_follows_from_the_rows(
+    capsys: pytest.CaptureFixture[str], offs: list[float], verdict: str
+) -> None:
+    bench.print_network(network_rows(offs))
+    out = capsys.readouterr().out
+    found = TARGET_LINE.search(out)
+    assert found and found[1] == verdict, out
+    assert f"(furthest {max(abs(o) for o in offs):.1%})" in out
+    assert len(NETWORK_LINE.findall(out)) == 8
+
+
+def test_network_rows_reuse_or_open_connections_as_their_labels_say(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[LabServer] = []
+
+    class Recorded(LabServer):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(bench, "LabServer", Recorded)
+    rtt, rounds = 0.01, 2
+    for label, (tls, new, trips) in bench.NETWORK_ROWS.items():
+        made.clear()
+        row = bench.network_row(label, rtt, rounds)
+        near, far = made
+        assert (near.rtt, far.rtt, near.tls, far.tls) == (0.0, rtt, tls, tls)
+        # The warm-up request and `rounds` measured ones, on one connection or one each.
+        opened = rounds + 1 if new else 1
+        assert (near.connections_opened, far.connections_opened) == (opened, opened), label
+        assert len(far.requests) == rounds + 1
+        assert row.measured >= trips * rtt * 1000 * 0.98, row  # physics: its round trips

@@ -1,7 +1,9 @@
 """`python -m labkit.bench`: the pooling figures the lessons quote, measured on this machine.
 
 Medians over repeated runs against a LabServer on 127.0.0.1. Loopback has almost no network
-latency, so these figures are a floor: on a real network a new connection costs more.
+latency, so these figures are a floor: on a real network a new connection costs more. The last
+rows measure that too, across a simulated network (`LabServer(rtt=...)`, 10 and 50 ms), each
+beside its round-trip model.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import socket
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx
 
@@ -133,6 +136,108 @@ def measure() -> list[tuple[str, float]]:
     return rows
 
 
+# A simulated network (LabServer(rtt=...)): each row across 10 and 50 ms round trips.
+NETWORK_RTTS = (0.01, 0.05)
+NETWORK_ROUNDS = 10  # requests per row across a round trip (a new HTTPS connection: 3 of them)
+NETWORK_TARGET = 0.10  # measured within 10% of the round-trip model at 10 and 50 ms
+# What each row waits for, in round trips: the request, plus TCP's handshake on a new
+# connection, plus TLS 1.3's.
+NETWORK_ROWS = {
+    "shared client, HTTP": (False, False, 1),
+    "shared client, HTTPS": (True, False, 1),
+    "new connection per request, HTTP": (False, True, 2),
+    "new connection per request, HTTPS": (True, True, 3),
+}
+
+
+@dataclass(frozen=True)
+class NetworkRow:
+    """One row across a round trip: median ms there (`measured`) and at 0 ms (`loopback`)."""
+
+    rtt: float  # seconds
+    label: str
+    loopback: float
+    measured: float
+
+    @property
+    def model(self) -> float:
+        """The round-trip model: the same request at 0 ms (its CPU), plus its round trips."""
+        return self.loopback + NETWORK_ROWS[self.label][2] * self.rtt * 1000
+
+    @property
+    def off(self) -> float:
+        """How far measured is from the model, as a fraction of the model (+ is slower)."""
+        return self.measured / self.model - 1
+
+
+def network_row(label: str, rtt: float, rounds: int = NETWORK_ROUNDS) -> NetworkRow:
+    """Measure one of NETWORK_ROWS at `rtt` and at 0 ms, one request of each in turn.
+
+    In turn, so that a busy machine slows both alike: the model's CPU share is measured in the
+    same moments as the requests it predicts. "New connection per request" is a new client with
+    a prebuilt SSLContext: it pays for the connection, not for loading a CA bundle.
+    """
+    tls, new, _ = NETWORK_ROWS[label]
+    with LabServer(tls=tls) as near, LabServer(tls=tls, rtt=rtt) as far:
+        verify = near.client_kwargs().get("verify", plain_trust())
+        with httpx.Client(verify=verify) as near_client, httpx.Client(verify=verify) as far_client:
+
+            def once(server: LabServer, client: httpx.Client) -> float:
+                started = time.perf_counter()
+                if new:
+                    with httpx.Client(verify=verify) as own:
+                        own.get(server.url + "/")
+                else:
+                    client.get(server.url + "/")
+                return (time.perf_counter() - started) * 1000
+
+            once(near, near_client), once(far, far_client)  # warm up: connect the shared ones
+            pairs = [(once(near, near_client), once(far, far_client)) for _ in range(rounds)]
+    return NetworkRow(
+        rtt,
+        label,
+        statistics.median(a for a, _ in pairs),
+        statistics.median(b for _, b in pairs),
+    )
+
+
+def measure_network(
+    rtts: tuple[float, ...] = NETWORK_RTTS, rounds: int = NETWORK_ROUNDS
+) -> list[NetworkRow]:
+    """Every row of NETWORK_ROWS at every round-trip time in `rtts`."""
+    return [network_row(label, rtt, rounds) for rtt in rtts for label in NETWORK_ROWS]
+
+
+def print_network(rows: list[NetworkRow]) -> None:
+    width = max(len(label) for label in NETWORK_ROWS)
+    print("\nsimulated network, LabServer(rtt=...): median ms per request, measured vs model")
+    print(
+        "  model: the same request at 0 ms (measured in turn with it), plus rtt x its round "
+        "trips (the request 1, TCP's handshake 1, TLS 1.3's 1)"
+    )
+    print(f"  {'rtt':>6}  {'':<{width}}  {'at 0 ms':>8}  {'measured':>9}  {'model':>7}  off by")
+    for row in rows:
+        print(
+            f"  {row.rtt * 1000:3g} ms  {row.label:<{width}}  {row.loopback:8.1f}  "
+            f"{row.measured:9.1f}  {row.model:7.1f}  {row.off:+6.1%}"
+        )
+    for rtt in sorted({row.rtt for row in rows}):
+        ms = {row.label: row.measured for row in rows if row.rtt == rtt}
+        if len(ms) == len(NETWORK_ROWS):
+            http = ms["new connection per request, HTTP"] / ms["shared client, HTTP"]
+            https = ms["new connection per request, HTTPS"] / ms["shared client, HTTPS"]
+            print(
+                f"  at {rtt * 1000:g} ms a new connection per request costs {http:.1f}x a "
+                f"shared client's request over HTTP, {https:.1f}x over HTTPS"
+            )
+    if rows:
+        worst = max(abs(row.off) for row in rows)
+        print(
+            f"  network rows within {NETWORK_TARGET:.0%} of the model: "
+            f"{'holds' if worst <= NETWORK_TARGET else 'DOES NOT HOLD'} (furthest {worst:.1%})"
+        )
+
+
 def _verdict(ok: bool) -> str:
     return "within" if ok else "OVER"
 
@@ -180,6 +285,7 @@ def main() -> None:
         f"{_verdict(elapsed <= ideal * POOL_TARGET)} the target "
         f"(within {POOL_TARGET - 1:.0%})"
     )
+    print_network(measure_network(NETWORK_RTTS, NETWORK_ROUNDS))
     print(f"bench took {time.perf_counter() - started:.1f} s")
 
 
