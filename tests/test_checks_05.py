@@ -56,7 +56,7 @@ async def semaphore_never_released(
 def test_a_fetch_all_async_that_hangs_gets_a_verdict(
     capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("labkit.checks._twins.TIME_LIMIT", 0.5)
+    monkeypatch.setattr("labkit.checks._kernel.AWAIT_LIMIT", 0.5)
     assert_rejected(
         check_fetch_all_async,
         semaphore_never_released,
@@ -74,7 +74,7 @@ class WaitsForever(AsyncFetcher):  # type: ignore[valid-type,misc]
 def test_an_async_fetcher_that_hangs_is_cancelled_and_named(
     capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("labkit.checks._twins.TIME_LIMIT", 0.5)
+    monkeypatch.setattr("labkit.checks._kernel.AWAIT_LIMIT", 0.5)
     started = time.monotonic()
     assert_rejected(
         check_async_fetcher,
@@ -103,7 +103,7 @@ def test_a_fetch_all_whose_workers_never_stop_gets_a_verdict_in_time(
     release: threading.Event, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A thread can't be cancelled: the verdict comes anyway, and says what to do."""
-    monkeypatch.setattr("labkit.checks._framework.TIME_LIMIT", 1.0)
+    monkeypatch.setattr("labkit.checks._kernel.TIME_LIMIT", 1.0)
 
     def waits_forever(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
         release.wait()  # a worker waiting on something that never comes

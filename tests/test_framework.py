@@ -1,9 +1,12 @@
-"""What every check gets from `checks/_framework.py`: a verdict in time, whatever the answer
+"""What every check gets from `checks/_kernel.py`: a verdict in time, whatever the answer
 does, and nothing printed beside it."""
 
 from __future__ import annotations
 
 import inspect
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -11,9 +14,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from labkit.checks import _framework
+import labkit.checks
+from labkit.checks import _kernel as _framework
 from labkit.checks._evidence import BODIES, expect_body, kind, plural
-from labkit.checks._framework import (
+from labkit.checks._kernel import (
     CheckServer,
     exercise_check,
     fail,
@@ -21,6 +25,7 @@ from labkit.checks._framework import (
     readable,
     scrub_addresses,
 )
+from tests.notebook_runner import ROOT
 from tests.verdicts import assert_rejected, left_behind, verdict
 
 
@@ -273,3 +278,20 @@ def test_a_check_collects_what_the_answer_left_behind(
 
     leftovers = left_behind(lambda: check_leftovers(None), monkeypatch)
     assert leftovers == [] and capsys.readouterr().out == "✅ done\n"
+
+
+def test_importing_one_lessons_check_imports_no_web_framework() -> None:
+    """`from labkit.checks import check_first_request` loads lesson 00's check, not lesson 06's
+    FastAPI, uvicorn and Werkzeug (a fresh interpreter: this one has imported them all)."""
+    code = (
+        "import sys\n"
+        "from labkit.checks import check_first_request\n"
+        "heavy = ('fastapi', 'starlette', 'uvicorn', 'werkzeug', 'flask', 'labkit.apps')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m == 'labkit.apps'))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "notebooks")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
+    assert "check_first_request" in dir(labkit.checks)

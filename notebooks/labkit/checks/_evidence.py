@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from ..server import RequestRecord
-from ._framework import fail, plural, readable
+from ._kernel import errors, fail, is_a, kind, plural, readable
 
 __all__ = [
     "BODIES",
@@ -34,7 +34,7 @@ __all__ = [
     "recorder",
 ]
 
-# httpx 0.28.1's RuntimeError messages when a client is opened or used at the wrong time.
+# httpx's (and httpx2's) RuntimeError messages when a client is opened or used at the wrong time.
 OPEN_TWICE = "Cannot open a client instance more than once."
 REOPEN = "Cannot reopen a client instance, once it has been closed."
 SEND_CLOSED = "Cannot send a request, as the client has been closed."
@@ -54,44 +54,28 @@ def async_recorder(sent: list[httpx.Request]) -> dict[str, Any]:
     return {"event_hooks": {"request": [note]}}
 
 
-def kind(value: object) -> str:
-    """`None`, `the httpx.AsyncClient`, `a coroutine`, `a str`: what the code gave back, in words.
-
-    Never a repr with a memory address: a generator is `a generator (from fetch)`.
-    """
-    if value is None:
-        return "None"
-    if isinstance(value, (httpx.Client, httpx.AsyncClient)):
-        return f"the httpx.{type(value).__name__}"
-    if inspect.isawaitable(value) and not inspect.iscoroutine(value):
-        return "an awaitable (a missing await?)"
-    if isinstance(value, (str, bytes, int, float, list, tuple, dict, set)):
-        name = type(value).__name__
-        return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
-    return readable(value)
-
-
 STREAM_NOT_READ_HINT = (
     "Read a streamed response before you return it (response.read() inside "
     "`with client.stream(...)`), or use client.get(), which reads it for you."
 )
 
 
-def body_of(response: httpx.Response, what: str) -> str:
+def body_of(response: Any, what: str) -> str:
     """The response's text; a verdict, not a crash, when it is a stream nobody read."""
     try:
-        return response.text
-    except (httpx.ResponseNotRead, httpx.StreamError):
+        text: str = response.text
+    except errors("ResponseNotRead", "StreamError"):
         fail(
             f"{what} returned a streamed response whose body was never read "
             "(httpx.ResponseNotRead).",
             STREAM_NOT_READ_HINT,
         )
+    return text
 
 
 def expect_body(response: object, body: str, what: str) -> None:
     """`what` (e.g. "fetch() (call 1 of 3, ...)") must have returned a Response with this body."""
-    if not isinstance(response, httpx.Response):
+    if not is_a(response, "Response"):
         fail(
             f"{what} returned {kind(response)}, not an httpx.Response.",
             "Return the response itself, after response.raise_for_status().",
@@ -171,7 +155,7 @@ def judge_bodies(
             f"{name} returned status codes ({got[:3]}...), not the bodies.",
             "Return response.text for each URL, not response.status_code.",
         )
-    if any(isinstance(item, httpx.Response) for item in got):
+    if any(is_a(item, "Response") for item in got):
         fail(
             f"{name} returned Response objects, not their {items.many}.",
             f"Return {items.source} for each URL.",

@@ -22,7 +22,7 @@ import httpx
 
 from ..server import LabServer
 from ._evidence import OPEN_TWICE, REOPEN, SEND_CLOSED, expect_body, kind
-from ._framework import CheckServer, Slips, fail, quietly, run_in_own_loop
+from ._kernel import CheckServer, Slips, fail, quietly, run_in_own_loop
 from ._twins import (
     ASYNC_SLIPS,
     ClientCount,

@@ -24,7 +24,7 @@ import httpx
 from ..pool import peak_in_flight
 from ..server import LabServer
 from ._evidence import OPEN_TWICE, SEND_CLOSED, judge_bodies, kind
-from ._framework import CheckServer, fail, quietly, run_in_own_loop
+from ._kernel import CheckServer, fail, quietly, run_in_own_loop
 from ._twins import (
     ASYNC_SLIPS,
     Twin,

@@ -22,15 +22,24 @@ import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 
 from ._evidence import async_recorder, recorder
-from ._framework import NOT_YET_HINT, CheckFailed, Slips, describe, fail, plural, pointed_hint
+from ._kernel import (
+    HINT_STUCK,
+    Slips,
+    explain,
+    fail,
+    learner_await,
+    lib,
+    libraries,
+    plural,
+    scrub_addresses,
+)
 
 __all__ = [
-    "TIME_LIMIT",
     "ASYNC",
     "churn_hint",
     "judge_warnings",
@@ -59,8 +68,15 @@ class Twin:
     fan_out: str  # the learner's function: "fetch_all", "fetch_all_async"
     cap: str  # that function's third argument: "max_workers", "max_concurrency"
     client: str  # "httpx.Client"
-    client_type: type[httpx.Client] | type[httpx.AsyncClient]
-    transport_type: type[httpx.HTTPTransport] | type[httpx.AsyncHTTPTransport]
+
+    @property
+    def client_type(self) -> Any:
+        """The client class the check gives: of the answer's library (httpx, or httpx2)."""
+        return lib().AsyncClient if self.awaited else lib().Client
+
+    @property
+    def transport_type(self) -> Any:
+        return lib().AsyncHTTPTransport if self.awaited else lib().HTTPTransport
 
     @property
     def with_(self) -> str:
@@ -130,18 +146,8 @@ class Twin:
         return [future.result() for future in futures]
 
 
-SYNC = Twin(
-    False, "Fetcher", "fetch_all", "max_workers", "httpx.Client", httpx.Client, httpx.HTTPTransport
-)
-ASYNC = Twin(
-    True,
-    "AsyncFetcher",
-    "fetch_all_async",
-    "max_concurrency",
-    "httpx.AsyncClient",
-    httpx.AsyncClient,
-    httpx.AsyncHTTPTransport,
-)
+SYNC = Twin(False, "Fetcher", "fetch_all", "max_workers", "httpx.Client")
+ASYNC = Twin(True, "AsyncFetcher", "fetch_all_async", "max_concurrency", "httpx.AsyncClient")
 
 
 def drive(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -175,31 +181,7 @@ ASYNC_SLIPS = (
 )
 
 
-def scrub(text: str) -> str:
-    """No memory addresses in a verdict: `<Semaphore object at 0x7f...>` says nothing to fix."""
-    return re.sub(r" at 0x[0-9a-fA-F]+", "", text)
-
-
-def explain(exc: BaseException) -> str:
-    """`describe(exc)`, looking inside an ExceptionGroup (a TaskGroup's) for the real error."""
-    said = describe(exc)
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-        said += f" (inside it: {describe(exc)})"
-    return scrub(said)
-
-
-def _not_yet(exc: BaseException) -> bool:
-    if isinstance(exc, BaseExceptionGroup):
-        return any(_not_yet(inner) for inner in exc.exceptions)
-    return isinstance(exc, NotImplementedError)
-
-
-TIME_LIMIT = 10.0  # seconds for one call of the learner's coroutine: far more than it needs
-HINT_STUCK = (
-    "Something in it waits for what never comes: is every await on something that ends "
-    "(a semaphore or lock released, a queue fed, a task that finishes)?"
-)
+scrub = scrub_addresses
 
 
 async def guard(
@@ -211,30 +193,10 @@ async def guard(
     slips: Slips = (),
     stuck: str = HINT_STUCK,
 ) -> T:
-    """Await `action`, which runs the learner's code; what that raises becomes a verdict.
-
-    The hint is `hint`, or the one `slips` gives for that error. The failure is raised after
-    the `except` block, so it carries words only, not the learner's frames (and their clients).
-    For asyncio, a call still running after TIME_LIMIT is cancelled and becomes a verdict too
-    (a thread can't be cancelled: the sync checks rely on `exercise_check`'s time limit).
-    """
-    bound = None
-    try:
-        if not twin.awaited:
-            return await action
-        async with (bound := asyncio.timeout(TIME_LIMIT)):
-            return await action
-    except CheckFailed:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
-        if isinstance(exc, TimeoutError) and bound is not None and bound.expired():
-            problem, why = f"{what} did not finish within {TIME_LIMIT:g} s.", stuck
-        elif _not_yet(exc):
-            problem, why = f"Not yet: {what} still raises NotImplementedError.", NOT_YET_HINT
-        else:
-            problem = f"{what} raised {explain(exc)}"
-            why = pointed_hint(problem, hint, slips)
-    fail(problem, why)
+    """Await `action`, which runs the learner's code: the kernel's `learner_await`, with its
+    time limit for asyncio (a thread can't be cancelled: sync code has the check's limit)."""
+    limit: float | None | Literal["default"] = "default" if twin.awaited else None
+    return await learner_await(what, action, limit=limit, hint=hint, slips=slips, stuck=stuck)
 
 
 async def attempt(
@@ -309,10 +271,10 @@ def _counted(original: Callable[..., None]) -> Callable[..., None]:
 class ClientCount:
     """Counts the httpx clients built in the threads it watches, while it is open: evidence.
 
-    While any count is open, `httpx.Client.__init__` and `httpx.AsyncClient.__init__` are
-    wrapped to note each build (a subclass's too), and put back after. `slow` seconds are spent
-    in each build, so that threads racing to build a client lazily really race: a missing lock
-    shows as several clients, on any machine.
+    While any count is open, `Client.__init__` and `AsyncClient.__init__` of httpx (and of
+    httpx2, if loaded) are wrapped to note each build (a subclass's too), and put back after.
+    `slow` seconds are spent in each build, so that threads racing to build a client lazily
+    really race: a missing lock shows as several clients, on any machine.
     """
 
     def __init__(self) -> None:
@@ -332,9 +294,9 @@ class ClientCount:
         me = threading.get_ident()
         self._threads.add(me)
         if not _counting:
-            for cls in (httpx.Client, httpx.AsyncClient):
+            for cls in [m.Client for m in libraries()] + [m.AsyncClient for m in libraries()]:
                 _wrapped[cls] = cls.__dict__["__init__"]
-                cls.__init__ = _counted(_wrapped[cls])  # type: ignore[method-assign]
+                cls.__init__ = _counted(_wrapped[cls])
         _counting.append(self)
         try:
             yield self

@@ -13,7 +13,7 @@ import httpx
 
 from ..server import LabServer
 from ._evidence import OPEN_TWICE, REOPEN, SEND_CLOSED, kind, recorder
-from ._framework import CheckFailed, CheckServer, describe, exercise_check
+from ._kernel import CheckFailed, CheckServer, describe, exercise_check
 from .challenge_hints import HintSteps
 
 CheckLinks = Callable[[httpx.Client, list[str]], dict[str, str]]

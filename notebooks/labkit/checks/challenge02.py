@@ -19,7 +19,7 @@ import httpx
 from ..pool import peak_in_flight
 from ..server import LabServer
 from ._evidence import SEND_CLOSED, judge_bodies, kind
-from ._framework import CheckFailed, CheckServer, describe, exercise_check
+from ._kernel import CheckFailed, CheckServer, describe, exercise_check
 from ._twins import HINT_CONNECTION_CLOSE
 from .challenge_hints import HintSteps
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from ..pool import run_pool_experiment
-from ._framework import exercise_check, learner_call
+from ._kernel import exercise_check, learner_call
 from .challenge_hints import HintSteps
 
 CAP = 4

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from ._evidence import kind, recorder
-from ._framework import (
+from ._kernel import (
     CheckFailed,
     CheckServer,
     describe,

@@ -22,7 +22,7 @@ import httpx
 
 from ..server import LabServer
 from ._evidence import SEND_CLOSED, async_recorder, kind
-from ._framework import CheckFailed, CheckServer, describe, exercise_check, learner_call, plural
+from ._kernel import CheckFailed, CheckServer, describe, exercise_check, learner_call, plural
 from .challenge_hints import HintSteps
 
 RUNS = 2

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from ._framework import fail
+from ._kernel import fail
 
 __all__ = ["HintSteps", "reset_hint_steps"]
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import httpx
 
 from ._evidence import OPEN_TWICE, REOPEN, SEND_CLOSED, body_of, recorder
-from ._framework import CheckServer, exercise_check, fail, learner_call, plural, readable
+from ._kernel import CheckServer, exercise_check, fail, learner_call, plural, readable
 
 # Three calls on one client: a second and a third show an answer that caches, closes the
 # client or counts on something left from the first; each body names its delay.

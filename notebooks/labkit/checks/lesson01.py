@@ -13,7 +13,7 @@ import httpx
 from ..pool import peak_in_flight
 from ..server import LabServer
 from ._evidence import OPEN_TWICE, REOPEN, SEND_CLOSED, STATUS_CODES, judge_bodies
-from ._framework import CheckServer, exercise_check, fail, learner_call, plural
+from ._kernel import CheckServer, exercise_check, fail, learner_call, plural
 
 UNANSWERED = "choose..."
 WORKS = "works"

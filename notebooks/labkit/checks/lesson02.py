@@ -11,7 +11,7 @@ from collections.abc import Callable
 import httpx
 
 from ._fan_out import check_fan_out
-from ._framework import exercise_check
+from ._kernel import exercise_check
 from ._twins import SYNC
 
 __all__ = ["check_fetch_all"]

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from ..pool import MAX_CONNECTIONS, PoolReport, ideal_elapsed, run_pool_experiment
-from ._framework import exercise_check, fail, learner_call, plural, readable
+from ._kernel import exercise_check, fail, learner_call, plural, readable
 
 # The task: REQUESTS requests that each take the server LATENCY seconds, done within DEADLINE
 # seconds (judged by queueing theory's count of rounds, so a busy machine cannot fail a right

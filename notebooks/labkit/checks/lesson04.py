@@ -10,7 +10,7 @@ table, in asyncio.
 from __future__ import annotations
 
 from ._facade import check_facade
-from ._framework import exercise_check
+from ._kernel import exercise_check
 from ._twins import SYNC
 
 __all__ = ["check_fetcher"]

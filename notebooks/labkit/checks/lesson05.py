@@ -18,7 +18,7 @@ import httpx
 
 from ._facade import check_facade
 from ._fan_out import check_fan_out
-from ._framework import exercise_check
+from ._kernel import exercise_check
 from ._twins import ASYNC
 
 __all__ = ["check_async_fetcher", "check_fetch_all_async"]

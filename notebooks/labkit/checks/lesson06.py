@@ -23,7 +23,7 @@ import httpx
 
 from ..apps import AsgiServer, StartupFailed, burst
 from ..server import LabServer
-from ._framework import (
+from ._kernel import (
     CheckServer,
     describe,
     exercise_check,

@@ -28,7 +28,7 @@ import httpx
 
 from ..server import LabServer, plain_trust
 from ._evidence import OPEN_TWICE, SEND_CLOSED, kind, recorder
-from ._framework import CheckServer, describe, exercise_check, fail, learner_call
+from ._kernel import CheckServer, describe, exercise_check, fail, learner_call
 
 __all__ = ["check_send_with_retry"]
 

@@ -1,0 +1,605 @@
+"""The kernel of every exercise check: one verdict line, a hint, never a traceback.
+
+A check is a function that runs the learner's code against a real LabServer and either returns
+the success message or names a mistake: `flunk(id, **evidence)`, whose words come from the
+catalogue (`_catalogue.MISTAKES`). The `@exercise_check` decorator turns it into the public
+`check_<name>(candidate) -> bool` that prints the verdict. Here, once for every check:
+- calling the learner's code (`learner_call`, or `learner_await` with a time limit): its errors
+  become verdicts, a stub's NotImplementedError is "Not yet", an ExceptionGroup shows what is
+  inside it, and no memory address reaches the learner;
+- the upfront test that the answer is a function (`need_function`) or a class (`need_class`);
+- the verdict printer, with its time limit (`TIME_LIMIT`) and what Python would otherwise only
+  print beside it (errors ignored in a `__del__`, exceptions that ended a thread);
+- stepped hints (`@exercise_check(stepped=True)`): the same mistake twice adds where the
+  notebook covers it;
+- which library the answer uses: httpx, or httpx2 (`import httpx2 as httpx`). The check gives
+  the answer clients of that library (`lib()`) and counts both libraries' clients alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import gc
+import inspect
+import re
+import sys
+import threading
+import types
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Literal, NoReturn, ParamSpec, TypeVar, overload
+
+import httpx
+
+from ..server import LabServer, plain_trust
+from ._catalogue import MISTAKES
+
+__all__ = [
+    "TIME_LIMIT",
+    "CheckFailed",
+    "CheckServer",
+    "Slips",
+    "describe",
+    "errors",
+    "exercise_check",
+    "explain",
+    "fail",
+    "flunk",
+    "is_a",
+    "kind",
+    "last_mistake",
+    "learner_await",
+    "learner_call",
+    "lib",
+    "library_of",
+    "need_class",
+    "need_function",
+    "plural",
+    "pointed_hint",
+    "quietly",
+    "readable",
+    "run_in_own_loop",
+    "scrub_addresses",
+]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Seconds a check may take before its verdict says it ran out of time. A module setting, read
+# at each call, so a test can lower it; `@exercise_check(time_limit=...)` fixes it for one check.
+TIME_LIMIT = 15.0
+
+
+class CheckFailed(Exception):
+    """The learner's answer is not right yet: what is wrong, a hint, and the mistake's id."""
+
+    def __init__(self, problem: str, hint: str, mistake: str | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.hint = hint
+        self.mistake = mistake
+
+    def words(self) -> CheckFailed:
+        """A copy without a traceback, which would keep the learner's frames (and the clients
+        and coroutines in them) alive, past the collection that catches their warnings."""
+        return CheckFailed(self.problem, self.hint, self.mistake)
+
+
+def diagnosis(mistake: str, **evidence: Any) -> CheckFailed:
+    """The catalogue's entry `mistake`, its blanks filled with `evidence`, as a failure."""
+    entry = MISTAKES[mistake]
+    return CheckFailed(entry.problem.format(**evidence), entry.hint.format(**evidence), mistake)
+
+
+def flunk(mistake: str, **evidence: Any) -> NoReturn:
+    """Fail with the catalogue's mistake `mistake`; `evidence` fills its words."""
+    raise diagnosis(mistake, **evidence)
+
+
+def fail(problem: str, hint: str) -> NoReturn:
+    """Fail with words of the check's own (checks not yet moved to the catalogue)."""
+    raise CheckFailed(problem, hint)
+
+
+# --- which library the answer uses: httpx, or httpx2 under any name ----------------------------
+
+_library: list[types.ModuleType] = []  # the library of the check running now (one at a time)
+
+
+def libraries() -> tuple[types.ModuleType, ...]:
+    """httpx, and httpx2 if it is loaded: an answer can only use a library that is loaded."""
+    other = sys.modules.get("httpx2")
+    return (httpx,) if other is None or other is httpx else (httpx, other)
+
+
+def lib() -> types.ModuleType:
+    """The library of the answer being checked: its clients are what the check gives it."""
+    return _library[-1] if _library else httpx
+
+
+def is_a(value: object, *names: str) -> bool:
+    """`isinstance(value, httpx.<name>)`, for httpx and httpx2 alike: `is_a(r, "Response")`."""
+    return isinstance(value, classes(*names))
+
+
+def classes(*names: str) -> tuple[type, ...]:
+    """The classes `names` of both libraries, for `isinstance`."""
+    return tuple(getattr(module, name) for module in libraries() for name in names)
+
+
+def errors(*names: str) -> tuple[type[BaseException], ...]:
+    """The exceptions `names` of both libraries, for `except errors("HTTPStatusError"):`."""
+    return tuple(getattr(module, name) for module in libraries() for name in names)
+
+
+def _functions(candidate: object) -> Iterator[types.FunctionType]:
+    """The functions an answer is made of: itself, or a class's methods (and properties)."""
+    if isinstance(candidate, type):
+        for cls in candidate.__mro__[:-1]:
+            for member in vars(cls).values():
+                member = getattr(member, "__func__", getattr(member, "fget", member))
+                if isinstance(member, types.FunctionType):
+                    yield member
+        return
+    inner = getattr(candidate, "func", getattr(candidate, "__func__", candidate))  # partial, method
+    if not isinstance(inner, types.FunctionType):
+        inner = type(candidate).__call__ if callable(candidate) else None  # a callable object
+    if isinstance(inner, types.FunctionType):
+        yield inner
+
+
+def _names(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _names(const)
+
+
+def library_of(candidate: object) -> types.ModuleType:
+    """httpx2 if the answer's code names it (`import httpx2 as httpx`, `from httpx2 import
+    Client`), else httpx: read from the globals its names resolve to, nothing is run."""
+    for function in _functions(candidate):
+        for name in _names(function.__code__):
+            value = function.__globals__.get(name)
+            module = value if isinstance(value, types.ModuleType) else inspect.getmodule(value)
+            root = getattr(module, "__name__", "").split(".")[0]
+            if root == "httpx2":
+                return sys.modules["httpx2"]
+    return httpx
+
+
+class CheckServer(LabServer):
+    """A LabServer whose `client_kwargs()` always carry a prebuilt SSLContext, even over HTTP.
+
+    A check builds a dozen clients, and a default `httpx.Client()` loads the whole CA bundle
+    (tens of milliseconds each: `python -m labkit.bench` measures it) even when it only ever
+    speaks plain HTTP. One shared context keeps a check quick, and over HTTP it changes nothing
+    that a check judges.
+    """
+
+    def client_kwargs(self) -> dict[str, Any]:
+        return super().client_kwargs() or {"verify": plain_trust()}
+
+
+def plural(number: int, one: str, many: str | None = None) -> str:
+    """`1 TCP connection`, `3 TCP connections`, `1 body` / `2 bodies` (give `many` if not +s)."""
+    return f"{number} {one if number == 1 else (many or one + 's')}"
+
+
+# `<generator object fetch at 0x7f...>`, `<httpx.Client object at 0x...>`: the address part.
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def scrub_addresses(text: str) -> str:
+    """`text` without memory addresses: `<generator object fetch at 0x7f..>` -> `<generator
+    object fetch>`. They mean nothing to a learner, and they change at every run."""
+    return _ADDRESS.sub("", text)
+
+
+def readable(value: object, width: int = 60) -> str:
+    """What a value is, in words a learner can read: `a generator (from fetch_statuses)`,
+    `the function fetch`, `an httpx.Response`, or its repr (shortened, without addresses)."""
+    if inspect.isgenerator(value):
+        return f"a generator (from {value.__qualname__})"
+    if inspect.iscoroutine(value):
+        return f"a coroutine (from {value.__qualname__}: a missing await?)"
+    if inspect.isasyncgen(value):
+        return f"an async generator (from {value.__qualname__})"
+    if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
+        return f"the function {value.__qualname__} (not its result: a missing call?)"
+    if isinstance(value, type):
+        return f"the class {value.__qualname__}"
+    if type(value).__module__.split(".")[0] in ("httpx", "httpx2"):  # the same words for both
+        return f"an httpx.{type(value).__name__}"  # "an aitch-tee-tee-pee-ex"
+    text = repr(value)
+    if _ADDRESS.search(text):  # a default repr: its type says more than its address
+        name = type(value).__qualname__
+        return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name} object"
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def kind(value: object) -> str:
+    """`None`, `the httpx.AsyncClient`, `a coroutine`, `a str`: what the code gave back, in words.
+
+    Never a repr with a memory address: a generator is `a generator (from fetch)`.
+    """
+    if value is None:
+        return "None"
+    if is_a(value, "Client", "AsyncClient"):
+        return f"the httpx.{type(value).__name__}"
+    if inspect.isawaitable(value) and not inspect.iscoroutine(value):
+        return "an awaitable (a missing await?)"
+    if isinstance(value, (str, bytes, int, float, list, tuple, dict, set)):
+        name = type(value).__name__
+        return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+    return readable(value)
+
+
+def describe(exc: BaseException) -> str:
+    """`httpx.PoolTimeout`, `RuntimeError: Cannot open ...`: the type, and the message's first
+    line (without memory addresses)."""
+    kind = type(exc).__name__
+    if type(exc).__module__.split(".")[0] in ("httpx", "httpx2"):  # the same words for both
+        kind = f"httpx.{kind}"
+    lines = scrub_addresses(str(exc)).strip().splitlines()
+    return f"{kind}: {lines[0]}" if lines else kind
+
+
+def explain(exc: BaseException) -> str:
+    """`describe(exc)`, looking inside an ExceptionGroup (a TaskGroup's) for the real error."""
+    said = describe(exc)
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+        said += f" (inside it: {describe(exc)})"
+    return said
+
+
+NOT_YET_HINT = MISTAKES["kernel.not-yet"].hint
+
+# Errors whose own message doesn't say what to change: (words in the verdict, what does): a
+# catalogue id, or (checks not yet moved to the catalogue) a hint's words.
+Slips = Sequence[tuple[str, str]]
+
+
+def pointed_hint(problem: str, hint: str, slips: Slips) -> str:
+    """The hint for `problem`: the one naming the fix when it shows a known slip, else `hint`."""
+    pointed = next((pointed for words, pointed in slips if words in problem), hint)
+    return MISTAKES[pointed].hint if pointed in MISTAKES else pointed
+
+
+def _is_stub(exc: BaseException) -> bool:
+    """A NotImplementedError from a stub, a function that does nothing but raise it: "Not yet".
+    One raised by code that does more is an error like any other (the stub is gone)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_is_stub(inner) for inner in exc.exceptions)
+    if not isinstance(exc, NotImplementedError):
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is None or set(tb.tb_frame.f_code.co_names) <= {"NotImplementedError"}
+
+
+def learner_error(
+    name: str, exc: BaseException, *, hint: str = "", slips: Slips = (), mistake: str = ""
+) -> CheckFailed:
+    """What the learner's code raising `exc` means: "Not yet" for a stub; else the error, with
+    the slip it shows (a catalogue id, or a hint), or `mistake`, or `hint`."""
+    if _is_stub(exc):
+        return diagnosis("kernel.not-yet", name=name)
+    error = explain(exc)
+    problem = f"{name} raised {error}"
+    pointed = next((pointed for words, pointed in slips if words in problem), mistake or hint)
+    if pointed in MISTAKES:
+        return diagnosis(pointed, name=name, error=error)
+    return CheckFailed(problem, pointed)
+
+
+# The learner's function the check is running now: named by a verdict that runs out of time.
+_running: list[str] = []
+
+
+@contextmanager
+def _running_learner(name: str) -> Iterator[None]:
+    _running.append(name)
+    try:
+        yield
+    finally:
+        if name in _running:
+            _running.remove(name)
+
+
+def learner_call(
+    name: str,
+    fn: Callable[..., T],
+    *args: Any,
+    hint: str = "",
+    slips: Slips = (),
+    mistake: str = "",
+    **kwargs: Any,
+) -> T:
+    """Call the learner's code; whatever it raises becomes a verdict (`learner_error`).
+
+    The failure is raised after the `except` block, so it carries words only: a chained
+    traceback would keep the learner's frames (and the clients in them) alive, and their
+    ResourceWarnings would surface later, in some other cell.
+    """
+    try:
+        with _running_learner(name):
+            return fn(*args, **kwargs)
+    except CheckFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict, not a traceback
+        failure = learner_error(name, exc, hint=hint, slips=slips, mistake=mistake)
+    raise failure
+
+
+# Seconds one awaited call of the learner's code may take: an event loop can cancel it, so it
+# gets a verdict of its own ("did not finish"); a thread can't be, so sync code relies on
+# TIME_LIMIT, the whole check's.
+AWAIT_LIMIT = 10.0
+HINT_STUCK = (
+    "Something in it waits for what never comes: is every await on something that ends "
+    "(a semaphore or lock released, a queue fed, a task that finishes)?"
+)
+
+
+async def learner_await(
+    name: str,
+    action: Awaitable[T],
+    *,
+    limit: float | None | Literal["default"] = "default",
+    hint: str = "",
+    slips: Slips = (),
+    mistake: str = "",
+    stuck: str = HINT_STUCK,
+) -> T:
+    """`learner_call` for what awaits the learner's code, within `limit` seconds (by default
+    AWAIT_LIMIT, read at each call; None: no limit, for a sync twin's code, never suspended)."""
+    bound, limit = None, AWAIT_LIMIT if limit == "default" else limit
+    try:
+        with _running_learner(name):
+            if limit is None:
+                return await action
+            async with (bound := asyncio.timeout(limit)):
+                return await action
+    except CheckFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
+        if isinstance(exc, TimeoutError) and bound is not None and bound.expired():
+            failure = CheckFailed(
+                f"{name} did not finish within {limit:g} s.", stuck, "kernel.stuck"
+            )
+        else:
+            failure = learner_error(name, exc, hint=hint, slips=slips, mistake=mistake)
+    raise failure
+
+
+def need_function(check: str, name: str, candidate: object) -> None:
+    """The answer must be a function (or anything callable), not what calling it gave."""
+    if inspect.iscoroutine(candidate):
+        candidate.close()  # never run: closed here, so Python doesn't warn it was never awaited
+        flunk("kernel.called-function", check=check, name=name)
+    if not callable(candidate):
+        flunk("kernel.needs-function", check=check, name=name, got=kind(candidate))
+
+
+def need_class(check: str, name: str, candidate: object) -> None:
+    """The answer must be the class itself, not an instance or a method."""
+    if not isinstance(candidate, type):
+        flunk("kernel.needs-class", check=check, name=name, got=kind(candidate))
+
+
+def run_in_own_loop(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run an async check scenario in a fresh event loop, in a worker thread; return its result.
+
+    A check cell is a plain call, but a notebook's kernel already runs an event loop in its
+    thread, and `asyncio.run` refuses to start another one there. A worker thread has no loop,
+    so the scenario gets its own. Whatever it raises (`CheckFailed` too) is raised here. A task
+    the learner's code left failing is judged by the verdict, not logged to stderr ("Task
+    exception was never retrieved"): the loop's exception handler keeps quiet.
+    """
+
+    def run() -> T:
+        with asyncio.Runner() as runner:
+            runner.get_loop().set_exception_handler(lambda loop, context: None)
+            return runner.run(scenario())
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-check") as worker:
+        return worker.submit(run).result()
+
+
+def quietly(scenarios: Callable[[], object], *, slips: Slips = ()) -> list[warnings.WarningMessage]:
+    """Run a check's scenarios; return the warnings they raised instead of printing them.
+
+    `scenarios` is a plain function, or an `async def` one (run with `run_in_own_loop`).
+    Whatever a wrong answer left behind (an unclosed client's sockets, a coroutine it never
+    awaited) is collected here, where its warnings are caught, not later in the learner's
+    notebook or in the next check. So a failure leaves with its words only (its hint pointed by
+    `slips`): its traceback would keep the learner's frames, and what they hold, alive.
+    """
+    verdict: CheckFailed | None = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if inspect.iscoroutinefunction(scenarios):
+                run_in_own_loop(scenarios)
+            else:
+                scenarios()
+        except CheckFailed as failure:
+            pointed = next((hint for words, hint in slips if words in failure.problem), "")
+            verdict = failure.words()
+            if pointed in MISTAKES:
+                verdict = CheckFailed(failure.problem, MISTAKES[pointed].hint, pointed)
+            elif pointed:
+                verdict = CheckFailed(failure.problem, pointed, failure.mistake)
+        gc.collect()
+    if verdict is not None:
+        raise verdict
+    return caught
+
+
+def _where(target: object) -> str:
+    """`Fetcher.__del__`: the code an unraisable error was ignored in, in words."""
+    name = getattr(target, "__qualname__", None)
+    return name if isinstance(name, str) else readable(target)
+
+
+@contextmanager
+def _hooked(noted: list[str]) -> Iterator[None]:
+    """Note, as words, the errors Python would only print while a check runs: those ignored in
+    a `__del__` (or a generator's cleanup), and those that ended a thread."""
+    unraisable_before, thread_before = sys.unraisablehook, threading.excepthook
+
+    def ignored(args: Any) -> None:
+        error = describe(args.exc_value) if args.exc_value is not None else args.exc_type.__name__
+        noted.append(f"Exception ignored in {_where(args.object)}: {error}")
+
+    def thread_died(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        error = describe(args.exc_value) if args.exc_value is not None else args.exc_type.__name__
+        thread = args.thread.name if args.thread is not None else "a thread"
+        noted.append(f"Exception in thread {thread}: {error}")
+
+    sys.unraisablehook, threading.excepthook = ignored, thread_died
+    try:
+        yield
+    finally:
+        sys.unraisablehook, threading.excepthook = unraisable_before, thread_before
+
+
+def _judged(run: Callable[[], str]) -> str | CheckFailed:
+    """Run a check body: its success message, or its failure (words only: no exception object
+    that keeps the learner's frames alive)."""
+    try:
+        return run()
+    except CheckFailed as failure:
+        return failure.words()
+    except errors("ResponseNotRead", "StreamClosed", "StreamConsumed") as exc:
+        return diagnosis("kernel.unread-stream", error=describe(exc))
+    except BaseException as exc:  # noqa: BLE001 - whatever escaped, the learner sees a verdict
+        return diagnosis("kernel.cannot-judge", error=describe(exc))
+
+
+# (check, mistake) -> how many times that check has diagnosed it, in this kernel: stepped hints
+_REPEATS: dict[tuple[str, str], int] = {}
+_LAST: list[str | None] = [None]  # the last verdict's mistake id ("ok": it passed)
+
+
+def last_mistake() -> str | None:
+    """The id of the last verdict's mistake: "ok" if it passed, None if it had no id."""
+    return _LAST[0]
+
+
+def reset_repeats() -> None:
+    """Forget every check's mistakes: each next ❌ is a first one again (stepped hints)."""
+    _REPEATS.clear()
+
+
+def _stepped(check: str, failure: CheckFailed) -> CheckFailed:
+    """The same mistake a second time in a check: its hint adds where the notebook covers it."""
+    if failure.mistake is None:
+        return failure
+    key = (check, failure.mistake)
+    _REPEATS[key] = _REPEATS.get(key, 0) + 1
+    pointer = MISTAKES[failure.mistake].pointer
+    if _REPEATS[key] > 1 and pointer is not None:
+        return CheckFailed(
+            failure.problem, f"{failure.hint} Still stuck? {pointer}", failure.mistake
+        )
+    return failure
+
+
+def _verdict(run: Callable[[], str], limit: float) -> str | CheckFailed:
+    """The verdict of `run`, within `limit` seconds: run in a daemon thread, so a learner's
+    thread that never ends cannot hang the cell (the verdict says so instead)."""
+    outcome: list[str | CheckFailed] = []
+    noted: list[str] = []
+    _running.clear()  # names left by an earlier check that ran out of time
+
+    def work() -> None:
+        verdict = _judged(run)
+        gc.collect()  # a wrong answer's leftovers, while their warnings and errors are caught
+        outcome.append(verdict)
+
+    with warnings.catch_warnings(record=True), _hooked(noted):
+        warnings.simplefilter("always")
+        worker = threading.Thread(target=work, name="labkit-check", daemon=True)
+        # Not gc.freeze() to make the collection cheaper: on CPython 3.12.1 a collection after
+        # gc.unfreeze() leaves objects in the permanent generation, never to be freed.
+        worker.start()
+        worker.join(limit)
+    if not outcome:
+        who = f"{_running[-1]} was" if _running else "your code was"
+        return diagnosis("kernel.out-of-time", who=who, limit=limit)
+    verdict = outcome[0]
+    if noted:
+        more = f" (and {plural(len(noted) - 1, 'other')})" if len(noted) > 1 else ""
+        if isinstance(verdict, str):
+            thread = noted[0].startswith("Exception in thread")
+            mistake = "kernel.thread-error" if thread else "kernel.ignored-error"
+            return diagnosis(mistake, noted=noted[0], more=more)
+        also = f" (Also ignored while the check ran: {noted[0]}{more}.)"
+        return CheckFailed(verdict.problem + also, verdict.hint, verdict.mistake)
+    return verdict
+
+
+@overload
+def exercise_check(body: Callable[P, str], /) -> Callable[P, bool]: ...
+
+
+@overload
+def exercise_check(
+    *, time_limit: float | None = None, stepped: bool = False
+) -> Callable[[Callable[P, str]], Callable[P, bool]]: ...
+
+
+def exercise_check(
+    body: Callable[P, str] | None = None,
+    /,
+    *,
+    time_limit: float | None = None,
+    stepped: bool = False,
+) -> Callable[P, bool] | Callable[[Callable[P, str]], Callable[P, bool]]:
+    """Wrap a check body: print `✅ message`, or `❌ problem` and `   Hint: ...`; return True/False.
+
+    Use it bare (`@exercise_check`: the limit is `TIME_LIMIT`, read at each call) or with a
+    limit of its own (`@exercise_check(time_limit=5.0)`); `stepped=True`: a mistake made again
+    adds its pointer into the notebook. Whatever a wrong answer left behind (clients it never
+    closed) is collected before the verdict, with its ResourceWarnings caught: otherwise they
+    would surface later, in some other cell, as if that cell had done something wrong. Errors
+    Python would print beside the verdict ("Exception ignored in ...") make it ❌.
+    """
+
+    def wrap(check_body: Callable[P, str]) -> Callable[P, bool]:
+        name = check_body.__name__
+
+        @functools.wraps(check_body)
+        def check(*args: P.args, **kwargs: P.kwargs) -> bool:
+            limit = TIME_LIMIT if time_limit is None else time_limit
+            _library.append(library_of(args[0]) if args else httpx)
+            try:
+                verdict = _verdict(lambda: check_body(*args, **kwargs), limit)
+            finally:
+                _library.pop()
+            if isinstance(verdict, str):
+                _LAST[0] = "ok"
+                if stepped:
+                    for key in [key for key in _REPEATS if key[0] == name]:
+                        del _REPEATS[key]
+                print(scrub_addresses(f"✅ {verdict}"))
+                return True
+            if stepped:
+                verdict = _stepped(name, verdict)
+            _LAST[0] = verdict.mistake
+            print(scrub_addresses(f"❌ {verdict.problem}\n   Hint: {verdict.hint}"))
+            return False
+
+        check.__signature__ = inspect.signature(check_body)  # type: ignore[attr-defined]
+        return check
+
+    return wrap if body is None else wrap(body)
