@@ -10,7 +10,8 @@ class LoopClients:
 
     def __init__(self, **client_kwargs: Any) -> None:
         self._client_kwargs = client_kwargs
-        # Weak keys: the entry of a loop that is gone goes with it, whatever happens.
+        # Weak keys: the entry of a loop that is gone goes with it, once its client is closed
+        # (an open client's connections hold their loop: aclose() in each loop, before it ends).
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
         self._clients = weakref.WeakKeyDictionary()
 
