@@ -464,6 +464,7 @@ def test_the_panel_builds_with_its_parts_exposed() -> None:
         "workers",
         "requests",
         "latency_ms",
+        "rtt_ms",
         "pool_timeout",
     ]
     ranges = {name: (c.min, c.max) for name, c in panel.controls.items()}
@@ -477,6 +478,7 @@ def test_the_panel_builds_with_its_parts_exposed() -> None:
         "latency": 0.1,
         "tls": False,
         "pool_timeout": 5.0,
+        "rtt": 0.0,
     }
 
 

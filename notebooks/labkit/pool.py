@@ -7,6 +7,12 @@ so the report says what the pool *did*, not what we hoped. Queueing theory says 
 do: `workers` threads but only `max_connections` connections means at most
 `min(workers, max_connections)` requests in flight, so `requests` of them take
 `ceil(requests / min(workers, max_connections))` rounds of `latency` seconds.
+
+With `rtt=` the server sits across a simulated network (`LabServer(rtt=...)`): every request
+also waits one round trip, and every new connection its handshakes (TCP's round trip, and TLS
+1.3's over HTTPS) before its first request can leave. Queueing theory's ideal then counts the
+round trips and one handshake per lane (a cold pool opens its connections side by side); a pool
+that closes and reopens connections pays more, and the timeline shows each handshake.
 """
 
 from __future__ import annotations
@@ -36,9 +42,13 @@ MAX_REQUESTS = 1000
 MAX_LATENCY = 2.0  # seconds the server waits per request
 MAX_POOL_TIMEOUT = 30.0
 MAX_IDEAL_ELAPSED = 30.0  # ceil(requests / min(workers, max_connections)) * latency
+MAX_RTT = 0.5  # seconds per round trip of the simulated network
 
 OK = "ok"
 POOL_TIMEOUT = "pool timeout"
+# httpcore's trace events: a request began to open a connection; a request left the client.
+CONNECTING = "connection.connect_tcp.started"
+SENDING = "http11.send_request_headers.started"
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,11 @@ class RequestOutcome:
     `asked`: when a worker called `client.get`; `started`: when the server began to serve it
     (None if it never got there); `finished`: when the worker had the answer (or the error).
     From `asked` to `started` the request waited for a connection (and opened one if it was new).
+    `connecting` and `connected`: when the request began to open a new connection and when its
+    handshakes were done (None if it took a pooled connection); `sent`: when it left the client
+    on its connection (None if it never did). Over a simulated network (`rtt`), TCP's round trip
+    is the relay's to hold, so a connection counts as connected one round trip after it began,
+    or when its TLS handshake ended, whichever is later.
     """
 
     index: int
@@ -56,6 +71,9 @@ class RequestOutcome:
     started: float | None
     finished: float
     outcome: str  # "ok", "pool timeout", or the name of another error
+    connecting: float | None = None
+    connected: float | None = None
+    sent: float | None = None
 
     @property
     def waited(self) -> float:
@@ -79,6 +97,13 @@ class PoolReport:
     ideal_elapsed: float  # what queueing theory says, with no overhead at all
     peak_in_flight: int  # most requests the server was serving at once, from its records
     records: tuple[RequestOutcome, ...] = field(repr=False)
+    rtt: float = 0.0  # the simulated network's round trip, seconds (0: loopback)
+
+    @property
+    def handshake(self) -> float:
+        """Seconds a new connection waits before its first request leaves, by the round-trip
+        model: TCP's round trip, plus TLS 1.3's over HTTPS."""
+        return handshake_round_trips(self.tls) * self.rtt
 
     @property
     def ok(self) -> int:
@@ -120,6 +145,15 @@ class PoolReport:
                 f"{self.ideal_elapsed:.2f} s, which assumes every request is answered "
                 f"({self.requests - self.ok} were not)"
             )
+        network = []
+        if self.rtt:
+            lanes = min(limit, self.requests)
+            network = [
+                f"round trip: {self.rtt * 1000:g} ms; a new connection waits "
+                f"{_count(handshake_round_trips(self.tls), 'round trip')} ({self.handshake:.2f} s) "
+                f"before its first request: {self.connections_opened} opened, the ideal counts "
+                f"{lanes} (one per lane, opened side by side)"
+            ]
         return [
             f"connections opened: {self.connections_opened} for {self.requests} requests "
             f"(max_connections={self.max_connections}, "
@@ -131,10 +165,13 @@ class PoolReport:
             f"(pool timeout {self.pool_timeout:g} s)",
             f"answered: {self.ok} of {self.requests}; pool timeouts: {self.pool_timeouts}"
             + (f"; other errors: {failed}" if failed else ""),
+            *network,
         ]
 
     def __repr__(self) -> str:
         scheme = "HTTPS" if self.tls else "HTTP"
+        if self.rtt:
+            scheme += f" across a {self.rtt * 1000:g} ms round trip"
         head = (
             f"PoolReport: {self.requests} requests of {self.latency:g} s over {scheme}, "
             f"{self.workers} workers, pool timeout {self.pool_timeout:g} s"
@@ -171,9 +208,28 @@ def peak_in_flight(records: Sequence[RequestRecord]) -> int:
     return peak
 
 
-def ideal_elapsed(*, max_connections: int, workers: int, requests: int, latency: float) -> float:
-    """Queueing theory: ceil(requests / min(workers, max_connections)) rounds of latency."""
-    return math.ceil(requests / min(workers, max_connections)) * latency
+def handshake_round_trips(tls: bool) -> int:
+    """Round trips a new connection waits before its request: TCP's 1, plus TLS 1.3's 1."""
+    return 2 if tls else 1
+
+
+def ideal_elapsed(
+    *,
+    max_connections: int,
+    workers: int,
+    requests: int,
+    latency: float,
+    rtt: float = 0.0,
+    tls: bool = False,
+) -> float:
+    """Queueing theory: ceil(requests / min(workers, max_connections)) rounds of latency.
+
+    Across a round trip `rtt`, each round also waits one round trip, and the first round the
+    handshakes of a cold pool's connections (opened side by side, so paid once).
+    """
+    rounds = math.ceil(requests / min(workers, max_connections))
+    handshakes = handshake_round_trips(tls) * rtt if requests else 0.0
+    return rounds * (latency + rtt) + handshakes
 
 
 def _whole(name: str, value: object, low: int, high: int) -> int:
@@ -209,6 +265,7 @@ def run_pool_experiment(
     latency: float,
     tls: bool = False,
     pool_timeout: float = 5.0,
+    rtt: float = 0.0,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> PoolReport:
     """Send `requests` GETs of `/delay/<latency>` from `workers` threads sharing one client.
@@ -220,7 +277,8 @@ def run_pool_experiment(
 
     Bounds, so one run stays short: max_connections 1-100, max_keepalive_connections 0-100,
     workers 1-64, requests 0-1000, latency 0-2 s, pool_timeout up to 30 s, and an ideal
-    elapsed time of at most 30 s.
+    elapsed time of at most 30 s. `rtt` (0 to 0.5 s) puts the server across a simulated
+    network with that round-trip time (`LabServer(rtt=...)`).
     """
     _whole("max_connections", max_connections, 1, MAX_CONNECTIONS)
     _whole("max_keepalive_connections", max_keepalive_connections, 0, MAX_CONNECTIONS)
@@ -228,6 +286,7 @@ def run_pool_experiment(
     _whole("requests", requests, 0, MAX_REQUESTS)
     latency = _seconds("latency", latency, 0.0, MAX_LATENCY)
     pool_timeout = _seconds("pool_timeout", pool_timeout, 0.0, MAX_POOL_TIMEOUT, low_open=True)
+    rtt = _seconds("rtt", rtt, 0.0, MAX_RTT)
     if not isinstance(tls, bool):
         raise ValueError(f"tls must be True or False, not {tls!r}")
     if on_progress is not None and not callable(on_progress):
@@ -235,7 +294,12 @@ def run_pool_experiment(
             f"on_progress must be a function (done, total) or None, not {on_progress!r}"
         )
     ideal = ideal_elapsed(
-        max_connections=max_connections, workers=workers, requests=requests, latency=latency
+        max_connections=max_connections,
+        workers=workers,
+        requests=requests,
+        latency=latency,
+        rtt=rtt,
+        tls=tls,
     )
     if ideal > MAX_IDEAL_ELAPSED:
         raise ValueError(
@@ -250,15 +314,24 @@ def run_pool_experiment(
     timeout = httpx.Timeout(10.0, pool=pool_timeout)
     asked: dict[int, float] = {}
     answered: dict[int, tuple[float, str]] = {}
+    traced: dict[int, dict[str, float]] = {}
 
-    with LabServer(tls=tls) as server:
+    with LabServer(tls=tls, rtt=rtt) as server:
         url = f"{server.url}/delay/{latency:g}"
         with httpx.Client(limits=limits, timeout=timeout, **server.client_kwargs()) as client:
 
             def one_request(index: int) -> None:
+                marks = traced[index] = {}
+
+                def trace(event_name: str, info: object) -> None:
+                    if event_name in (CONNECTING, SENDING):
+                        marks.setdefault(event_name, time.perf_counter())
+
                 asked[index] = time.perf_counter()
                 try:
-                    client.get(url, params={"i": index}).raise_for_status()
+                    client.get(
+                        url, params={"i": index}, extensions={"trace": trace}
+                    ).raise_for_status()
                     outcome = OK
                 except httpx.PoolTimeout:
                     outcome = POOL_TIMEOUT
@@ -281,6 +354,13 @@ def run_pool_experiment(
     for index in range(requests):
         finished, outcome = answered[index]
         served = seen.get(index)
+        marks = {name: moment - start for name, moment in traced[index].items()}
+        connecting = marks.get(CONNECTING)
+        sent = marks.get(SENDING)
+        connected = None
+        if connecting is not None and sent is not None:
+            # TCP's round trip is held by the relay on the first bytes, not in connect().
+            connected = sent = max(sent, connecting + rtt)
         records.append(
             RequestOutcome(
                 index=index,
@@ -289,6 +369,9 @@ def run_pool_experiment(
                 started=served.started - start if served else None,
                 finished=finished - start,
                 outcome=outcome,
+                connecting=connecting,
+                connected=connected,
+                sent=sent,
             )
         )
     return PoolReport(
@@ -304,6 +387,7 @@ def run_pool_experiment(
         ideal_elapsed=ideal,
         peak_in_flight=peak_in_flight(list(seen.values())),
         records=tuple(records),
+        rtt=rtt,
     )
 
 
@@ -333,14 +417,17 @@ WAIT_COLOUR = "#b0bec5"
 WAIT_EDGE = "#607d8b"
 FLIGHT_COLOUR = "#2e86c1"
 TIMEOUT_COLOUR = "#c0392b"
+HANDSHAKE_COLOUR = "#e67e22"
 
 
 def plot_report(report: PoolReport) -> Figure:
     """Draw `report` as a timeline (see `PoolReport.plot`).
 
     Bottom (`figure.axes[0]`): one lane per TCP connection, one bar per request, from the moment
-    the server started on it to the moment its worker had the answer; requests that never got a
-    connection end with a red cross on a "no connection" lane. Top (`figure.axes[1]`): how many
+    it left the client (or the server started on it) to the moment its worker had the answer;
+    across a simulated round trip, each new connection's handshakes are an orange bar before its
+    first request. Requests that never got a connection end with a red cross on a "no
+    connection" lane. Top (`figure.axes[1]`): how many
     requests were waiting for a connection at each moment. Waits overlap, so they are counted
     rather than drawn one by one.
     """
@@ -360,13 +447,27 @@ def plot_report(report: PoolReport) -> Figure:
     axes = figure.add_subplot(grid[1])  # created first: figure.axes[0] is the lanes
     queue = figure.add_subplot(grid[0], sharex=axes)
 
+    handshakes = 0
     for record in r.records:
         if record.connection is None or record.started is None:
             continue
+        left = record.sent if record.sent is not None else record.started
+        if r.rtt and record.connecting is not None and record.connected is not None:
+            # On loopback a handshake lasts well under a millisecond: drawn only across a network.
+            handshakes += 1
+            axes.barh(
+                lanes[record.connection],
+                record.connected - record.connecting,
+                left=record.connecting,
+                height=0.6,
+                color=HANDSHAKE_COLOUR,
+                edgecolor="white",
+                linewidth=1,
+            )
         axes.barh(
             lanes[record.connection],
-            record.finished - record.started,
-            left=record.started,
+            record.finished - left,
+            left=left,
             height=0.6,
             color=FLIGHT_COLOUR,
             edgecolor="white",
@@ -432,6 +533,10 @@ def plot_report(report: PoolReport) -> Figure:
         ),
         Patch(facecolor=FLIGHT_COLOUR, label="a request in flight on that connection"),
     ]
+    if handshakes:
+        handles.append(
+            Patch(facecolor=HANDSHAKE_COLOUR, label="opening the connection (handshakes)")
+        )
     if stranded:
         gave_up = "gave up: " + ", ".join(sorted({rec.outcome for rec in stranded}))
         handles.append(
@@ -446,13 +551,19 @@ def plot_report(report: PoolReport) -> Figure:
             )
         )
     figure.legend(
-        handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8, frameon=False
+        handles=handles,
+        loc="outside lower center",
+        ncol=min(len(handles), 3),
+        fontsize=8,
+        frameon=False,
     )
     theory = f"queueing theory: {r.ideal_elapsed:.2f} s"
     if r.ok != r.requests:
         theory += " if all were answered"
+    network = f" across a {r.rtt * 1000:g} ms round trip" if r.rtt else ""
     figure.suptitle(
-        f"{r.requests} requests of {r.latency:g} s from {r.workers} workers; max_connections="
+        f"{r.requests} requests of {r.latency:g} s{network} from {r.workers} workers; "
+        "max_connections="
         f"{r.max_connections}, max_keepalive_connections={r.max_keepalive_connections}\n"
         f"{_count(r.connections_opened, 'TCP connection')} opened, at most "
         f"{_count(r.peak_in_flight, 'request')} in flight at once\n"

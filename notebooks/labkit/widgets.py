@@ -2,7 +2,9 @@
 
 Nothing runs while you move the sliders: a run sends real requests and takes up to a few
 seconds, so it waits for the button. A run happens in the kernel (the cell's own thread), and
-the progress bar moves as requests finish. The panel's parts are attributes (`run_button`,
+the progress bar moves as requests finish. The round-trip slider puts the lab server across a
+simulated network (`LabServer(rtt=...)`): each new connection's handshakes then show on the
+timeline, before its first request. The panel's parts are attributes (`run_button`,
 `summary`, `progress`, `timeline`, `controls`), so code and tests can drive it like a person.
 """
 
@@ -16,7 +18,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from .pool import PoolReport, ideal_elapsed, run_pool_experiment
+from .pool import PoolReport, handshake_round_trips, ideal_elapsed, run_pool_experiment
 
 __all__ = ["MAX_RUN_SECONDS", "PoolExplorer", "explore_pool"]
 
@@ -51,6 +53,7 @@ class PoolExplorer(widgets.VBox):
             "workers": _slider(whole, "workers (threads)", value=8, min=1, max=32),
             "requests": _slider(whole, "requests", value=40, min=1, max=200),
             "latency_ms": _slider(whole, "latency (ms)", value=100, min=0, max=500, step=10),
+            "rtt_ms": _slider(whole, "round trip (ms)", value=0, min=0, max=100, step=10),
             "pool_timeout": _slider(
                 seconds,
                 "pool timeout (s)",
@@ -101,6 +104,7 @@ class PoolExplorer(widgets.VBox):
         )
         for control in self.controls.values():
             control.observe(self._update_estimate, names="value")
+        self.protocol.observe(self._update_estimate, names="value")
         self.run_button.on_click(lambda _button: self.run())
         self._update_estimate()
 
@@ -115,6 +119,7 @@ class PoolExplorer(widgets.VBox):
             "latency": values["latency_ms"] / 1000,
             "tls": bool(self.protocol.value),
             "pool_timeout": round(float(values["pool_timeout"]), 1),
+            "rtt": values["rtt_ms"] / 1000,
         }
 
     def _update_estimate(self, _change: object = None) -> None:
@@ -125,12 +130,20 @@ class PoolExplorer(widgets.VBox):
             workers=s["workers"],
             requests=s["requests"],
             latency=s["latency"],
+            rtt=s["rtt"],
+            tls=s["tls"],
         )
         rounds = math.ceil(s["requests"] / lanes)
+        if s["rtt"]:
+            trips = handshake_round_trips(s["tls"])
+            each = f"{s['latency']:g} s + a {s['rtt']:g} s round trip"
+            opening = f", after the first connections' handshakes ({trips} x {s['rtt']:g} s),"
+        else:
+            each, opening = f"{s['latency']:g} s", ""
         plan = (
             f"Prediction (queueing theory): at most {lanes} requests in flight at once (the "
-            f"smaller of workers and max_connections), so {s['requests']} requests take "
-            f"{rounds} rounds of {s['latency']:g} s = about {seconds:.2f} s."
+            f"smaller of workers and max_connections), so {s['requests']} requests take"
+            f"{opening} {rounds} rounds of {each} = about {seconds:.2f} s."
         )
         too_long = seconds > MAX_RUN_SECONDS
         self.run_button.disabled = too_long
