@@ -553,7 +553,7 @@ def plot_report(report: PoolReport) -> Figure:
     figure.legend(
         handles=handles,
         loc="outside lower center",
-        ncol=min(len(handles), 3),
+        ncol=2 if handshakes else len(handles),  # three long labels overflow one row
         fontsize=8,
         frameon=False,
     )
