@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -75,3 +78,24 @@ def test_close_is_idempotent_and_removes_the_certificate_files() -> None:
 def test_bad_stream_limits_are_refused_by_name(bad: object) -> None:
     with pytest.raises(ValueError, match=repr(bad).replace(".", r"\.")):
         H2LabServer(max_concurrent_streams=bad)  # type: ignore[arg-type]
+
+
+def test_it_listens_on_loopback_exactly_where_its_url_says() -> None:
+    """hypercorn is handed a socket bound here: the OS's own list of this process's listening
+    sockets must show it on 127.0.0.1 only, at the URL's port (0.0.0.0 would expose the lab
+    server, and its certificate's key, to the network)."""
+    psutil = pytest.importorskip("psutil")
+    with H2LabServer() as lab:
+        url = urlsplit(lab.url)
+        assert (url.scheme, url.hostname) == ("https", "127.0.0.1")
+        listening = {
+            (c.laddr.ip, c.laddr.port)
+            for c in psutil.Process().net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN
+        }
+        assert [address for address in listening if address[1] == url.port] == [
+            ("127.0.0.1", url.port)
+        ]
+        if sys.platform.startswith("linux"):  # Linux routes all of 127.0.0.0/8 to loopback
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.2", url.port or 0), timeout=5).close()

@@ -30,6 +30,17 @@ def test_rss_is_a_positive_number_of_megabytes() -> None:
     assert 1 < rss_mb() < 100_000
 
 
+def test_rss_grows_by_the_megabytes_a_block_takes() -> None:
+    """50 MB written (so the OS really gives the pages) add 50 to `rss_mb()`: in kB it would
+    be 50,000, in MiB 47.7. malloc maps a block this big afresh (over its mmap threshold), so
+    the growth is the block itself, give or take a few pages, however loaded the machine."""
+    before = rss_mb()
+    block = b"\x01" * 50_000_000
+    grown = rss_mb() - before
+    del block
+    assert 49 <= grown <= 52, grown
+
+
 def test_pool_connections_describes_the_pool(server: LabServer) -> None:
     with httpx.Client() as client:
         assert pool_connections(client) == []
@@ -50,6 +61,9 @@ def test_the_leak_ends_in_errno_24_where_the_lesson_says(server: LabServer) -> N
     assert (prebuilt.clients, prebuilt.where) == ("prebuilt SSLContext", "client.get()")
     assert prebuilt.error == "httpx.ConnectError: [Errno 24] Too many open files"
     assert default.made >= 6 and prebuilt.made >= 6
+    # "made" counts the clients that sent their request: exactly what the server answered
+    # (the client whose connect failed never reached it).
+    assert len(server.requests) == server.connections_opened == default.made + prebuilt.made
     assert server.wait_until_closed()  # the subprocess's sockets closed when it exited
 
 

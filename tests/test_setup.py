@@ -147,3 +147,60 @@ def test_the_check_needs_nothing_but_the_standard_library() -> None:
     source = Path(setup_check.__file__).read_text(encoding="utf-8")
     imports = set(re.findall(r"^(?:from|import) (\w+)", source, re.MULTILINE))
     assert imports <= {"__future__", "re", "sys", "importlib", "pathlib"}
+
+
+def _pins_with(tmp_path: Path, name: str, pin: str) -> Path:
+    """A copy of requirements.txt in which `name` is pinned to `pin`."""
+    text = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    lines = [
+        f"{name}=={pin}" if re.match(rf"^{re.escape(name)}==", line) else line
+        for line in text.splitlines()
+    ]
+    assert f"{name}=={pin}" in lines, f"requirements.txt pins no {name}"
+    (tmp_path / "requirements.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return tmp_path / "requirements.txt"
+
+
+def test_a_version_other_than_the_pin_is_not_a_success(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The room's check must not say "all good" when a lesson's figures may not hold."""
+    pins = _pins_with(tmp_path, "httpx", "0.0.1")
+    real = setup_check.pinned_versions
+    monkeypatch.setattr(setup_check, "pinned_versions", lambda: real(pins))
+    assert report_versions(SUPPORTED_PYTHONS[0]) is False
+    lines = capsys.readouterr().out.splitlines()
+    [httpx_line] = [line for line in lines if " httpx " in f" {line} "]
+    assert httpx_line.startswith("⚠️ httpx ") and "pins 0.0.1" in httpx_line
+    assert "pip install -r requirements.txt" in httpx_line
+    assert sum(line.startswith("✅") for line in lines) == len(lines) - 1  # the others pass
+
+
+def test_a_missing_package_is_not_a_success(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = setup_check.version
+
+    def without_trustme(name: str) -> str:
+        if name == "trustme":
+            raise setup_check.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(setup_check, "version", without_trustme)
+    assert report_versions(SUPPORTED_PYTHONS[0]) is False
+    lines = capsys.readouterr().out.splitlines()
+    assert "❌ trustme is not installed: run  python -m pip install -r requirements.txt" in lines
+
+
+def test_the_pins_are_read_from_requirements_lines_only(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(
+        "# The lessons\nhttpx==0.29.0  # a comment\nTrustMe==1.2.1\n"
+        "jupyterlab>=4\n  pytest==9.0.1 ; python_version >= '3.11'\n",
+        encoding="utf-8",
+    )
+    assert setup_check.pinned_versions(requirements) == {
+        "httpx": "0.29.0",
+        "trustme": "1.2.1",
+        "pytest": "9.0.1",
+    }

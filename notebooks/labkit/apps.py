@@ -121,6 +121,10 @@ class _ServedFromAThread:
 class AsgiServer(_ServedFromAThread):
     """uvicorn serving an ASGI app (FastAPI, Starlette) on 127.0.0.1, from a thread of its own.
 
+    The app must speak ASGI's lifespan protocol (FastAPI and Starlette apps do): uvicorn runs
+    with `lifespan="on"`, so a start-up that raises is a `StartupFailed`, never mistaken for
+    "no lifespan here" and served anyway (what `"auto"` does); an app without lifespan support
+    is refused the same way, with the error it raised.
     `start()` returns once the app's lifespan start-up has run (or raises `StartupFailed`);
     `stop()` asks uvicorn to exit, which runs the lifespan's shutdown, and joins the thread.
     The socket is bound before uvicorn starts, so `url` is known at once and no port is

@@ -1,0 +1,88 @@
+"""The explorer's wiring: each slider reaches the experiment as its own setting.
+
+Driven through the widget object, as a person would (set sliders, click Run), no browser. The
+sliders are set to *unequal* values, so a setting read from the wrong slider shows, and it is
+judged by what the lab server saw (connections opened, requests in flight), not by the report's
+echo of its arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import labkit.widgets
+from labkit import PoolReport, explore_pool
+
+
+@pytest.fixture(autouse=True)
+def no_timeline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The timeline PNG is tested in test_pool.py; drawing it here would cost 1-5 s a run."""
+
+    def summary_only(report: PoolReport) -> dict[str, Any]:
+        return {"output_type": "display_data", "data": {"text/plain": ""}, "metadata": {}}
+
+    monkeypatch.setattr(labkit.widgets, "_figure_output", summary_only)
+
+
+def test_each_slider_reaches_its_own_setting() -> None:
+    panel = explore_pool()
+    sliders = {
+        "max_connections": 3,
+        "max_keepalive_connections": 0,
+        "workers": 2,
+        "requests": 4,
+        "latency_ms": 100,
+    }
+    for name, value in sliders.items():
+        panel.controls[name].value = value
+    panel.run_button.click()
+    report = panel.last_report
+    assert report is not None and report.ok == 4
+    # max_keepalive_connections=0: every connection closes after its answer, one per request
+    # (read from the max_connections slider, 3, the pool would keep them and open only 2).
+    assert report.connections_opened == 4
+    assert sorted(r.connection for r in report.records) == [1, 2, 3, 4]
+    # workers=2 under max_connections=3: never more than 2 in flight at the server.
+    assert 1 <= report.peak_in_flight <= 2
+    assert report.latency == 0.1 and all(
+        r.finished - r.started >= 0.1 for r in report.records if r.started is not None
+    )
+
+
+def test_max_connections_caps_what_the_server_sees_below_workers_and_keepalive() -> None:
+    panel = explore_pool()
+    sliders = {
+        "max_connections": 1,
+        "max_keepalive_connections": 3,
+        "workers": 3,
+        "requests": 3,
+        "latency_ms": 50,
+    }
+    for name, value in sliders.items():
+        panel.controls[name].value = value
+    panel.run_button.click()
+    report = panel.last_report
+    assert report is not None and report.ok == 3
+    assert report.peak_in_flight == 1 and report.connections_opened == 1
+
+
+def test_the_pool_timeout_slider_reaches_the_client() -> None:
+    """One connection, two workers, a request of 0.5 s: the second waits, and with the slider's
+    0.1 s pool timeout it gives up (at the 5 s default, or 0.5 s, it would be served). 0.1 s
+    against 0.5 s: a loaded machine only makes the first request slower, the wait longer."""
+    panel = explore_pool()
+    sliders = {
+        "max_connections": 1,
+        "max_keepalive_connections": 1,
+        "workers": 2,
+        "requests": 2,
+        "latency_ms": 500,
+        "pool_timeout": 0.1,
+    }
+    for name, value in sliders.items():
+        panel.controls[name].value = value
+    panel.run_button.click()
+    report = panel.last_report
+    assert report is not None and (report.ok, report.pool_timeouts) == (1, 1)
