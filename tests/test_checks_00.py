@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 
 from labkit.checks import check_first_request
 from tests.notebook_runner import ROOT
-from tests.verdicts import assert_rejected, load_solution, verdict
+from tests.verdicts import assert_diagnosed, in_httpx2, load_solution, verdict
 
 NOTEBOOK = ROOT / "notebooks" / "00_start_here.ipynb"
 FirstRequest = Callable[[httpx.Client, str], Any]
@@ -57,6 +58,13 @@ def keywords(client: httpx.Client, url: str) -> str:
     return client.get(url=url, follow_redirects=True).text
 
 
+def typed(client: httpx.Client, url: str) -> str:
+    response = client.get(url)
+    if not isinstance(response, httpx.Response):  # true only on a client of its own library
+        raise TypeError(f"not a response: {response!r}")
+    return response.text
+
+
 class Caller:
     def __call__(self, client: httpx.Client, url: str) -> str:
         return client.get(url).text
@@ -71,24 +79,29 @@ RIGHT: dict[str, FirstRequest] = {
     "client.request": by_request,
     "content.decode()": decoded,
     "keywords": keywords,
+    "isinstance(response, httpx.Response)": typed,
     "a lambda": lambda client, url: client.get(url).text,
     "a callable object": Caller(),
 }
 
 
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
 @pytest.mark.parametrize("name", RIGHT)
 def test_each_right_answer_passes_and_the_verdict_counts_what_it_saw(
-    name: str, capsys: pytest.CaptureFixture[str]
+    name: str, library: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    passed, out = verdict(check_first_request, RIGHT[name], capsys)
+    answer = RIGHT[name]
+    if library == "httpx2" and isinstance(answer, types.FunctionType):
+        answer = in_httpx2(answer)
+    passed, out = verdict(check_first_request, answer, capsys)
     assert passed, out
     assert "3 calls, 3 requests, all on the client you were given (1 TCP connection)" in out
 
 
-def test_the_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:
-    passed, out = verdict(
-        check_first_request, load_solution("00_first_request", "first_request"), capsys
-    )
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+def test_the_solution_passes(library: str, capsys: pytest.CaptureFixture[str]) -> None:
+    solution = load_solution("00_first_request", "first_request", library=library)
+    passed, out = verdict(check_first_request, solution, capsys)
     assert passed and "3 requests" in out, out
 
 
@@ -219,76 +232,61 @@ def stub(client: httpx.Client, url: str) -> str:
     raise NotImplementedError  # your code here
 
 
-ANOTHER_CLIENT = [
-    "sent its request on another client",
-    "the given client sent nothing",
-    "the server got 1 request",
-    "`client` parameter",
-]
-WRONG: dict[str, tuple[FirstRequest, list[str]]] = {
-    # name: (answer, words the verdict must contain)
-    "httpx.get": (module_get, ANOTHER_CLIENT),
-    "a client of its own": (own_client, ANOTHER_CLIENT),
-    "a module-level client": (module_level_client, ANOTHER_CLIENT),
-    "a client with the same settings": (same_settings, ANOTHER_CLIENT),
-    "a client on the same transport": (shares_the_transport, ANOTHER_CLIENT),
-    "with client:": (
-        opens_it,
-        [
-            "raised RuntimeError: Cannot open a client instance more than once",
-            "without `with client:`",
-            "the caller opened it",
-        ],
-    ),
-    "closes it": (
-        closes_after,
-        ["(call 1 of 3) closed the client it was given", "the caller closes it"],
-    ),
-    "the response": (
-        the_response,
-        ["returned the whole response, not its text", "Return response.text"],
-    ),
-    "an unread stream": (
-        unread_stream,
-        ["returned a streamed response whose body was never read", "response.read()"],
-    ),
-    "text outside the stream": (
-        text_outside_the_stream,
-        ["raised httpx.ResponseNotRead", "inside its `with client.stream"],
-    ),
-    "bytes": (the_bytes, ["returned bytes (b'waited 0.01 s\\n'), not text", "response.content"]),
-    "the repr": (the_repr, ["returned '<Response [200 OK]>', not the body of GET url"]),
-    "no return": (no_return, ["returned None", "`return` is missing"]),
-    "json": (json, ["raised JSONDecodeError", "not JSON"]),
-    "POST": (posts, ["sent POST /delay/0.01, not GET /delay/0.01"]),
-    "HEAD": (head, ["sent HEAD /delay/0.01, not GET /delay/0.01"]),
-    "twice": (twice, ["(call 1 of 3) sent 2 requests for one call", "once"]),
-    "stripped": (
-        stripped,
-        ["returned 'waited 0.01 s', not the body of GET url, 'waited 0.01 s\\n'", "as it is"],
-    ),
-    "another path": (another_path, ["sent GET /delay/0.01/, not GET /delay/0.01"]),
-    "the status code": (status, ["returned the number 200, the status code", "response.text"]),
-    "a generator": (a_generator, ["returned a generator (from a_generator), not the body"]),
-    "the reason": (reason, ["returned 'OK', not the body"]),
-    "a saved answer": (
-        cached,
-        ["(call 3 of 3) returned the right text without sending a request", "each time"],
-    ),
-    "stub": (stub, ["❌ Not yet: first_request still raises NotImplementedError."]),
+def past_the_stub(client: httpx.Client, url: str) -> str:
+    response = client.get(url)
+    if response.status_code == 200:
+        raise NotImplementedError("the rest")  # not the stub any more: not "Not yet"
+    return response.text
+
+
+WRONG: dict[str, tuple[FirstRequest | str, str, list[str]]] = {
+    # name: (answer, the mistake it must get, evidence the verdict must say)
+    "httpx.get": (module_get, "00.other-client", ["the server got 1 request"]),
+    "a client of its own": (own_client, "00.other-client", []),
+    "a module-level client": (module_level_client, "00.other-client", []),
+    "a client with the same settings": (same_settings, "00.other-client", []),
+    "a client on the same transport": (shares_the_transport, "00.other-client", []),
+    "with client:": (opens_it, "00.opened-given", ["Cannot open a client instance more than"]),
+    "closes it": (closes_after, "00.closed-given", ["(call 1 of 3)"]),
+    "the response": (the_response, "00.whole-response", []),
+    "an unread stream": (unread_stream, "kernel.unread-body", []),
+    "text outside the stream": (text_outside_the_stream, "00.unread-stream", []),
+    "bytes": (the_bytes, "00.bytes", ["(b'waited 0.01 s\\n')"]),
+    "the repr": (the_repr, "00.wrong-text", ["'<Response [200 OK]>'"]),
+    "no return": (no_return, "00.none", []),
+    "json": (json, "00.json", []),
+    "POST": (posts, "00.wrong-request", ["POST /delay/0.01"]),
+    "HEAD": (head, "00.wrong-request", ["HEAD /delay/0.01"]),
+    "twice": (twice, "00.extra-requests", ["2 requests"]),
+    "stripped": (stripped, "00.wrong-text", ["'waited 0.01 s'"]),
+    "another path": (another_path, "00.wrong-request", ["GET /delay/0.01/"]),
+    "the status code": (status, "00.status-code", []),
+    "a generator": (a_generator, "00.not-text", ["a generator (from a_generator)"]),
+    "the reason": (reason, "00.wrong-text", ["'OK'"]),
+    "a saved answer": (cached, "00.saved-answer", ["(call 3 of 3)"]),
+    "stub": (stub, "kernel.not-yet", []),
+    "NotImplementedError from its own code": (past_the_stub, "00.other-error", []),
+    "not the function": ("first_request", "kernel.needs-function", ["not a str"]),
 }
+# A share of the wrong answers, written with `import httpx2 as httpx`: the same diagnoses.
+IN_HTTPX2 = ["httpx.get", "a client of its own", "with client:", "closes it", "an unread stream"]
+IN_HTTPX2 += ["text outside the stream", "the response", "twice"]
 
 
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
 @pytest.mark.parametrize("name", WRONG)
 def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
-    name: str, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
+    name: str, library: str, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
 ) -> None:
+    if library == "httpx2" and name not in IN_HTTPX2:
+        pytest.skip("judged in httpx only")
     if name == "a module-level client":
         request.getfixturevalue("global_client")
     _SAVED.clear()
-    answer, words = WRONG[name]
-    out = assert_rejected(check_first_request, answer, words, capsys)
-    assert "0x" not in out
+    answer, mistake, evidence = WRONG[name]
+    if library == "httpx2":
+        answer = in_httpx2(answer)
+    assert_diagnosed(check_first_request, answer, mistake, capsys, evidence)
 
 
 def test_the_stub_in_the_stored_notebook_says_not_yet(capsys: pytest.CaptureFixture[str]) -> None:
@@ -296,9 +294,7 @@ def test_the_stub_in_the_stored_notebook_says_not_yet(capsys: pytest.CaptureFixt
     cell = next(c for c in nb.cells if c.source.startswith("# %load ../solutions/00_first_request"))
     namespace: dict[str, Any] = {}
     exec(cell.source, namespace)  # noqa: S102 - the notebook's own stub
-    assert_rejected(
-        check_first_request,
-        namespace["first_request"],
-        ["Not yet: first_request still raises NotImplementedError."],
-        capsys,
+    out = assert_diagnosed(
+        check_first_request, namespace["first_request"], "kernel.not-yet", capsys
     )
+    assert out.startswith("❌ Not yet: first_request still raises NotImplementedError.\n"), out

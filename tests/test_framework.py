@@ -3,25 +3,31 @@ does, and nothing printed beside it."""
 
 from __future__ import annotations
 
+import ast
+import functools
 import inspect
 import os
+import re
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 import labkit.checks
 from labkit.checks import _kernel as _framework
+from labkit.checks._catalogue import MISTAKES
 from labkit.checks._evidence import BODIES, expect_body, kind, plural
 from labkit.checks._kernel import (
     CheckServer,
     exercise_check,
     fail,
     learner_call,
+    library_of,
     readable,
     scrub_addresses,
 )
@@ -295,3 +301,74 @@ def test_importing_one_lessons_check_imports_no_web_framework() -> None:
     )
     assert done.stdout.strip() == "[]", done.stdout
     assert "check_first_request" in dir(labkit.checks)
+
+
+CHECKS = ROOT / "notebooks" / "labkit" / "checks"
+# The modules whose every ❌ comes from the catalogue (the others still write some hints inline).
+ON_THE_CATALOGUE = ["lesson00.py"]
+MISTAKE_ID = re.compile(r"(kernel|0\d|c\d)\.[a-z0-9-]+")
+
+
+def _strings(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    return {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and type(n.value) is str}
+
+
+def test_every_mistake_a_check_names_is_in_the_catalogue_and_every_entry_is_named() -> None:
+    named = {
+        text
+        for path in CHECKS.glob("*.py")
+        if path.name != "_catalogue.py"
+        for text in _strings(path)
+        if MISTAKE_ID.fullmatch(text)
+    }
+    assert named - set(MISTAKES) == set()
+    assert set(MISTAKES) - named == set()
+
+
+@pytest.mark.parametrize("module", ON_THE_CATALOGUE)
+def test_a_module_on_the_catalogue_writes_no_hint_of_its_own(module: str) -> None:
+    tree = ast.parse((CHECKS / module).read_text())
+    calls = [
+        n.func.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    ]
+    assert "fail" not in calls
+    assert "CheckFailed" not in calls
+
+
+def test_every_pointer_names_a_heading_of_its_notebook() -> None:
+    import nbformat
+
+    for mistake, entry in MISTAKES.items():
+        if entry.pointer is None:
+            continue
+        nb = nbformat.read(ROOT / "notebooks" / entry.pointer.notebook, as_version=4)
+        headings = {
+            line.lstrip("#").strip()
+            for cell in nb.cells
+            if cell.cell_type == "markdown"
+            for line in cell.source.splitlines()
+            if line.startswith("#")
+        }
+        assert entry.pointer.section in headings, (mistake, entry.pointer)
+
+
+def test_an_answer_in_httpx2_is_read_as_such_without_running_it() -> None:
+    import httpx2
+
+    def plain(client: httpx.Client, url: str) -> str:
+        return client.get(url).text
+
+    def named(client: httpx.Client, url: str) -> str:
+        return httpx2.get(url).text
+
+    class Owner:
+        def fetch(self) -> object:
+            return httpx2.Client
+
+    assert library_of(plain) is httpx
+    assert library_of(named) is httpx2
+    assert library_of(Owner) is httpx2
+    assert library_of(functools.partial(named, url="http://127.0.0.1/")) is httpx2

@@ -5,23 +5,94 @@ from __future__ import annotations
 import gc
 import importlib.util
 import sys
+import types
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import httpx2
 import pytest
 
+from labkit.checks._kernel import last_mistake
 from tests.notebook_runner import ROOT
 
 
-def load_solution(stem: str, name: str) -> Any:
-    """`name` from solutions/<stem>.py, loaded as a file: solutions/ is not a package."""
+def load_solution(stem: str, name: str, *, library: str = "httpx") -> Any:
+    """`name` from solutions/<stem>.py, loaded as a file: solutions/ is not a package.
+
+    `library="httpx2"`: its `import httpx` gives httpx2, as `import httpx2 as httpx` would.
+    """
     path = ROOT / "solutions" / f"{stem}.py"
-    spec = importlib.util.spec_from_file_location(f"solution_{stem}", path)
+    spec = importlib.util.spec_from_file_location(f"solution_{stem}_{library}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    saved = sys.modules["httpx"]
+    if library == "httpx2":
+        sys.modules["httpx"] = httpx2  # for this module's own `import httpx` only
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules["httpx"] = saved
     return getattr(module, name)
+
+
+def in_httpx2(answer: Any, base: type | None = None) -> Any:
+    """The same answer, its code unchanged, written with `import httpx2 as httpx`: its functions
+    (a class's own methods) see httpx2 as `httpx`. `base` replaces a class's first base (the
+    solution loaded with `library="httpx2"`, for a wrong answer that subclasses it)."""
+
+    def moved(function: types.FunctionType) -> types.FunctionType:
+        namespace = {**function.__globals__, "httpx": httpx2}
+        copy = types.FunctionType(
+            function.__code__,
+            namespace,
+            function.__name__,
+            function.__defaults__,
+            function.__closure__,
+        )
+        copy.__kwdefaults__, copy.__qualname__ = function.__kwdefaults__, function.__qualname__
+        return copy
+
+    if isinstance(answer, types.FunctionType):
+        return moved(answer)
+    assert isinstance(answer, type), answer
+    members: dict[str, Any] = {}
+    for key, value in vars(answer).items():
+        if key in ("__dict__", "__weakref__"):
+            continue
+        if isinstance(value, types.FunctionType):
+            value = moved(value)
+        elif isinstance(value, property) and isinstance(value.fget, types.FunctionType):
+            setter = value.fset if isinstance(value.fset, types.FunctionType) else None
+            value = property(moved(value.fget), setter and moved(setter))
+        members[key] = value
+    bases = (base, *answer.__bases__[1:]) if base is not None else answer.__bases__
+    cls = type(answer.__name__, bases, members)
+    for key, value in members.items():  # zero-argument super() reads a cell naming the class
+        function = value.fget if isinstance(value, property) else value
+        if (
+            isinstance(function, types.FunctionType)
+            and "__class__" in function.__code__.co_freevars
+        ):
+            cells = tuple(
+                types.CellType(cls) if name == "__class__" else cell
+                for name, cell in zip(
+                    function.__code__.co_freevars, function.__closure__ or (), strict=True
+                )
+            )
+            fixed = types.FunctionType(
+                function.__code__,
+                function.__globals__,
+                function.__name__,
+                function.__defaults__,
+                cells,
+            )
+            fixed.__kwdefaults__, fixed.__qualname__ = (
+                function.__kwdefaults__,
+                function.__qualname__,
+            )
+            setattr(cls, key, property(fixed, value.fset) if isinstance(value, property) else fixed)
+    return cls
 
 
 def verdict(
@@ -99,3 +170,22 @@ def flavour_cases(table: Mapping[str, tuple[object, object]]) -> list[Any]:
         for flavour, answer in zip(("sync", "async"), pair, strict=True)
         if answer is not None
     ]
+
+
+def assert_diagnosed(
+    check: Callable[[Any], bool],
+    answer: Any,
+    mistake: str,
+    capture: pytest.CaptureFixture[str],
+    evidence: Sequence[str] = (),
+) -> str:
+    """A wrong answer gets a ❌ verdict (in the pack's form) naming the catalogue's `mistake`,
+    and, where the evidence matters, saying each of `evidence`: never the hint's sentences, so
+    rewording a hint touches the catalogue only."""
+    passed, out = verdict(check, answer, capture)
+    assert passed is False, out
+    assert last_mistake() == mistake, f"{last_mistake()} is not {mistake}: {out}"
+    missing = [word for word in evidence if word not in out]
+    assert not missing, f"{missing} not in: {out}"
+    assert "0x" not in out, out
+    return out

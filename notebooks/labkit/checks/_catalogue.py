@@ -62,12 +62,26 @@ MISTAKES: dict[str, Mistake] = {
         "{check} needs the function itself, not a coroutine (what calling it gives).",
         "Call {check}({name}): no parentheses after {name}.",
     ),
+    "kernel.stuck": Mistake(
+        "{name} did not finish within {limit:g} s.",
+        "Something in it waits for what never comes: is every await on something that ends "
+        "(a semaphore or lock released, a queue fed, a task that finishes)?",
+    ),
+    "05.stuck": Mistake(
+        "{name} did not finish within {limit:g} s.",
+        "Is every request awaited, and is the semaphore always released? `async with "
+        "semaphore:` releases it even when a request fails.",
+    ),
     "kernel.needs-class": Mistake(
         "{check} needs the class itself, not {got}.",
         "Call {check}({name}): the class, not {name}() or {name}.fetch.",
     ),
     "kernel.unread-stream": Mistake(
         "Your code gave back a streamed response whose body was not read ({error}).",
+        HINT_STREAM,
+    ),
+    "kernel.unread-body": Mistake(
+        "{what} returned a streamed response whose body was never read (httpx.ResponseNotRead).",
         HINT_STREAM,
     ),
     "kernel.cannot-judge": Mistake(

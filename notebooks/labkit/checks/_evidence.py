@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from ..server import RequestRecord
-from ._kernel import errors, fail, is_a, kind, plural, readable
+from ._kernel import errors, fail, flunk, is_a, kind, plural, readable
 
 __all__ = [
     "BODIES",
@@ -54,22 +54,12 @@ def async_recorder(sent: list[httpx.Request]) -> dict[str, Any]:
     return {"event_hooks": {"request": [note]}}
 
 
-STREAM_NOT_READ_HINT = (
-    "Read a streamed response before you return it (response.read() inside "
-    "`with client.stream(...)`), or use client.get(), which reads it for you."
-)
-
-
 def body_of(response: Any, what: str) -> str:
     """The response's text; a verdict, not a crash, when it is a stream nobody read."""
     try:
         text: str = response.text
     except errors("ResponseNotRead", "StreamError"):
-        fail(
-            f"{what} returned a streamed response whose body was never read "
-            "(httpx.ResponseNotRead).",
-            STREAM_NOT_READ_HINT,
-        )
+        flunk("kernel.unread-body", what=what)
     return text
 
 

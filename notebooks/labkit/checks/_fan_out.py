@@ -113,10 +113,6 @@ HINT_OTHER_LOOP = (
     "event loop that runs the function: one made in another event loop (at module "
     "level, or kept from an earlier call) can't be used in this one."
 )
-HINT_STUCK = (
-    "Is every request awaited, and is the semaphore always released? `async with semaphore:` "
-    "releases it even when a request fails."
-)
 HINT_STRAY_WARNING = (
     "Python warns when work is started and never finished, such as a coroutine "
     "made but never awaited: await every coroutine you make "
@@ -231,7 +227,7 @@ async def play_round(
         rnd.cap,
         hint=words.error,
         slips=_slips(t),
-        stuck=HINT_STUCK,
+        stuck="05.stuck",
     )
     if inspect.isawaitable(got):
         if inspect.iscoroutine(got):

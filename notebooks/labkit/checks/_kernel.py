@@ -153,20 +153,35 @@ def _functions(candidate: object) -> Iterator[types.FunctionType]:
 
 def _names(code: types.CodeType) -> Iterator[str]:
     yield from code.co_names
+    yield from code.co_freevars
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             yield from _names(const)
+
+
+def _filled(cell: types.CellType) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 - an empty cell raises
+    except ValueError:
+        return False
+    return True
 
 
 def library_of(candidate: object) -> types.ModuleType:
     """httpx2 if the answer's code names it (`import httpx2 as httpx`, `from httpx2 import
     Client`), else httpx: read from the globals its names resolve to, nothing is run."""
     for function in _functions(candidate):
+        cells = zip(function.__code__.co_freevars, function.__closure__ or (), strict=True)
+        seen = {name: cell.cell_contents for name, cell in cells if _filled(cell)}
         for name in _names(function.__code__):
-            value = function.__globals__.get(name)
-            module = value if isinstance(value, types.ModuleType) else inspect.getmodule(value)
-            root = getattr(module, "__name__", "").split(".")[0]
-            if root == "httpx2":
+            value = seen.get(name, function.__globals__.get(name))
+            if isinstance(value, types.ModuleType):
+                where = value.__name__
+            elif isinstance(value, (type, types.FunctionType)):
+                where = value.__module__
+            else:  # an object: `CLIENT = httpx2.Client()` at module level
+                where = type(value).__module__
+            if where.split(".")[0] == "httpx2":
                 return sys.modules["httpx2"]
     return httpx
 
@@ -341,10 +356,6 @@ def learner_call(
 # gets a verdict of its own ("did not finish"); a thread can't be, so sync code relies on
 # TIME_LIMIT, the whole check's.
 AWAIT_LIMIT = 10.0
-HINT_STUCK = (
-    "Something in it waits for what never comes: is every await on something that ends "
-    "(a semaphore or lock released, a queue fed, a task that finishes)?"
-)
 
 
 async def learner_await(
@@ -355,7 +366,7 @@ async def learner_await(
     hint: str = "",
     slips: Slips = (),
     mistake: str = "",
-    stuck: str = HINT_STUCK,
+    stuck: str = "kernel.stuck",
 ) -> T:
     """`learner_call` for what awaits the learner's code, within `limit` seconds (by default
     AWAIT_LIMIT, read at each call; None: no limit, for a sync twin's code, never suspended)."""
@@ -370,9 +381,7 @@ async def learner_await(
         raise
     except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
         if isinstance(exc, TimeoutError) and bound is not None and bound.expired():
-            failure = CheckFailed(
-                f"{name} did not finish within {limit:g} s.", stuck, "kernel.stuck"
-            )
+            failure = diagnosis(stuck, name=name, limit=limit)
         else:
             failure = learner_error(name, exc, hint=hint, slips=slips, mistake=mistake)
     raise failure

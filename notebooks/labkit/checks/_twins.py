@@ -28,7 +28,6 @@ import httpx
 
 from ._evidence import async_recorder, recorder
 from ._kernel import (
-    HINT_STUCK,
     Slips,
     explain,
     fail,
@@ -191,7 +190,7 @@ async def guard(
     *,
     hint: str,
     slips: Slips = (),
-    stuck: str = HINT_STUCK,
+    stuck: str = "kernel.stuck",
 ) -> T:
     """Await `action`, which runs the learner's code: the kernel's `learner_await`, with its
     time limit for asyncio (a thread can't be cancelled: sync code has the check's limit)."""
@@ -206,7 +205,7 @@ async def attempt(
     *args: Any,
     hint: str,
     slips: Slips = (),
-    stuck: str = HINT_STUCK,
+    stuck: str = "kernel.stuck",
     **kwargs: Any,
 ) -> Any:
     """`guard` a call of the learner's `fn` (awaited, for asyncio)."""

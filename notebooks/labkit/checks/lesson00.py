@@ -2,7 +2,8 @@
 
 The check trusts evidence, not the answer's word: the client it gives notes every request it
 sends (its own request hook), so a request sent by `httpx.get()`, by a client of the answer's
-own or by one made elsewhere shows; and the lab server counts what reached it.
+own or by one made elsewhere shows; and the lab server counts what reached it. Each ❌ names a
+mistake of the catalogue (`_catalogue.py`, ids `00.*`), where its words are.
 """
 
 from __future__ import annotations
@@ -12,107 +13,79 @@ from collections.abc import Callable
 import httpx
 
 from ._evidence import OPEN_TWICE, REOPEN, SEND_CLOSED, body_of, recorder
-from ._kernel import CheckServer, exercise_check, fail, learner_call, plural, readable
+from ._kernel import (
+    CheckServer,
+    exercise_check,
+    flunk,
+    is_a,
+    learner_call,
+    lib,
+    need_function,
+    plural,
+    readable,
+)
 
 # Three calls on one client: a second and a third show an answer that caches, closes the
 # client or counts on something left from the first; each body names its delay.
 CALLS = ("/delay/0.01", "/delay/0.02", "/delay/0.01")
 
-HINT = "Use client.get(url), then return the response's .text."
-HINT_GIVEN = (
-    "Call client.get(url) on the `client` parameter: the caller built and opened it "
-    "(httpx.get() and a client of your own are other clients, each with new "
-    "connections)."
-)
-HINT_OPENED = (
-    "Use the client as it is, without `with client:` or client.close(): the caller "
-    "opened it, and the caller closes it."
-)
+# Errors whose message doesn't say what to change, and the mistake each shows.
 SLIPS = (
-    (OPEN_TWICE, HINT_OPENED),
-    (REOPEN, HINT_OPENED),
-    (SEND_CLOSED, HINT_OPENED),
-    (
-        "ResponseNotRead",
-        "Read a streamed body inside its `with client.stream(...)` block "
-        "(response.read()), or simply use client.get(url).",
-    ),
-    ("JSONDecodeError", "The body is plain text, not JSON: return response.text."),
-    ("ConnectError", HINT_GIVEN),
+    (OPEN_TWICE, "00.opened-given"),
+    (REOPEN, "00.opened-given"),
+    (SEND_CLOSED, "00.opened-given"),
+    ("ResponseNotRead", "00.unread-stream"),
+    ("JSONDecodeError", "00.json"),
+    ("ConnectError", "00.refused"),
 )
 
 
 def _judge_text(got: object, body: str, what: str) -> None:
     """`got` must be the body as text: not the response, its bytes or another of its parts."""
-    if isinstance(got, httpx.Response):
-        text = body_of(got, what)  # a streamed response nobody read is a verdict too
-        fail(
-            f"{what} returned the whole response, not its text ({text!r}).", "Return response.text."
-        )
+    if is_a(got, "Response"):
+        flunk("00.whole-response", what=what, text=body_of(got, what))  # unread: a verdict too
     if isinstance(got, bytes):
-        fail(
-            f"{what} returned bytes ({got!r}), not text.",
-            "Return response.text (a str), not response.content (bytes).",
-        )
+        flunk("00.bytes", what=what, got=got)
     if got is None:
-        fail(
-            f"{what} returned None, not the body as text.",
-            "Return client.get(url).text (a `return` is missing?).",
-        )
+        flunk("00.none", what=what)
     if isinstance(got, int) and not isinstance(got, bool):
-        fail(
-            f"{what} returned the number {got}, the status code, not the body as text.",
-            "Return response.text: response.status_code is the status, not the body.",
-        )
+        flunk("00.status-code", what=what, got=got)
     if not isinstance(got, str):
-        fail(f"{what} returned {readable(got)}, not the body as text.", HINT)
+        flunk("00.not-text", what=what, got=readable(got))
     if got != body:
-        fail(
-            f"{what} returned {got!r}, not the body of GET url, {body!r}.",
-            "Return client.get(url).text, as it is.",
-        )
+        flunk("00.wrong-text", what=what, got=got, body=body)
 
 
 @exercise_check
 def check_first_request(candidate: Callable[[httpx.Client, str], str]) -> str:
     """`first_request(client, url)` must return the body of GET url as text, using `client`."""
+    need_function("check_first_request", "first_request", candidate)
     sent: list[httpx.Request] = []
     with (
         CheckServer() as server,
-        httpx.Client(**server.client_kwargs(), **recorder(sent)) as client,
+        lib().Client(**server.client_kwargs(), **recorder(sent)) as client,
     ):
         for number, path in enumerate(CALLS, 1):
             what = f"first_request (call {number} of {len(CALLS)})"
             url, body = server.url + path, f"waited {path.rsplit('/', 1)[-1]} s\n"
             already_sent, already_seen = len(sent), len(server.requests)
-            got = learner_call("first_request", candidate, client, url, hint=HINT, slips=SLIPS)
+            got = learner_call(
+                "first_request", candidate, client, url, mistake="00.other-error", slips=SLIPS
+            )
             mine, seen = sent[already_sent:], len(server.requests) - already_seen
             wrong = [r for r in mine if r.method != "GET" or str(r.url) != url]
             if wrong:
                 odd = f"{wrong[0].method} {wrong[0].url.raw_path.decode()}"
-                fail(
-                    f"{what} sent {odd}, not GET {path}.",
-                    "Send GET to the url you were given, as it is: client.get(url).",
-                )
+                flunk("00.wrong-request", what=what, odd=odd, path=path)
             _judge_text(got, body, what)
             if client.is_closed:
-                fail(f"{what} closed the client it was given.", HINT_OPENED)
+                flunk("00.closed-given", what=what)
             if not mine and seen:
-                fail(
-                    f"{what} sent its request on another client, not on the one it was given "
-                    f"(the given client sent nothing; the server got {plural(seen, 'request')}).",
-                    HINT_GIVEN,
-                )
+                flunk("00.other-client", what=what, seen=plural(seen, "request"))
             if not mine:
-                fail(
-                    f"{what} returned the right text without sending a request: a saved answer?",
-                    "Send GET url each time first_request is called.",
-                )
+                flunk("00.saved-answer", what=what)
             if len(mine) > 1 or seen > 1:
-                fail(
-                    f"{what} sent {plural(max(len(mine), seen), 'request')} for one call.",
-                    "Send GET url once, and return the text of that one response.",
-                )
+                flunk("00.extra-requests", what=what, count=plural(max(len(mine), seen), "request"))
     requests = plural(len(sent), "request")
     connections = plural(server.connections_opened, "TCP connection")
     return (
