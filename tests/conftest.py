@@ -1,6 +1,23 @@
-"""Shared fixtures: lab servers, and a guard that no test leaves a thread running."""
+"""Shared fixtures: lab servers, and a guard that no test leaves a thread running.
+
+`OPEN_ONCE_HTTPX=httpx2 python -m pytest ...` runs the tests with `import httpx` resolved to
+httpx2 (and `import httpcore` to httpcore2) through `httpx2.alias_httpx()`, called here before
+anything imports httpx; tests of behaviour only httpx 0.x/httpcore 1.x has skip there, naming
+the difference (`tests/libraries.py`). .ci/run runs labkit's own tests so.
+"""
 
 from __future__ import annotations
+
+import os
+
+if os.environ.get("OPEN_ONCE_HTTPX", "httpx") == "httpx2":
+    import httpx2
+
+    httpx2.alias_httpx()  # raises RuntimeError if a plugin imported httpx first
+elif os.environ.get("OPEN_ONCE_HTTPX", "httpx") != "httpx":
+    raise ValueError(
+        f"OPEN_ONCE_HTTPX must be httpx or httpx2, not {os.environ['OPEN_ONCE_HTTPX']!r}"
+    )
 
 import gc
 import subprocess

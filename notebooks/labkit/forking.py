@@ -38,6 +38,7 @@ from typing import Any
 
 import httpx
 
+from .libraries import python_module_command
 from .server import RequestRecord
 
 __all__ = ["SCENARIOS", "ForkReport", "Outcome", "run_fork_scenario", "run_fork_scenarios"]
@@ -183,7 +184,7 @@ def run_fork_scenarios(url: str, scenarios: Sequence[str] = SCENARIOS) -> dict[s
     here = Path(__file__).resolve().parent.parent  # the folder that holds labkit
     path = os.pathsep.join(filter(None, [str(here), os.environ.get("PYTHONPATH")]))
     done = subprocess.run(
-        [sys.executable, "-m", "labkit.forking", ",".join(scenarios), url],
+        [*python_module_command("labkit.forking"), ",".join(scenarios), url],
         cwd=here,
         capture_output=True,
         text=True,

@@ -22,6 +22,8 @@ from typing import Any
 
 import httpx
 
+from .libraries import python_module_command
+
 __all__ = [
     "FilesOutcome",
     "can_limit_open_files",
@@ -101,7 +103,7 @@ def run_out_of_files(url: str, limit: int = 64) -> list[FilesOutcome]:
     if not can_limit_open_files():
         raise OSError("this platform has no `resource` module: it cannot lower its file limit")
     done = subprocess.run(
-        [sys.executable, "-m", "labkit.resources", url, str(limit)],
+        [*python_module_command("labkit.resources"), url, str(limit)],
         cwd=Path(__file__).resolve().parent.parent,
         capture_output=True,
         text=True,
@@ -115,8 +117,9 @@ def run_out_of_files(url: str, limit: int = 64) -> list[FilesOutcome]:
 
 def _describe(exc: BaseException) -> str:
     kind = type(exc).__name__
-    if type(exc).__module__.split(".")[0] == "httpx":
-        kind = f"httpx.{kind}"
+    library = type(exc).__module__.split(".")[0]
+    if library in ("httpx", "httpx2"):  # httpx2 under `alias_httpx()` (labkit.libraries)
+        kind = f"{library}.{kind}"
     return f"{kind}: {exc}"
 
 

@@ -8,12 +8,21 @@ shows the state after each step.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import httpx
+
+from .libraries import client_types
+
+if TYPE_CHECKING:  # lesson 09 passes httpx2's clients too
+    import httpx2
 
 __all__ = ["client_state"]
 
 
-def client_state(client: httpx.Client | httpx.AsyncClient) -> str:
+def client_state(
+    client: httpx.Client | httpx.AsyncClient | httpx2.Client | httpx2.AsyncClient,
+) -> str:
     """Name the client's state: "unopened", "opened" or "closed".
 
     This reads httpx's *private* `client._state` (a `ClientState` enum). httpx's only public
@@ -22,7 +31,7 @@ def client_state(client: httpx.Client | httpx.AsyncClient) -> str:
     fine: it only looks, never changes anything, the pack pins httpx==0.28.1, and
     tests/test_states.py fails first if httpx ever changes it.
     """
-    if not isinstance(client, (httpx.Client, httpx.AsyncClient)):
+    if not isinstance(client, client_types()):  # httpx's, or httpx2's (labkit.libraries)
         raise ValueError(
             f"client must be an httpx.Client or httpx.AsyncClient, not {client!r} "
             f"({type(client).__name__})"
