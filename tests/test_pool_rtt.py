@@ -12,7 +12,7 @@ import math
 import pytest
 
 from labkit import explore_pool, run_pool_experiment
-from labkit.pool import ideal_elapsed
+from labkit.pool import RequestOutcome, ideal_elapsed, waiting_steps
 
 
 @pytest.mark.parametrize(
@@ -129,3 +129,11 @@ def test_the_round_trip_slider_reaches_the_estimate_and_the_experiment() -> None
     report = panel.last_report
     assert report is not None and (report.rtt, report.tls) == (0.03, True)
     assert "round trip: 30 ms" in panel.summary.value
+
+
+def test_the_queue_panel_counts_a_request_opening_a_connection_as_served() -> None:
+    # Asked at 0, began its handshakes at 0.1, reached the server at 0.3: it waited 0.1 s for
+    # the pool; the handshakes are drawn on its lane, not counted in the queue.
+    opening = RequestOutcome(0, 1, 0.0, 0.3, 0.4, "ok", connecting=0.1, connected=0.25, sent=0.25)
+    pooled = RequestOutcome(1, 1, 0.0, 0.5, 0.6, "ok", sent=0.45)
+    assert waiting_steps([opening, pooled]) == [(0.0, 2), (0.1, 1), (0.5, 0)]

@@ -394,12 +394,15 @@ def run_pool_experiment(
 def waiting_steps(records: Sequence[RequestOutcome]) -> list[tuple[float, int]]:
     """How many requests were waiting for a connection, as steps: (from this time on, count).
 
-    A request waits from `asked` until the server starts on it, or until it gives up. The
-    count is what the timeline's top panel draws: the pool's queue, growing and draining.
+    A request waits from `asked` until it begins to open a new connection, or else until the
+    server starts on it, or until it gives up. The count is what the timeline's top panel draws:
+    the pool's queue, growing and draining (handshakes are drawn on the lanes).
     """
     changes: dict[float, int] = {}
     for record in records:
         end = record.started if record.started is not None else record.finished
+        if record.connecting is not None:
+            end = min(end, record.connecting)
         changes[record.asked] = changes.get(record.asked, 0) + 1
         changes[end] = changes.get(end, 0) - 1
     steps, count = [], 0
