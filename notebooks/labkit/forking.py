@@ -7,10 +7,18 @@ staged so that it goes the same way every time (the child's answer is slow, and 
 reuses the connection while it is still on its way):
 
 1. the parent sends a request, which leaves one connection in its client's pool;
-2. it forks; the child sends `/delay/0.3` on the inherited connection and gives up after
-   0.05 s (ReadTimeout), then exits, its answer still on the way;
+2. it forks; the child sends `/delay/0.3` on the inherited connection;
 3. the parent sends `/delay/0.01` on the same connection, and reads the first answer to
-   arrive on it: the child's.
+   arrive on it: the child's;
+4. the child, which gives up after 0.05 s of waiting (ReadTimeout), exits.
+
+The two processes take turns through pipes, not by the clock: the parent sends the moment the
+child's request is out (httpcore's trace hook says when), and the child starts waiting only
+once the parent's request is out too. Timed instead (the parent sending after the child's
+timeout and exit), a loaded machine can delay the parent past the 0.3 s: the child's answer
+is then already there, the parent's pool sees the idle connection readable, takes it for
+closed by the server, and opens a new one. The only clock left is the server's 0.3 s
+against one wake-up of the parent.
 
 Scenarios: "before-fork" (the bug), "after-fork" (the fix: `os.register_at_fork` makes a new
 client in the child), "spawn-pool" (a `multiprocessing` spawn pool whose initializer makes one
@@ -103,6 +111,19 @@ def _get(client: httpx.Client, path: str, **kwargs: Any) -> str:
         return f"httpx.{type(exc).__name__}"
 
 
+def _on_sent(signal: int, wait_for: int | None = None) -> Any:
+    """An httpcore trace hook: once the request is out, write a byte to `signal`, then (if
+    given) wait for a byte on `wait_for`."""
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if event == "http11.send_request_body.complete":
+            os.write(signal, b".")
+            if wait_for is not None:
+                os.read(wait_for, 1)  # b"" if the parent is gone: then go on anyway
+
+    return trace
+
+
 def _parent_and_child(base: str, renew_in_child: bool) -> None:
     client = httpx.Client(base_url=base)
     if renew_in_child:  # the fix: whatever forks, the child makes a client of its own
@@ -113,15 +134,35 @@ def _parent_and_child(base: str, renew_in_child: bool) -> None:
 
         os.register_at_fork(after_in_child=renew)
     _say("parent", "/delay/0", _get(client, "/delay/0"))  # a pooled connection now
+    parent_reads, child_writes = os.pipe()  # the child says "my request is out"
+    child_reads, parent_writes = os.pipe()  # the parent says "mine too"
+    child_asks, parent_asks = f"/delay/{CHILD_DELAY}", f"/delay/{PARENT_DELAY}"
     pid = os.fork()
     if pid == 0:  # the child
-        child_asks = f"/delay/{CHILD_DELAY}"
-        patience = httpx.Timeout(5.0, read=CHILD_PATIENCE) if not renew_in_child else None
-        _say("child", child_asks, _get(client, child_asks, timeout=patience or 5.0))
-        os._exit(0)  # no clean-up: whatever the child holds, the parent holds too
-    os.waitpid(pid, 0)
-    parent_asks = f"/delay/{PARENT_DELAY}"
-    _say("parent", parent_asks, _get(client, parent_asks))
+        try:
+            os.close(parent_reads)
+            os.close(parent_writes)
+            if renew_in_child:  # a connection of its own: no turns to take
+                _say("child", child_asks, _get(client, child_asks, timeout=5.0))
+            else:
+                patience = httpx.Timeout(5.0, read=CHILD_PATIENCE)
+                trace = _on_sent(child_writes, wait_for=child_reads)
+                got = _get(client, child_asks, timeout=patience, extensions={"trace": trace})
+                _say("child", child_asks, got)
+        finally:
+            os._exit(0)  # no clean-up: whatever the child holds, the parent holds too
+    os.close(child_writes)
+    os.close(child_reads)
+    if renew_in_child:
+        os.waitpid(pid, 0)
+        got = _get(client, parent_asks)
+    else:
+        os.read(parent_reads, 1)  # the child's request is out (b"": the child is gone)
+        got = _get(client, parent_asks, extensions={"trace": _on_sent(parent_writes)})
+        os.waitpid(pid, 0)  # the child has said what it got: the lines come out in order
+    os.close(parent_reads)
+    os.close(parent_writes)
+    _say("parent", parent_asks, got)
     client.close()
 
 
