@@ -114,8 +114,10 @@ def test_labkit_accepts_both_libraries_clients() -> None:
     assert client_state(client) == "closed"
 
 
-def test_labkit_names_the_library_of_an_error() -> None:
-    assert _describe(httpx2.ConnectError("refused")) == "httpx2.ConnectError: refused"
+def test_labkit_names_an_error_by_the_name_its_library_is_imported_by() -> None:
+    expected = "httpx" if ON_HTTPX2 else "httpx2"  # under the alias, httpx2's *is* `httpx`
+    assert _describe(httpx2.ConnectError("refused")) == f"{expected}.ConnectError: refused"
+    assert _describe(httpx.ReadError("reset")) == "httpx.ReadError: reset"
     assert (
         _describe(OSError(24, "Too many open files")) == "OSError: [Errno 24] Too many open files"
     )

@@ -117,9 +117,10 @@ def run_out_of_files(url: str, limit: int = 64) -> list[FilesOutcome]:
 
 def _describe(exc: BaseException) -> str:
     kind = type(exc).__name__
-    library = type(exc).__module__.split(".")[0]
-    if library in ("httpx", "httpx2"):  # httpx2 under `alias_httpx()` (labkit.libraries)
-        kind = f"{library}.{kind}"
+    library = sys.modules.get(type(exc).__module__.split(".")[0])
+    for name in ("httpx", "httpx2"):  # the name this process imports it by: under
+        if library is not None and sys.modules.get(name) is library:  # the alias, httpx
+            return f"{name}.{kind}: {exc}"
     return f"{kind}: {exc}"
 
 
