@@ -11,6 +11,7 @@ from labkit import LabServer
 from labkit.resources import (
     can_limit_open_files,
     open_descriptors,
+    open_sockets,
     pool_connections,
     rss_mb,
     run_out_of_files,
@@ -81,3 +82,15 @@ def test_a_shared_client_keeps_descriptors_flat(server: LabServer) -> None:
         assert open_descriptors() - before == 2  # the client's socket and the server's end
     assert server.wait_until_closed()
     assert open_descriptors() == before
+
+
+def test_open_sockets_counts_sockets_and_nothing_else(server: LabServer) -> None:
+    """08's counts: a connection's two ends, never a file the kernel opens meanwhile (IPython's
+    history journal, in JupyterLab)."""
+    before = open_sockets()
+    with httpx.Client(verify=plain_trust()) as client:
+        client.get(server.url + "/")
+        with open(__file__, encoding="utf-8"):  # a file: not a socket
+            assert open_sockets() - before == 2  # the client's socket and the server's end
+    assert server.wait_until_closed()
+    assert open_sockets() == before

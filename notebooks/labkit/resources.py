@@ -28,6 +28,7 @@ __all__ = [
     "FilesOutcome",
     "can_limit_open_files",
     "open_descriptors",
+    "open_sockets",
     "pool_connections",
     "rss_mb",
     "run_out_of_files",
@@ -45,6 +46,17 @@ def open_descriptors() -> int:
     if hasattr(process, "num_fds"):
         return int(process.num_fds())
     return int(process.num_handles())  # Windows: no descriptors, but handles grow the same way
+
+
+def open_sockets() -> int:
+    """This process's open TCP sockets (listening ones included): a file descriptor each.
+
+    What a client's connections hold, counted apart from every other descriptor: a Jupyter
+    kernel opens and closes files of its own at any moment (IPython's history writer keeps
+    `history.sqlite-journal` open while it saves a cell), which a count of all descriptors
+    would mix into the clients' figures. psutil lists sockets on Windows too.
+    """
+    return len(_psutil().Process().net_connections(kind="tcp"))
 
 
 def rss_mb() -> float:
