@@ -18,9 +18,10 @@ import nbformat
 import pytest
 
 from labkit.checks import check_fetch_statuses, check_predictions
+from labkit.checks._kernel import reset_repeats
 from labkit.checks.lesson01 import OUTCOMES, PREDICTION_KEY, UNANSWERED
 from tests.notebook_runner import ROOT
-from tests.verdicts import assert_rejected, load_solution
+from tests.verdicts import assert_diagnosed, assert_rejected, in_httpx2, load_solution
 from tests.verdicts import verdict as _verdict
 
 NOTEBOOK = ROOT / "notebooks" / "01_the_reopen_error.ipynb"
@@ -34,8 +35,18 @@ def _solution() -> Any:
     return load_solution("01_fetch_statuses", "fetch_statuses")
 
 
-def test_the_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:
-    passed, out = _verdict(check_fetch_statuses, _solution(), capsys)
+@pytest.fixture(autouse=True)
+def _first_hints() -> Iterator[None]:
+    """Each test starts with no mistakes remembered (stepped hints)."""
+    reset_repeats()
+    yield
+    reset_repeats()
+
+
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+def test_the_solution_passes(library: str, capsys: pytest.CaptureFixture[str]) -> None:
+    solution = load_solution("01_fetch_statuses", "fetch_statuses", library=library)
+    passed, out = _verdict(check_fetch_statuses, solution, capsys)
     assert passed, out
     assert "3 calls, 12 requests on 1 TCP connection" in out
 
@@ -109,9 +120,13 @@ RIGHT: dict[str, FetchStatuses] = {
 }
 
 
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
 @pytest.mark.parametrize("name", RIGHT)
-def test_each_right_answer_passes(name: str, capsys: pytest.CaptureFixture[str]) -> None:
-    passed, out = _verdict(check_fetch_statuses, RIGHT[name], capsys)
+def test_each_right_answer_passes(
+    name: str, library: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answer = in_httpx2(RIGHT[name]) if library == "httpx2" else RIGHT[name]
+    passed, out = _verdict(check_fetch_statuses, answer, capsys)
     assert passed, out
     assert "12 requests on 1 TCP connection" in out
 
@@ -178,6 +193,12 @@ def raises_for_status(client: httpx.Client, urls: list[str]) -> list[int]:
 
 def stub(client: httpx.Client, urls: list[str]) -> list[int]:
     raise NotImplementedError  # your code here
+
+
+def past_the_stub(client: httpx.Client, urls: list[str]) -> list[int]:
+    if len(urls) > 4:
+        raise NotImplementedError("long lists")  # code of its own: no longer the stub
+    return [client.get(url).status_code for url in urls]
 
 
 def a_tuple(client: httpx.Client, urls: list[str]) -> tuple[int, ...]:
@@ -303,151 +324,80 @@ def no_keepalive_client(client: httpx.Client, urls: list[str]) -> list[int]:
         return [own.get(url).status_code for url in urls]
 
 
-WRONG = {
-    # name: (answer, words the verdict must contain)
-    "broken original": (
-        broken_original,
-        [
-            "❌ Not yet: fetch_statuses works once, then fails the second time with "
-            "RuntimeError: Cannot reopen a client instance, once it has been closed.",
-            "Remove `with client:`",
-            "the caller owns the client",
-        ],
-    ),
+WRONG: dict[str, tuple[Any, str, list[str]]] = {
+    # name: (answer, the mistake it must get, evidence the verdict must say)
+    "broken original": (broken_original, "01.with-client", ["works once"]),
     "own client per call": (
         own_client_per_call,
-        [
-            "the server saw 3 TCP connections for 12 requests",
-            "0 of them used the client",
-            "don't build a client",
-        ],
+        "01.other-client",
+        ["the server saw 3 TCP connections for 12 requests", "0 of them"],
     ),
-    "httpx.get per url": (httpx_get_per_url, ["the server saw 12 TCP connections for 12 requests"]),
-    "closes the client": (
-        closes_the_client,
-        [
-            "closed the client it was given",
-            "Cannot send a request, as the client has been closed.",
-            "no client.close()",
-            "no `with client:`",
-        ],
-    ),
-    "swallows the error": (
-        swallows_the_error,
-        [
-            "closed the client it was given",
-            "Cannot send a request, as the client has been closed.",
-            "no `with client:`",
-            "the end of that block closes it",
-        ],
-    ),
-    "new client once closed": (
-        new_client_once_closed,
-        ["❌ fetch_statuses closed the client it was given.", "no `with client:`"],
-    ),
-    "strings": (strings, ["returned str items such as '404', not int status codes"]),
-    "responses": (responses, ["returned Response objects", "response.status_code"]),
-    "reordered": (sorted_codes, ["right but not in the order of urls"]),
-    "raise_for_status": (
-        raises_for_status,
-        ["raised httpx.HTTPStatusError on a 404 answer", "Don't call raise_for_status()"],
-    ),
-    "stub": (stub, ["❌ Not yet: fetch_statuses still raises NotImplementedError."]),
-    "a tuple": (a_tuple, ["returned a tuple, not a list of status codes"]),
-    "too few": (only_the_first, ["returned 1 status code for 5 URLs"]),
-    "no return": (forgets_return, ["returned None", "`return` is missing"]),
-    "another exception": (typo, ["fetch_statuses raised AttributeError", "Fix that error"]),
+    "httpx.get per url": (httpx_get_per_url, "01.other-client", ["12 TCP connections"]),
+    "closes the client": (closes_the_client, "01.closed-given-error", []),
+    "swallows the error": (swallows_the_error, "01.closed-given-error", []),
+    "new client once closed": (new_client_once_closed, "01.closed-given", []),
+    "strings": (strings, "list.odd-items", ["str items such as '404'"]),
+    "responses": (responses, "list.responses", []),
+    "reordered": (sorted_codes, "list.order", []),
+    "raise_for_status": (raises_for_status, "01.raise-for-status", ["on a 404 answer"]),
+    "stub": (stub, "kernel.not-yet", []),
+    "a tuple": (a_tuple, "list.not-a-list", ["a tuple"]),
+    "too few": (only_the_first, "list.count", ["1 status code for 5 URLs"]),
+    "no return": (forgets_return, "list.none", []),
+    "another exception": (typo, "01.other-error", ["AttributeError"]),
     # Every request on the given client, and yet more than one connection, or not one request
-    # per URL: the hint names what the evidence shows, never "don't build a client".
-    "each URL twice": (
-        each_url_twice,
-        ["sent 24 requests for 12 URLs", "more than once", "keep the response"],
-    ),
-    "a thread pool": (
-        a_thread_pool,
-        ["sent its requests from", "threads", "a connection for each thread", "one after another"],
-    ),
-    "a thread per URL": (
-        a_thread_per_url,
-        ["sent its requests from", "threads", "one after another"],
-    ),
-    "Connection: close": (
-        connection_close,
-        [
-            "the server saw 12 TCP connections for 12 requests",
-            "all sent by the client it was given",
-            "12 of them asked the server to close the connection",
-            "Leave that header out",
-        ],
-    ),
-    "a stream never read": (
-        streamed_unread,
-        [
-            "the server saw 12 TCP connections",
-            "12 streamed responses were closed before their bodies were read",
-            "response.read()",
-        ],
-    ),
-    "skips repeated URLs": (skips_repeats, ["sent 11 requests for 12 URLs", "every url"]),
-    "saved answers": (saved_answers, ["sent 9 requests for 12 URLs", "at every call"]),
-    "HEAD": (head, ["(call 1) sent HEAD /status/404, not GET"]),
-    "own client, same settings": (
-        same_settings,
-        [
-            "the server saw 3 TCP connections for 12 requests",
-            "0 of them used the client",
-            "don't build a client",
-        ],
-    ),
-    "a client per URL": (
-        a_client_per_url,
-        ["12 TCP connections for 12 requests", "0 of them used the client"],
-    ),
-    "a client without keep-alive": (no_keepalive_client, ["0 of them used the client"]),
-    "a generator": (
-        a_generator,
-        [
-            "returned a generator (from a_generator.<locals>.<genexpr>)",
-            "not a list of status codes",
-        ],
-    ),
-    "a dict": (a_dict, ["returned a dict, not a list of status codes"]),
-    "reason phrases": (reasons, ["returned str items such as 'Not Found'"]),
-    "booleans": (successes, ["returned bool items such as False"]),
-    "None for errors": (none_for_errors, ["returned NoneType items such as None"]),
-    "reversed": (reversed_order, ["right but not in the order of urls"]),
-    "enters the client": (
-        enters_it,
-        [
-            "raised RuntimeError: Cannot open a client instance more than once.",
-            "no client.__enter__()",
-            "the caller made it",
-        ],
-    ),
+    # per URL: the diagnosis names what the evidence shows, never "another client".
+    "each URL twice": (each_url_twice, "01.repeats", ["24 requests for 12 URLs"]),
+    "a thread pool": (a_thread_pool, "01.threads", []),
+    "a thread per URL": (a_thread_per_url, "01.threads", []),
+    "Connection: close": (connection_close, "01.connection-close", ["12 of them"]),
+    "a stream never read": (streamed_unread, "01.unread-stream", ["12 streamed responses"]),
+    "skips repeated URLs": (skips_repeats, "01.skipped", ["11 requests for 12 URLs"]),
+    "saved answers": (saved_answers, "01.skipped", ["9 requests for 12 URLs"]),
+    "HEAD": (head, "01.wrong-request", ["(call 1) sent HEAD /status/404"]),
+    "own client, same settings": (same_settings, "01.other-client", ["0 of them"]),
+    "a client per URL": (a_client_per_url, "01.other-client", ["12 TCP connections"]),
+    "a client without keep-alive": (no_keepalive_client, "01.other-client", []),
+    "a generator": (a_generator, "list.not-a-list", ["a generator (from a_generator."]),
+    "a dict": (a_dict, "list.not-a-list", ["a dict"]),
+    "reason phrases": (reasons, "list.odd-items", ["'Not Found'"]),
+    "booleans": (successes, "list.odd-items", ["bool items"]),
+    "None for errors": (none_for_errors, "list.odd-items", ["NoneType items"]),
+    "reversed": (reversed_order, "list.order", []),
+    "enters the client": (enters_it, "01.opened-given", []),
+    "NotImplementedError past the stub": (past_the_stub, "01.other-error", []),
+    "not the function": (None, "kernel.needs-function", ["not None"]),
 }
-
-HINT_OWN_CLIENT = "don't build a client (or call httpx.get) inside fetch_statuses"
-USES_THE_GIVEN_CLIENT = {
-    "each URL twice",
-    "a thread pool",
-    "a thread per URL",
-    "Connection: close",
-    "a stream never read",
-    "skips repeated URLs",
-    "saved answers",
-}
+# A share of the wrong answers, written with `import httpx2 as httpx`: the same diagnoses.
+IN_HTTPX2 = ["broken original", "own client per call", "httpx.get per url", "closes the client"]
+IN_HTTPX2 += ["raise_for_status", "Connection: close", "a stream never read", "enters the client"]
 
 
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
 @pytest.mark.parametrize("name", WRONG)
 def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
-    name: str, capsys: pytest.CaptureFixture[str]
+    name: str, library: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    if library == "httpx2" and name not in IN_HTTPX2:
+        pytest.skip("judged in httpx only")
     _SAVED.clear()
-    answer, words = WRONG[name]
-    out = assert_rejected(check_fetch_statuses, answer, words, capsys)
-    assert "0x" not in out
-    if name in USES_THE_GIVEN_CLIENT:
-        assert HINT_OWN_CLIENT not in out, out
+    answer, mistake, evidence = WRONG[name]
+    if library == "httpx2":
+        answer = in_httpx2(answer)
+    assert_diagnosed(check_fetch_statuses, answer, mistake, capsys, evidence)
+
+
+def test_the_same_mistake_twice_points_into_the_notebook(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first = assert_diagnosed(check_fetch_statuses, broken_original, "01.with-client", capsys)
+    again = assert_diagnosed(check_fetch_statuses, broken_original, "01.with-client", capsys)
+    assert "Still stuck?" not in first
+    assert "Still stuck? See notebook 01, section “4.1 `with self.client:` in a method”." in again
+    assert_diagnosed(check_fetch_statuses, closes_the_client, "01.closed-given-error", capsys)
+    passed, _ = _verdict(check_fetch_statuses, _solution(), capsys)  # a pass forgets them all
+    first = assert_diagnosed(check_fetch_statuses, broken_original, "01.with-client", capsys)
+    assert passed and "Still stuck?" not in first
 
 
 def _function(source: str, name: str) -> ast.FunctionDef:

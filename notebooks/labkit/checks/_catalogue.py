@@ -46,6 +46,16 @@ HINT_STREAM = (
     "`with client.stream(...)`), or use client.get(), which reads the body for you."
 )
 
+HINT_DONT_CLOSE = (  # both ways of closing look alike to the check (the client ends CLOSED)
+    "Don't close the client in fetch_statuses: no client.close(), and no `with client:` "
+    "(the end of that block closes it too). The caller owns the client and closes it "
+    "when it is done."
+)
+HINT_CONNECTION_CLOSE = (
+    "Leave that header out: then the server keeps the connection open and the pool "
+    "reuses it for the next request."
+)
+
 NB01 = "01_the_reopen_error.ipynb"
 
 MISTAKES: dict[str, Mistake] = {
@@ -169,4 +179,169 @@ MISTAKES: dict[str, Mistake] = {
     "00.other-error": Mistake(
         "{name} raised {error}", "Use client.get(url), then return the response's .text."
     ),
+    # A list with one item per URL (lessons 01, 02, 05): `_evidence.judge_bodies`.
+    "list.none": Mistake(
+        "{name} returned None, not a list of {many}.",
+        "Return the list of {many} (a `return` is missing?).",
+    ),
+    "list.not-a-list": Mistake(
+        "{name} returned {got}, not a list of {many}.",
+        "Return a list with one {type} per URL: {source}.",
+    ),
+    "list.coroutines": Mistake(
+        "{name} returned coroutines, not {many}: a missing await?",
+        "Await them: asyncio.gather(*coroutines) runs them all and returns their results.",
+    ),
+    "list.status-codes": Mistake(
+        "{name} returned status codes ({first}...), not the bodies.",
+        "Return response.text for each URL, not response.status_code.",
+    ),
+    "list.responses": Mistake(
+        "{name} returned Response objects, not their {many}.", "Return {source} for each URL."
+    ),
+    "list.odd-items": Mistake(
+        "{name} returned {kind} items such as {example}, not {type} {many}.",
+        "Return {source} for each URL, as it is.",
+    ),
+    "list.count": Mistake(
+        "{name} returned {count} for {urls} URLs.", "Return exactly one {one} per URL."
+    ),
+    "list.finishing-order": Mistake(
+        "the {many} come in the order the requests finished, not in the order of urls.",
+        "{order}",
+    ),
+    "list.order": Mistake("the {many} are right but not in the order of urls.", "{order}"),
+    "list.wrong-item": Mistake(
+        "{one} {index} should be {expected!r}; {name} returned {got!r}.",
+        "Return {source} of GET url, for each url in urls.",
+    ),
+    # 01_the_reopen_error: the predictions quiz
+    "01.no-snippet": Mistake(
+        "there is no snippet {extra}: the snippets are numbered 1 to {count}.",
+        "Use the snippet numbers as keys, e.g. {{1: 'works', 2: ...}}.",
+    ),
+    "01.prediction-count": Mistake(
+        "got {got} predictions for {count} snippets.",
+        "Give one prediction per snippet, {count} in all, in snippet order.",
+    ),
+    "01.no-predictions": Mistake(
+        "Not yet: no predictions yet.",
+        "Pick an answer in each dropdown, run the `my_predictions = ...` cell, then this one.",
+    ),
+    "01.predictions-type": Mistake(
+        "check_predictions needs a list of {count} answers, not {got}.",
+        "Pass the dropdowns' values: [d.value for d in predictions].",
+    ),
+    "01.dropdowns": Mistake(
+        "check_predictions got the dropdowns themselves, not the answers picked in them.",
+        "Pass their values: my_predictions = [d.value for d in predictions], as the "
+        "`my_predictions` cell does.",
+    ),
+    "01.unanswered": Mistake(
+        "Not yet: no prediction yet for {snippets}.",
+        "Pick what you think each snippet does in its dropdown, run the "
+        "`my_predictions = ...` cell, then run this check again.",
+    ),
+    "01.not-a-choice": Mistake(
+        "the answer for {snippets} is not one of the choices.",
+        "Each answer is 'works' or one of the three messages offered in the dropdowns "
+        '("Cannot open a client instance more than once.", "Cannot reopen a client '
+        'instance, once it has been closed.", "Cannot send a request, as the client has '
+        "been closed.\"), word for word; case, punctuation and 'RuntimeError: ' don't "
+        "matter.",
+    ),
+    "01.wrong-predictions": Mistake(
+        "{right} of {count} right: {snippets} {verb} something else.",
+        "Follow the client's state line by line (unopened, opened, closed), or run the "
+        "snippets below and compare. Then change those dropdowns and run both cells again.",
+        Pointer(NB01, "In short: the errors, by state"),
+    ),
+    # 01_the_reopen_error: fetch_statuses(client, urls)
+    "01.with-client": Mistake(
+        "Not yet: {name} works once, then fails the second time with {error}",
+        "Remove `with client:` from fetch_statuses: the caller owns the client (it "
+        "opens and closes it); fetch_statuses only uses it.",
+        Pointer(NB01, "4.1 `with self.client:` in a method"),
+    ),
+    "01.closed-given-error": Mistake(
+        "{name} closed the client it was given: its second call failed with {error}",
+        HINT_DONT_CLOSE,
+        Pointer(NB01, "2.4 A request after `close()`"),
+    ),
+    "01.closed-given": Mistake(
+        "fetch_statuses closed the client it was given.",
+        HINT_DONT_CLOSE,
+        Pointer(NB01, "2.4 A request after `close()`"),
+    ),
+    "01.opened-given": Mistake(
+        "{name} raised {error}",
+        "Don't open the client in fetch_statuses (no `with client:`, no client.__enter__()): "
+        "the caller made it and opens it; fetch_statuses only uses it.",
+        Pointer(NB01, "2.1 `with` inside `with`"),
+    ),
+    "01.raise-for-status": Mistake(
+        "{name} raised httpx.HTTPStatusError on a {status} answer.",
+        "Don't call raise_for_status(): a 404 or a 503 is an answer to report; return "
+        "its status_code.",
+    ),
+    "01.other-error": Mistake(
+        "{name} raised {error}",
+        "Fix that error: send client.get(url) for each url and return the status codes.",
+    ),
+    "01.wrong-request": Mistake(
+        "fetch_statuses (call {call}) sent {odd}, not GET to each of its urls.",
+        "Send client.get(url) for each url in urls, as it is.",
+    ),
+    "01.other-client": Mistake(
+        "{saw}; {mine} of them used the client fetch_statuses was given.",
+        "Send every request with client.get(url) on the client you were given: don't "
+        "build a client (or call httpx.get) inside fetch_statuses.",
+    ),
+    "01.repeats": Mistake(
+        "fetch_statuses sent {mine} requests for {total} URLs in {calls} calls: some URLs "
+        "more than once.",
+        "GET each url once: keep the response (response = "
+        "client.get(url)) and read its .status_code.",
+    ),
+    "01.skipped": Mistake(
+        "fetch_statuses sent {mine} requests for {total} URLs in {calls} calls: some "
+        "status codes were not asked for (saved from an earlier call, or a repeated URL "
+        "skipped).",
+        "Send GET for every url in urls, at every call: the server's answer "
+        "can change, so only a request tells.",
+    ),
+    "01.threads": Mistake(
+        "{saw}: fetch_statuses sent its requests from {threads}{at_once}, so the pool opened "
+        "a connection for each thread.",
+        "Send the requests one after another in fetch_statuses (threads come in lesson "
+        "02): one connection then carries them all.",
+    ),
+    "01.connection-close": Mistake(
+        "{saw}, all sent by the client it was given: {closing} of them asked the "
+        "server to close the connection (a `Connection: close` header).",
+        HINT_CONNECTION_CLOSE,
+    ),
+    "01.unread-stream": Mistake(
+        "{saw}, all sent by the client it was given: {unread} streamed responses "
+        "were closed before their bodies were read, and such a connection cannot carry "
+        "another request.",
+        "Read the body inside `with client.stream(...)` "
+        "(response.read()), or use client.get(url), which reads it for you.",
+    ),
+    "01.churn": Mistake(
+        "{saw}, all sent one at a time by the client it was given: something closes the "
+        "connection after each request.",
+        "Send plain client.get(url) requests, and leave the "
+        "client's settings and the response as they are.",
+    ),
+}
+
+# The words a hint needs from where a mistake was made: how to keep the order of urls.
+ORDER = {
+    "01": "Build the list in the order of urls: one client.get(url) per url, in turn.",
+    "02": "pool.map(fetch, urls) returns results in the order of urls (as_completed does not).",
+    "05": "asyncio.gather(...) returns results in the order of its arguments "
+    "(asyncio.as_completed does not).",
+    "c2": "Return one body per url, in the order of urls (pool.map keeps the order; "
+    "as_completed does not).",
 }

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from ..server import RequestRecord
+from ._catalogue import ORDER
 from ._kernel import errors, fail, flunk, is_a, kind, plural, readable
 
 __all__ = [
@@ -117,66 +118,40 @@ def judge_bodies(
     expected: Sequence[object],
     records: Sequence[RequestRecord],
     *,
-    order_hint: str,
+    order: str,
     items: Items = BODIES,
 ) -> None:
     """`got` must be a list equal to `expected`, one of `items` per URL, in the order of the URLs.
 
     `records` are the server's, in the order it finished the requests: a list of bodies in that
-    order is the classic mistake of collecting answers as they come (`as_completed`).
+    order is the classic mistake of collecting answers as they come (`as_completed`). `order`
+    names the lesson whose words say how to keep the order of urls (`_catalogue.ORDER`).
     """
+    words = {"name": name, "many": items.many, "one": items.one, "source": items.source}
+    words |= {"type": items.type.__name__, "order": ORDER[order]}
     if got is None:
-        fail(
-            f"{name} returned None, not a list of {items.many}.",
-            f"Return the list of {items.many} (a `return` is missing?).",
-        )
+        flunk("list.none", **words)
     if not isinstance(got, list):
-        fail(
-            f"{name} returned {kind(got)}, not a list of {items.many}.",
-            f"Return a list with one {items.type.__name__} per URL: {items.source}.",
-        )
+        flunk("list.not-a-list", got=kind(got), **words)
     if any(inspect.isawaitable(item) for item in got):
-        fail(
-            f"{name} returned coroutines, not {items.many}: a missing await?",
-            "Await them: asyncio.gather(*coroutines) runs them all and returns their results.",
-        )
+        flunk("list.coroutines", **words)
     if items is BODIES and got and all(isinstance(item, int) for item in got):
-        fail(
-            f"{name} returned status codes ({got[:3]}...), not the bodies.",
-            "Return response.text for each URL, not response.status_code.",
-        )
+        flunk("list.status-codes", first=got[:3], **words)
     if any(is_a(item, "Response") for item in got):
-        fail(
-            f"{name} returned Response objects, not their {items.many}.",
-            f"Return {items.source} for each URL.",
-        )
+        flunk("list.responses", **words)
     odd = [item for item in got if not isinstance(item, items.type) or isinstance(item, bool)]
     if odd:
-        fail(
-            f"{name} returned {type(odd[0]).__name__} items such as {readable(odd[0])}, not "
-            f"{items.type.__name__} {items.many}.",
-            f"Return {items.source} for each URL, as it is.",
-        )
+        example = readable(odd[0])
+        flunk("list.odd-items", kind=type(odd[0]).__name__, example=example, **words)
     if len(got) != len(expected):
-        fail(
-            f"{name} returned {items.count(len(got))} for {len(expected)} URLs.",
-            f"Return exactly one {items.one} per URL.",
-        )
+        flunk("list.count", count=items.count(len(got)), urls=len(expected), **words)
     if got != list(expected):
         same_items = sorted(map(str, got)) == sorted(map(str, expected))
         if same_items and in_finishing_order(got, records):
-            fail(
-                f"the {items.many} come in the order the requests finished, not in the order "
-                "of urls.",
-                order_hint,
-            )
+            flunk("list.finishing-order", **words)
         if same_items:
-            fail(f"the {items.many} are right but not in the order of urls.", order_hint)
+            flunk("list.order", **words)
         index = next(
             i for i, (mine, right) in enumerate(zip(got, expected, strict=True)) if mine != right
         )
-        fail(
-            f"{items.one} {index + 1} should be {expected[index]!r}; {name} returned "
-            f"{got[index]!r}.",
-            f"Return {items.source} of GET url, for each url in urls.",
-        )
+        flunk("list.wrong-item", index=index + 1, expected=expected[index], got=got[index], **words)

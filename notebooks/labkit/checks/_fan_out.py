@@ -73,7 +73,6 @@ class Words:
     """The hints of one flavour."""
 
     error: str
-    order: str
     own_client: str
     over: str
     under: str
@@ -83,7 +82,6 @@ class Words:
 SYNC_WORDS = Words(
     error="Read that error: it says what went wrong. Then fix fetch_all, run its cell again, "
     "and this check.",
-    order="pool.map(fetch, urls) returns results in the order of urls (as_completed does not).",
     own_client="Don't build clients inside fetch_all (httpx.get() builds one on every call): "
     "call client.get(url) on the one you were given.",
     over="Make the pool inside fetch_all, with ThreadPoolExecutor(max_workers=max_workers): no "
@@ -95,8 +93,6 @@ SYNC_WORDS = Words(
 ASYNC_WORDS = Words(
     error="Fix that error. Remember the caller owns the client: use it, but don't open it "
     "(`async with client:`) or close it (`await client.aclose()`) inside fetch_all_async.",
-    order="asyncio.gather(...) returns results in the order of its arguments "
-    "(asyncio.as_completed does not).",
     own_client="Don't build clients inside fetch_all_async: await client.get(url) on the one "
     "you were given.",
     over="Make ONE asyncio.Semaphore(max_concurrency) inside fetch_all_async, before gather (not "
@@ -244,7 +240,7 @@ async def play_round(
         got,
         [f"waited {delay} s\n" for delay in rnd.delays],
         server.requests,
-        order_hint=words.order,
+        order="05" if t.awaited else "02",
     )
     judge_sharing(t, words, server, rnd, closed=client.is_closed, sent=sent)
 

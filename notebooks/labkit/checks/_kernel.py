@@ -181,7 +181,7 @@ def library_of(candidate: object) -> types.ModuleType:
                 where = value.__module__
             else:  # an object: `CLIENT = httpx2.Client()` at module level
                 where = type(value).__module__
-            if where.split(".")[0] == "httpx2":
+            if (where or "").split(".")[0] == "httpx2":
                 return sys.modules["httpx2"]
     return httpx
 
@@ -309,7 +309,8 @@ def learner_error(
     problem = f"{name} raised {error}"
     pointed = next((pointed for words, pointed in slips if words in problem), mistake or hint)
     if pointed in MISTAKES:
-        return diagnosis(pointed, name=name, error=error)
+        status = getattr(getattr(exc, "response", None), "status_code", "")  # HTTPStatusError
+        return diagnosis(pointed, name=name, error=error, status=status)
     return CheckFailed(problem, pointed)
 
 

@@ -367,8 +367,7 @@ def check_two_hosts(candidate: FetchFromHosts) -> str:
                 got,
                 expected,
                 records,
-                order_hint="Return one body per url, in the order of urls (pool.map "
-                "keeps the order; as_completed does not).",
+                order="c2",
             )
             opened_in_all = host_a.connections_opened + host_b.connections_opened
             for name, limit in (("A", limit_a), ("B", limit_b)):
