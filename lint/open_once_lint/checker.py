@@ -150,6 +150,7 @@ class _Module:
         self.depends_targets: set[str] = set()
         self.calls: list[ast.Call] = []
         self.withs: list[ast.With | ast.AsyncWith] = []
+        named: list[tuple[str, ast.AST]] = []  # where a name is read: a function's uses
         for node in ast.walk(tree):
             for child in ast.iter_child_nodes(node):
                 self.parents[child] = node
@@ -187,17 +188,16 @@ class _Module:
                         self.depends_targets.add(keyword.value.id)
             elif isinstance(node, (ast.With, ast.AsyncWith)):
                 self.withs.append(node)
-        for node in ast.walk(tree):
-            name = None
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                name = node.id
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                named.append((node.id, node))
             elif (
                 isinstance(node, ast.Attribute)
                 and isinstance(node.value, ast.Name)
                 and node.value.id in ("self", "cls")
             ):
-                name = node.attr
-            if name is not None and name in self.by_name:
+                named.append((node.attr, node))
+        for name, node in named:
+            if name in self.by_name:
                 self.references.setdefault(name, []).append(node)
         self.loop_mains = {
             _last_name(c.args[0]) or ""
@@ -966,11 +966,21 @@ def _finding(node: ast.AST, code: str) -> Finding:
     return Finding(node.lineno, node.col_offset, code, RULES[code][0])  # type: ignore[attr-defined]
 
 
+def _imports_a_library(tree: ast.AST) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            if any(alias.name in LIBRARIES for alias in node.names):
+                return True
+        elif isinstance(node, ast.ImportFrom) and node.module in LIBRARIES:
+            return True
+    return False
+
+
 def check_tree(tree: ast.AST) -> list[Finding]:
     """Every finding in a parsed module, sorted by place (no `# noqa` applied)."""
-    module = _Module(tree)
-    if not module.libraries and not module.constructors and not module.send_functions:
+    if not _imports_a_library(tree):
         return []
+    module = _Module(tree)
     findings: set[Finding] = set()
     dependency_calls: set[ast.Call] = set()
     for call, finding in _dependencies(module):

@@ -14,9 +14,12 @@ class Plugin:
     name = "open-once-lint"
     version = __version__
 
-    def __init__(self, tree: ast.AST) -> None:
+    def __init__(self, tree: ast.AST, lines: list[str]) -> None:
         self._tree = tree
+        self._lines = lines
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
+        if not any("httpx" in line for line in self._lines):
+            return  # no library, no finding: the same shortcut as the command's
         for finding in check_tree(self._tree):
             yield finding.line, finding.col, f"{finding.code} {finding.message}", type(self)
