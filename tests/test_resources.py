@@ -56,15 +56,21 @@ def test_pool_connections_describes_the_pool(server: LabServer) -> None:
 
 @pytest.mark.skipif(not can_limit_open_files(), reason="no `resource` module on this platform")
 def test_the_leak_ends_in_errno_24_where_the_lesson_says(server: LabServer) -> None:
-    default, prebuilt = run_out_of_files(server.url + "/", limit=12)
+    default, prebuilt, asynchronous = run_out_of_files(server.url + "/", limit=12)
     assert (default.clients, default.where) == ("default", "httpx.Client()")
     assert default.error == "OSError: [Errno 24] Too many open files"
     assert (prebuilt.clients, prebuilt.where) == ("prebuilt SSLContext", "client.get()")
     assert prebuilt.error == "httpx.ConnectError: [Errno 24] Too many open files"
-    assert default.made >= 6 and prebuilt.made >= 6
+    assert default.cause == prebuilt.cause == ""  # the message names the errno itself
+    # An AsyncClient's message names no errno: it is at the bottom of the __cause__ chain.
+    assert (asynchronous.clients, asynchronous.where) == ("AsyncClient", "await client.get()")
+    assert asynchronous.error == "httpx.ConnectError: All connection attempts failed"
+    assert asynchronous.cause == "OSError: [Errno 24] Too many open files"
+    assert default.made >= 6 and prebuilt.made >= 6 and asynchronous.made >= 5
     # "made" counts the clients that sent their request: exactly what the server answered
     # (the client whose connect failed never reached it).
-    assert len(server.requests) == server.connections_opened == default.made + prebuilt.made
+    made = default.made + prebuilt.made + asynchronous.made
+    assert len(server.requests) == server.connections_opened == made
     assert server.wait_until_closed()  # the subprocess's sockets closed when it exited
 
 

@@ -10,6 +10,7 @@ small subprocess under a low open-files limit to show the error a leak ends in.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import os
@@ -96,10 +97,11 @@ def can_limit_open_files() -> bool:
 class FilesOutcome:
     """How a loop of never-closed clients ended under a low open-files limit."""
 
-    clients: str  # "default" (httpx.Client()) or "prebuilt SSLContext" (verify=ctx)
+    clients: str  # "default" (httpx.Client()), "prebuilt SSLContext" (verify=ctx), or "AsyncClient"
     made: int  # clients that had sent their request when the error came
-    where: str  # "httpx.Client()" or "client.get()": which call raised
+    where: str  # "httpx.Client()", "client.get()" or "await client.get()": which call raised
     error: str  # e.g. "OSError: [Errno 24] Too many open files"
+    cause: str = ""  # the bottom of its __cause__ chain: where an AsyncClient hides errno 24
 
 
 def run_out_of_files(url: str, limit: int = 64) -> list[FilesOutcome]:
@@ -136,6 +138,32 @@ def _describe(exc: BaseException) -> str:
     return f"{kind}: {exc}"
 
 
+async def _leak_async_until_it_fails(url: str, verify: ssl.SSLContext) -> FilesOutcome:
+    """The same leak with httpx.AsyncClient: its connect error names no errno, its cause does."""
+    clients: list[httpx.AsyncClient] = []
+    try:
+        for _ in range(5000):
+            client = httpx.AsyncClient(verify=verify)
+            clients.append(client)
+            try:
+                await client.get(url)
+            except Exception as exc:  # noqa: BLE001 - reporting what the leak ends in is the point
+                cause: BaseException = exc
+                while (below := cause.__cause__ or cause.__context__) is not None:
+                    cause = below  # down the chain, to what the operating system said
+                return FilesOutcome(
+                    "AsyncClient",
+                    len(clients) - 1,
+                    "await client.get()",
+                    _describe(exc),
+                    _describe(cause) if cause is not exc else "",
+                )
+        return FilesOutcome("AsyncClient", len(clients), "", "no error")
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
 def _leak_until_it_fails(url: str, verify: ssl.SSLContext | None, label: str) -> FilesOutcome:
     """Make clients, send one request with each, never close them: until something raises."""
     clients: list[httpx.Client] = []
@@ -165,6 +193,7 @@ def _main(url: str, limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
     for verify, label in ((None, "default"), (context, "prebuilt SSLContext")):
         print(json.dumps(vars(_leak_until_it_fails(url, verify, label))), flush=True)
+    print(json.dumps(vars(asyncio.run(_leak_async_until_it_fails(url, context)))), flush=True)
 
 
 if __name__ == "__main__":
