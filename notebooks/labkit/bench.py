@@ -138,7 +138,7 @@ def measure() -> list[tuple[str, float]]:
 
 # A simulated network (LabServer(rtt=...)): each row across 10 and 50 ms round trips.
 NETWORK_RTTS = (0.01, 0.05)
-NETWORK_ROUNDS = 10  # requests per row across a round trip (a new HTTPS connection: 3 of them)
+NETWORK_ROUNDS = 20  # requests per row across a round trip (a new HTTPS connection: 3 of them)
 NETWORK_TARGET = 0.10  # measured within 10% of the round-trip model at 10 and 50 ms
 # What each row waits for, in round trips: the request, plus TCP's handshake on a new
 # connection, plus TLS 1.3's.
