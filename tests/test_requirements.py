@@ -79,7 +79,8 @@ def test_test_only_weight_stays_out_of_a_learners_install() -> None:
     assert not learner & DEV_ONLY
     assert DEV_ONLY <= set(_pins(DEV))
     # What pyproject's addopts use must install with the learner's list.
-    assert {"pytest", "pytest-xdist", "pytest-timeout", "nbval"} <= learner - set(lesson_pins())
+    assert {"pytest-xdist", "pytest-timeout", "nbval"} <= learner - set(lesson_pins())
+    assert "pytest" in lesson_pins()  # 06 runs it: Binder has it too
 
 
 def test_binder_runtime_is_the_python_that_ci_tests_fully() -> None:
