@@ -34,7 +34,9 @@ class RequestRecord:
     """One request as the server saw it. Times are `time.perf_counter()` values."""
 
     connection: int  # 1, 2, 3 ... one number per TCP connection, in the order they were accepted
-    client_port: int  # the client's source port: one TCP connection = one port
+    # The client's source port: one TCP connection = one port. Across a round trip (`rtt`),
+    # the relay's port for that connection: one upstream connection per client connection.
+    client_port: int
     path: str
     status: int
     started: float
@@ -107,9 +109,10 @@ def plain_trust() -> ssl.SSLContext:
     A default `httpx.Client()` loads that bundle (tens of milliseconds) each time it is built,
     even when it only ever speaks plain HTTP. (Across a network a new connection costs more
     than that: about 23 ms over HTTP and 37 ms over HTTPS at a 10 ms round trip, 104 and 160 ms
-    at 50 ms, measured by `python -m labkit.bench` through `LabServer(rtt=...)`.) Code that builds many clients passes
-    `verify=plain_trust()` instead and pays for the bundle once. (`LabServer.client_kwargs()`
-    stays `{}` over HTTP: the lessons show what a default client does.)
+    at 50 ms, measured by `python -m labkit.bench` through `LabServer(rtt=...)`.) Code that
+    builds many clients passes `verify=plain_trust()` instead and pays for the bundle once.
+    (`LabServer.client_kwargs()` stays `{}` over HTTP: the lessons show what a default client
+    does.)
     """
     return ssl.create_default_context()
 
