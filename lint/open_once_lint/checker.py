@@ -311,6 +311,14 @@ class _Module:
             child, parent = parent, self.parents.get(parent)
         return False
 
+    def enclosing_loop(self, node: ast.AST) -> ast.AST | None:
+        parent = self.parents.get(node)
+        while parent is not None and not isinstance(parent, FUNCTIONS):
+            if isinstance(parent, (ast.For, ast.AsyncFor, ast.While) + COMPREHENSIONS):
+                return parent
+            parent = self.parents.get(parent)
+        return None
+
     def inside(self, node: ast.AST, ancestor: ast.AST) -> bool:
         parent = self.parents.get(node)
         while parent is not None:
@@ -487,7 +495,11 @@ def _per_call(module: _Module, call: ast.Call) -> Iterator[Finding]:
     )
     sends: list[ast.AST] = []
     if name is not None:
-        sends = [n for n in ast.walk(scope) if _is_send(n, name)]
+        # Where this client, not another of the same name, is used: its `with` block, else the
+        # loop it is built in, else the function (or module).
+        region = binder if isinstance(binder, (ast.With, ast.AsyncWith)) else None
+        region = region or module.enclosing_loop(call) or scope
+        sends = [n for n in ast.walk(region) if _is_send(n, name)]
     elif inline_send:
         sends = [parent]  # type: ignore[list-item]
     in_with = isinstance(binder, (ast.With, ast.AsyncWith))
@@ -550,8 +562,10 @@ def _oo101(
     in_with: bool,
 ) -> Iterator[Finding]:
     if module.in_loop(call, function, per_item=True):
-        yield _finding(call, "OO101")
-        return
+        loop = module.enclosing_loop(call)
+        if not any(module.in_loop(send, loop) for send in sends):
+            yield _finding(call, "OO101")
+        return  # else a client per host or per setting, each sending many requests in a loop
     if function is None or isinstance(module.parents.get(call), (ast.BoolOp, ast.IfExp)):
         return  # `client or httpx.Client()`: the caller can pass its one client in
     if name is not None:

@@ -665,6 +665,15 @@ CLEAN: dict[str, str] = {
             with httpx.Client(verify=verify) as client:
                 print(client.get("https://self-signed.example").status_code)
     """,
+    "a client per host, each sending many requests": """
+        import httpx
+
+        hosts = {"a": "https://a.example", "b": "https://b.example"}
+        for name, base in hosts.items():
+            with httpx.Client(base_url=base) as client:
+                for path in ("/", "/health", "/version"):
+                    print(name, client.get(path).status_code)
+    """,
     "httpx.get once, in a script or a CLI": """
         import click
         import httpx
