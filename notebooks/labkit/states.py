@@ -28,8 +28,9 @@ def client_state(
     This reads httpx's *private* `client._state` (a `ClientState` enum). httpx's only public
     question is `client.is_closed`, which cannot tell UNOPENED from OPENED. Private means httpx
     may change it in any release, so don't rely on it in production code. For teaching it is
-    fine: it only looks, never changes anything, the pack pins httpx==0.28.1, and
-    tests/test_states.py fails first if httpx ever changes it.
+    fine: it only looks, never changes anything, the pack pins httpx==0.29.0 and httpx2==2.17.0
+    (whose clients keep the same attribute), and tests/test_states.py fails first if either
+    library ever changes it.
     """
     if not isinstance(client, client_types()):  # httpx's, or httpx2's (labkit.libraries)
         raise ValueError(
