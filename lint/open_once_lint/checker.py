@@ -497,8 +497,11 @@ def _per_call(module: _Module, call: ast.Call) -> Iterator[Finding]:
     if name is not None:
         # Where this client, not another of the same name, is used: its `with` block, else the
         # loop it is built in, else the function (or module).
-        region = binder if isinstance(binder, (ast.With, ast.AsyncWith)) else None
-        region = region or module.enclosing_loop(call) or scope
+        region: ast.AST = scope
+        if isinstance(binder, (ast.With, ast.AsyncWith)):
+            region = binder
+        elif (loop := module.enclosing_loop(call)) is not None:
+            region = loop
         sends = [n for n in ast.walk(region) if _is_send(n, name)]
     elif inline_send:
         sends = [parent]  # type: ignore[list-item]
