@@ -25,6 +25,8 @@ import math
 import socket
 import ssl
 import statistics
+import struct
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -216,7 +218,8 @@ def test_clients_that_hang_up_mid_stream_leave_the_relay_serving(relayed: LabSer
         sock.sendall(b"GET /delay/0.05 HTTP/1.1\r\nHost: x\r\n\r\n")
     # A reset (SO_LINGER 0) in the middle of a big answer.
     sock = socket.create_connection(address)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    linger = struct.pack("HH" if sys.platform == "win32" else "ii", 1, 0)  # on, 0 s: a reset
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
     sock.sendall(b"GET /bytes/5000000 HTTP/1.1\r\nHost: x\r\n\r\n")
     sock.recv(1000)
     sock.close()
