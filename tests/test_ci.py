@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -52,14 +53,55 @@ def test_actionlint_passes_the_workflows() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_workflow_runs_ci_run_for_each_supported_python_on_debian_12() -> None:
+def _job(name: str) -> str:
+    """The text of one job of the workflow (its lines up to the next job)."""
     (workflow,) = WORKFLOWS
     text = workflow.read_text(encoding="utf-8")
     assert re.search(r"^on:\n  push:\n  pull_request:\n", text, re.MULTILINE)
-    matrix = re.search(r"^\s+python: \[(.*)\]$", text, re.MULTILINE)
-    assert matrix and [v.strip().strip('"') for v in matrix.group(1).split(",")] == DOTTED
-    assert "image: python:${{ matrix.python }}-bookworm" in text  # Debian 12, as root
-    assert 'run: bash .ci/run "${{ matrix.python }}"' in text
+    job = re.search(rf"^  {name}:\n(.*?)(?=^  \S|\Z)", text, re.MULTILINE | re.DOTALL)
+    assert job, f"the workflow has no job {name!r}"
+    return job.group(1)
+
+
+def _matrix(job: str, key: str) -> list[str]:
+    found = re.search(rf"^\s+{key}: \[(.*)\]$", job, re.MULTILINE)
+    assert found, f"no {key} matrix in {job}"
+    return [v.strip().strip('"') for v in found.group(1).split(",")]
+
+
+def test_the_workflow_runs_ci_run_for_each_supported_python_on_debian_12() -> None:
+    linux = _job("linux")
+    assert _matrix(linux, "python") == DOTTED
+    assert "image: python:${{ matrix.python }}-bookworm" in linux  # Debian 12, as root
+    assert 'run: bash .ci/run "${{ matrix.python }}"' in linux
+
+
+def _readme_block(heading: str) -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = re.search(rf"^## {heading}.*?(?=^## )", readme, re.MULTILINE | re.DOTALL)
+    assert section, f"README.md has no {heading!r} section"
+    block = re.search(r"^```bash\n(.*?)^```", section.group(0), re.MULTILINE | re.DOTALL)
+    assert block, f"README's {heading!r} has no bash block"
+    return block.group(1).splitlines()
+
+
+def test_the_workflow_runs_the_readmes_commands_on_macos_and_windows() -> None:
+    """A learner's laptop: the README's two set-up commands, then its test command."""
+    learner = _job("learner")
+    assert _matrix(learner, "os") == ["macos-latest", "windows-latest"]
+    assert _matrix(learner, "python") == DOTTED
+    assert "python-version: ${{ matrix.python }}" in learner
+    install, start = _readme_block("Set up")
+    (test,) = _readme_block("Testing the pack")
+    runs = re.findall(r"^\s+run: (.+)$", learner, re.MULTILINE)
+    assert runs == [install, "python scripts/start_jupyter_lab.py", test]
+    # The script starts what the README says (and stops it once it serves notebook 00).
+    from scripts.start_jupyter_lab import readme_command
+
+    assert readme_command() == shlex.split(start)
+    # The learner's install: tests that need requirements-dev.txt skip (CI=true fails them).
+    test_step = learner[learner.index(f"run: {test}") :]
+    assert re.search(r"^\s+CI: \"false\"", test_step, re.MULTILINE)
 
 
 def test_ci_run_tests_the_supported_pythons() -> None:
@@ -67,6 +109,7 @@ def test_ci_run_tests_the_supported_pythons() -> None:
     assert supported and supported.group(1).split() == DOTTED
     assert re.search(rf"^FULL={DOTTED[0]}\b", CI_RUN, re.MULTILINE)
     assert "scripts/check" in CI_RUN and "requirements-dev.txt" in CI_RUN
+    assert "scripts/check_wheels.py" in CI_RUN  # every pin from wheels, on every platform
 
 
 def _dockerfile() -> str:

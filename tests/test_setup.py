@@ -27,14 +27,14 @@ def test_every_supported_python_gets_the_same_tick() -> None:
     assert len(verdicts) == 1
     ((ok, line),) = verdicts
     assert ok and line.startswith("✅")
-    assert supported_pythons() == "3.11, 3.12 or 3.13"
+    assert supported_pythons() == "3.11 to 3.15"
 
 
 @pytest.mark.parametrize("old", [(3, 10), (3, 9), (3, 8)])
 def test_an_older_python_is_told_what_to_do(old: tuple[int, int]) -> None:
     ok, line = python_verdict(old)
     assert not ok and line.startswith(f"❌ Python {old[0]}.{old[1]} is too old")
-    for advice in ("3.11, 3.12 or 3.13", "uv", "pyenv", "conda", "virtual environment", "Binder"):
+    for advice in ("3.11 to 3.15", "uv", "pyenv", "conda", "virtual environment", "Binder"):
         assert advice in line
 
 
@@ -45,8 +45,8 @@ def test_an_older_python_gets_only_its_own_line(capsys: pytest.CaptureFixture[st
 
 
 def test_a_newer_python_is_warned_not_refused() -> None:
-    ok, line = python_verdict((3, 14))
-    assert not ok and line.startswith("⚠️ Python 3.14 is newer") and "3.13" in line
+    ok, line = python_verdict((3, 16))
+    assert not ok and line.startswith("⚠️ Python 3.16 is newer") and "use Python 3.15" in line
 
 
 def _stored_check_output() -> str:
@@ -108,7 +108,7 @@ def _set_up_block() -> list[str]:
 
 
 def test_the_readme_names_the_supported_pythons_and_two_commands() -> None:
-    assert "Python 3.11, 3.12 or 3.13" in README
+    assert "Python 3.11 to 3.15" in README
     assert _set_up_block() == [
         "python -m pip install -r requirements.txt",
         "jupyter lab --ServerApp.root_dir=. notebooks/00_start_here.ipynb",

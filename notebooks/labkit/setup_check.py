@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # The Pythons the pack is tested on (.ci/run, the CI workflow and the README name the same ones).
-SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))
+SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13), (3, 14), (3, 15))
 CHECKED = ("httpx", "httpcore", "ipywidgets", "jupyterlab", "matplotlib", "trustme")
 INSTALL = "run  python -m pip install -r requirements.txt"
 
@@ -26,9 +26,8 @@ def _dotted(version_info: tuple[int, ...]) -> str:
 
 
 def supported_pythons() -> str:
-    """'3.11, 3.12 or 3.13', for messages."""
-    names = [_dotted(v) for v in SUPPORTED_PYTHONS]
-    return ", ".join(names[:-1]) + " or " + names[-1]
+    """'3.11 to 3.15', for messages: the supported Pythons are consecutive minor versions."""
+    return f"{_dotted(SUPPORTED_PYTHONS[0])} to {_dotted(SUPPORTED_PYTHONS[-1])}"
 
 
 def pinned_versions(requirements: Path = ROOT / "requirements.txt") -> dict[str, str]:
