@@ -52,8 +52,8 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "OO105": (
         "client as a default argument: default to None and pass the app's one client in",
-        "04_building_a_client_facade.ipynb"
-        "#Rules-1-and-2:-decide-ownership-once;-never-enter-or-close-a-borrowed-client",
+        "06_one_client_per_application.ipynb"
+        "#1b.-The-other-mistake:-a-module-level-client-that-nothing-closes",
     ),
     "OO106": (
         "dependency builds a client per request: build it in the lifespan and hand out "

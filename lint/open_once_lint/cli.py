@@ -39,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     parser.add_argument("--select", default="OO", help="code prefixes to report, comma-separated")
     parser.add_argument("--ignore", default="", help="code prefixes to leave out")
+    parser.add_argument(
+        "--lessons", action="store_true", help="after each finding, the lesson that teaches it"
+    )
     parser.add_argument("--list-rules", action="store_true", help="print the rules and exit")
     args = parser.parse_args(argv)
     if args.list_rules:
@@ -59,5 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = line.split(": ", 2)[1].split(" ", 1)[0]
             if code.startswith(select) and not (ignore and code.startswith(ignore)):
                 print(line)
+                if args.lessons and code in RULES:
+                    print(f"    taught in notebooks/{RULES[code][1]}")
                 status = max(status, 1)
     return status

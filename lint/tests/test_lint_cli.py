@@ -118,6 +118,15 @@ def test_a_file_that_does_not_parse_is_reported_and_exits_2(project: Path) -> No
     assert result.stderr.startswith("broken.py:0:1: E902 SyntaxError")
 
 
+def test_lessons_follow_each_finding(project: Path) -> None:
+    lines = _run("--lessons", "mistakes.py", cwd=project).stdout.splitlines()
+    assert lines[0].startswith("mistakes.py:4:23: OO105 ")
+    assert lines[1] == "    taught in notebooks/06_one_client_per_application.ipynb" + (
+        "#1b.-The-other-mistake:-a-module-level-client-that-nothing-closes"
+    )
+    assert len(lines) == 4
+
+
 def test_list_rules_names_each_code_and_its_lesson(project: Path) -> None:
     result = _run("--list-rules", cwd=project)
     assert result.returncode == 0

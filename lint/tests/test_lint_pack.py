@@ -8,11 +8,13 @@ stopped working, or the notebook changed: look before editing this list.
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from open_once_lint.checker import check_notebook, check_source, notebook_cells
+from open_once_lint.checker import RULES, check_notebook, check_source, notebook_cells
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -69,3 +71,26 @@ def test_every_listed_notebook_exists() -> None:
 @pytest.mark.parametrize("path", sorted((ROOT / "solutions").glob("*.py")), ids=lambda p: p.name)
 def test_solutions_are_clean(path: Path) -> None:
     assert check_source(path.read_text(encoding="utf-8"), str(path)) == []
+
+
+def _anchors(path: Path) -> set[str]:
+    """JupyterLab's anchor of each markdown heading: its text, spaces made dashes."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    headings = re.findall(r"^#{1,6} (.+)$", text, re.MULTILINE)
+    return {re.sub(r"[`*]", "", h).strip().replace(" ", "-") for h in headings}
+
+
+def test_each_rule_links_a_real_section_of_a_notebook() -> None:
+    for code, (_, section) in RULES.items():
+        name, anchor = section.split("#")
+        path = ROOT / "notebooks" / name
+        assert path.exists(), (code, name)
+        assert anchor in _anchors(path), (code, anchor, sorted(_anchors(path)))
+
+
+def test_the_notebooks_sample_module_has_each_mistake_once_and_its_fix_none() -> None:
+    examples = ROOT / "lint" / "examples"
+    mistakes = check_source((examples / "shop_mistakes.py").read_text(encoding="utf-8"))
+    assert sorted(f.code for f in mistakes) == sorted(RULES)
+    assert check_source((examples / "shop_fixed.py").read_text(encoding="utf-8")) == []
