@@ -86,3 +86,24 @@ def test_the_pool_timeout_slider_reaches_the_client() -> None:
     panel.run_button.click()
     report = panel.last_report
     assert report is not None and (report.ok, report.pool_timeouts) == (1, 1)
+
+
+def test_the_prediction_names_the_smaller_of_workers_and_max_connections() -> None:
+    panel = explore_pool()
+    for name, value in {"max_connections": 3, "workers": 2, "requests": 5}.items():
+        panel.controls[name].value = value
+    assert "at most 2 requests in flight at once" in panel.estimate.value
+    assert "3 rounds of 0.1 s" in panel.estimate.value  # ceil(5 / 2)
+    panel.controls["workers"].value = 9
+    assert "at most 3 requests in flight at once" in panel.estimate.value
+
+
+def test_a_run_of_exactly_the_cap_may_start() -> None:
+    """The cap is the longest run the explorer starts: 16 rounds of 0.5 s = 8 s is allowed."""
+    panel = explore_pool()
+    sliders = {"max_connections": 1, "workers": 1, "requests": 16, "latency_ms": 500}
+    for name, value in sliders.items():
+        panel.controls[name].value = value
+    assert "about 8.00 s" in panel.estimate.value and not panel.run_button.disabled
+    panel.controls["requests"].value = 17
+    assert panel.run_button.disabled

@@ -1,12 +1,14 @@
-"""LabServer's timers and socket settings, which every lesson's timings and races rest on.
+"""LabServer's timers, socket settings and limits, which every lesson's timings and races rest on.
 
 The keep-alive timer (runs from the last answer), the handler's timeout (60 s, documented in
-`_Handler`) and Nagle's algorithm (off) are each held here by what the server's own accepted
-socket says, or by what a client sees, with margins that hold on a loaded 2-core machine.
+`_Handler`), Nagle's algorithm (off) and the listen backlog are each held here by what the
+server's own sockets say, or by what a client sees, with margins that hold on a loaded 2-core
+machine. Then the limits its docstrings name, at their edges.
 """
 
 from __future__ import annotations
 
+import select
 import socket
 import ssl
 import time
@@ -125,3 +127,59 @@ def test_a_connection_used_without_pause_for_longer_than_the_timer_is_kept(
         assert data.count(b"HTTP/1.1 200 OK") == 6
         assert [r.connection for r in lab.requests] == [1] * 6
         assert lab.connections[0].closed is None
+
+
+def test_a_burst_of_64_connects_waits_in_the_listen_queue_not_for_a_syn_retry() -> None:
+    """With the accept loop stopped, connects complete only while the kernel's listen queue
+    has room; past it, Linux drops the SYN and the client retries after 1 s. 64 connects within
+    0.5 s each need a backlog of at least 64 (the kernel completes them without the server's
+    thread, so a loaded machine cannot slow them that much)."""
+    lab = LabServer()
+    lab._server.shutdown()  # stops accepting; the listening socket stays open
+    port = int(lab.url.rsplit(":", 1)[1])
+    burst: list[socket.socket] = []
+    try:
+        for _ in range(64):
+            burst.append(socket.create_connection(("127.0.0.1", port), timeout=0.5))
+    finally:
+        lab.close()
+        for sock in burst:
+            sock.close()
+    assert len(burst) == 64
+
+
+def test_a_delay_of_max_delay_is_waited_not_refused() -> None:
+    """`/delay/30` is allowed ("seconds from 0 to 30"): no 400 comes back at once; closing the
+    server ends the wait (and the test) early."""
+    with LabServer() as lab, _connect(lab) as sock:
+        sock.sendall(b"GET /delay/30 HTTP/1.1\r\nHost: lab\r\n\r\n")
+        assert not select.select([sock], [], [], 0.3)[0]  # a refusal is sent at once
+        started = time.perf_counter()
+        lab.close()
+        assert sock.recv(4096) == b"" and time.perf_counter() - started < 5
+        assert lab.requests == []
+
+
+@pytest.mark.parametrize(("code", "answer"), [(204, 400), (304, 400), (205, 205), (599, 599)])
+def test_statuses_without_a_body_are_refused(code: int, answer: int) -> None:
+    """204 and 304 may carry no body, and every answer of the lab server has one."""
+    with LabServer() as lab, _connect(lab) as sock:
+        sock.sendall(f"GET /status/{code} HTTP/1.1\r\nHost: lab\r\n\r\n".encode())
+        assert sock.recv(4096).startswith(f"HTTP/1.1 {answer} ".encode())
+
+
+def test_connections_are_numbered_1_2_3_in_accept_order() -> None:
+    with LabServer() as lab:
+        socks = [_connect(lab) for _ in range(3)]
+        ports = [sock.getsockname()[1] for sock in socks]
+        try:
+            for sock in socks:
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: lab\r\n\r\n")
+                assert b"200 OK" in _answers(sock, 1)
+        finally:
+            for sock in socks:
+                sock.close()
+        assert [(r.connection, r.client_port) for r in lab.requests] == list(
+            zip([1, 2, 3], ports, strict=True)
+        )
+        assert [c.id for c in lab.connections] == [1, 2, 3]
