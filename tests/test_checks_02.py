@@ -25,7 +25,15 @@ from labkit.checks._evidence import in_finishing_order
 from labkit.checks._fan_out import ROUNDS
 from labkit.server import RequestRecord
 from tests.notebook_runner import ROOT, stub_cells
-from tests.verdicts import assert_rejected, flavour_cases, left_behind, load_solution, verdict
+from tests.verdicts import (
+    assert_diagnosed,
+    assert_rejected,
+    flavour_cases,
+    in_httpx2,
+    left_behind,
+    load_solution,
+    verdict,
+)
 
 NOTEBOOK = ROOT / "notebooks" / "02_open_once_share_across_threads.ipynb"
 fetch_all = load_solution("02_fetch_all", "fetch_all")
@@ -410,216 +418,114 @@ async def a_stub_inside_a_task_group(
 class Mistake:
     sync: Callable[..., Any] | None
     async_: Callable[..., Any] | None
-    words: tuple[str, ...]  # the verdict must say each, in the flavour's spelling
+    mistake: str  # its id; {f} is the flavour's lesson: 02 (threads) or 05 (asyncio)
+    evidence: tuple[str, ...] = ()  # the verdict must say each, in the flavour's spelling
 
 
-CHURN = (
-    "the server saw 8 TCP connections for 8 requests, at most 3 at once ({cap}=3): "
-    "connections were not reused."
-)
 MISTAKES: dict[str, Mistake] = {
     "a client per request": Mistake(
-        client_per_request,
-        a_client_per_request,
-        (
-            "{fn} sent 0 of its 8 requests on the client it was given (the server saw 8 TCP "
-            "connections for 8 requests).",
-            "Don't build clients inside {fn}",
-        ),
+        client_per_request, a_client_per_request, "{f}.own-client", ("sent 0 of its 8 requests",)
     ),
     "its own shared client": Mistake(
-        one_new_shared_client,
-        own_shared_client,
-        ("{fn} sent 0 of its 8 requests on the client it was given",),
+        one_new_shared_client, own_shared_client, "{f}.own-client", ()
     ),
-    "httpx.get() per request": Mistake(
-        httpx_get_per_request,
-        None,
-        ("sent 0 of its 8 requests", "httpx.get() builds one on every call"),
-    ),
-    "closes the client": Mistake(
-        closes_the_client,
-        closes_the_given,
-        ("{fn} closed the client it was given.", "Leave the client open"),
-    ),
+    "httpx.get() per request": Mistake(httpx_get_per_request, None, "{f}.own-client", ()),
+    "closes the client": Mistake(closes_the_client, closes_the_given, "fan.closed-given", ()),
     "`with client:` inside": Mistake(
         with_the_given_client,
         async_with_the_given,
-        (
-            "{fn} raised RuntimeError: Cannot open a client instance more than once.",
-            "already open",
-            "don't open it",
-        ),
+        "fan.opened-given",
+        ("Cannot open a client instance more than once.",),
     ),
-    "closes, then sends": Mistake(
-        closes_then_sends,
-        None,
-        (
-            "raised RuntimeError: Cannot send a request, as the client has been closed.",
-            "closed the client it was given",
-            "leave it open",
-        ),
-    ),
-    "one at a time": Mistake(
-        sequential, awaits_one_by_one, ("{fn} sent its 8 requests one at a time ({cap}=3).",)
-    ),
-    "a pool per URL": Mistake(a_pool_per_url, None, ("one at a time", "ThreadPoolExecutor")),
+    "closes, then sends": Mistake(closes_then_sends, None, "fan.closed-given-error", ()),
+    "one at a time": Mistake(sequential, awaits_one_by_one, "{f}.one-at-a-time", ("({cap}=3)",)),
+    "a pool per URL": Mistake(a_pool_per_url, None, "{f}.one-at-a-time", ()),
     "in the order they finish": Mistake(
-        completion_order,
-        as_they_complete,
-        (
-            "the bodies come in the order the requests finished, not in the order of urls.",
-            "as_completed does not",
-        ),
+        completion_order, as_they_complete, "list.finishing-order", ()
     ),
     "ignores the cap": Mistake(
-        a_thread_per_url, gathers_everything, ("requests were in flight at once, but {cap}=3.",)
+        a_thread_per_url, gathers_everything, "{f}.over-cap", ("but {cap}=3",)
     ),
-    "the default pool size": Mistake(
-        default_pool_size, None, ("requests were in flight at once, but max_workers=3.",)
-    ),
-    "a hard-coded 2": Mistake(
-        hard_coded_two,
-        a_fixed_two,
-        (
-            "at most 2 requests were in flight at once, though {cap}=3 allows 3.",
-            "not a fixed number",
-        ),
-    ),
-    "a hard-coded 4": Mistake(
-        hard_coded_four, a_fixed_four, ("up to 4 requests were in flight at once, but {cap}=3.",)
-    ),
+    "the default pool size": Mistake(default_pool_size, None, "{f}.over-cap", ()),
+    "a hard-coded 2": Mistake(hard_coded_two, a_fixed_two, "{f}.under-cap", ("at most 2",)),
+    "a hard-coded 4": Mistake(hard_coded_four, a_fixed_four, "{f}.over-cap", ("up to 4",)),
     "a semaphore kept from the first call": Mistake(
-        semaphore_kept_from_the_first_call,
-        semaphore_kept_async,
-        ("up to 3 requests were in flight at once, but {cap}=2.",),
+        semaphore_kept_from_the_first_call, semaphore_kept_async, "{f}.over-cap", ("but {cap}=2",)
     ),
-    "status codes": Mistake(status_codes, codes_async, ("status codes", "response.text")),
+    "status codes": Mistake(status_codes, codes_async, "list.status-codes", ()),
     "Connection: close on every request": Mistake(
-        connection_close, connection_close_async, (CHURN, "Drop the `Connection: close` header")
+        connection_close,
+        connection_close_async,
+        "fan.connection-close",
+        ("8 TCP connections for 8 requests",),
     ),
     "each URL twice": Mistake(
-        each_url_twice,
-        each_url_twice_async,
-        ("{fn} sent 16 requests on the client it was given for 8 URLs.", "GET each url once"),
+        each_url_twice, each_url_twice_async, "fan.extra-requests", ("16 requests",)
     ),
-    "returns pool.map's iterator": Mistake(
-        returns_the_map_iterator,
-        None,
-        (
-            "returned a generator (from Executor.map.<locals>.result_iterator) (an iterator)",
-            "return list(pool.map(fetch, urls))",
-        ),
-    ),
-    "returns futures": Mistake(
-        returns_futures, None, ("returned Future objects", "future.result()")
-    ),
-    "a generator": Mistake(
-        yields_bodies, yields_async, ("{fn} is a", "generator, not a", "`yield`")
-    ),
+    "returns pool.map's iterator": Mistake(returns_the_map_iterator, None, "02.iterator", ()),
+    "returns futures": Mistake(returns_futures, None, "02.futures", ()),
+    "a generator": Mistake(yields_bodies, yields_async, "kernel.wrong-kind", ("generator, not a",)),
     "async def for threads": Mistake(
-        async_def_for_threads,
-        None,
-        ("fetch_all is an async def, not a plain def.", "make it a plain `def`"),
+        async_def_for_threads, None, "kernel.wrong-kind", ("async def, not a plain def",)
     ),
     "a plain def for asyncio": Mistake(
-        None,
-        plain_def,
-        ("fetch_all_async is a plain def, not an async def.", "make it `async def`"),
+        None, plain_def, "kernel.wrong-kind", ("plain def, not an async def",)
     ),
-    "forgets await": Mistake(None, forgets_await, ("returned coroutines", "missing await")),
-    "forgets await on client.get": Mistake(
-        None,
-        forgets_await_on_get,
-        (
-            "raised AttributeError: 'coroutine' object has no attribute 'text'",
-            "A missing await",
-            "response = await client.get(url)",
-        ),
-    ),
+    "forgets await": Mistake(None, forgets_await, "list.coroutines", ()),
+    "forgets await on client.get": Mistake(None, forgets_await_on_get, "05.missing-await", ()),
     "forgets await inside a TaskGroup": Mistake(
-        None,
-        forgets_await_in_a_task_group,
-        (
-            "fetch_all_async raised ExceptionGroup: unhandled errors in a TaskGroup (8 "
-            "sub-exceptions) (inside it: AttributeError: 'coroutine' object has no attribute "
-            "'text')",
-            "A missing await",
-        ),
+        None, forgets_await_in_a_task_group, "05.missing-await", ("(inside it: AttributeError",)
     ),
-    "forgets await on gather": Mistake(
-        None,
-        forgets_await_on_gather,
-        ("returned something to await", "return await asyncio.gather(...)"),
-    ),
-    "gathers a list": Mistake(
-        None,
-        gathers_a_list,
-        ("raised TypeError: unhashable type: 'list'", "asyncio.gather(*coroutines)"),
-    ),
-    "a semaphore per request": Mistake(
-        None,
-        semaphore_per_request,
-        (  # 7 or 8 at once
-            "requests were in flight at once, but max_concurrency=3",
-            "not one per request",
-        ),
-    ),
+    "forgets await on gather": Mistake(None, forgets_await_on_gather, "05.returned-awaitable", ()),
+    "gathers a list": Mistake(None, gathers_a_list, "05.gather-list", ()),
+    "a semaphore per request": Mistake(None, semaphore_per_request, "05.over-cap", ()),
     "a semaphore per cap, kept at module level": Mistake(
-        None,
-        semaphore_per_cap_at_module_level,
-        ("is bound to a different event loop", "one made in another event loop"),
+        None, semaphore_per_cap_at_module_level, "05.other-loop", ()
     ),
-    "asyncio.run inside": Mistake(
-        None,
-        runs_a_new_loop,
-        (
-            "asyncio.run() cannot be called from a running event loop",
-            "already runs inside an event loop",
-        ),
+    "asyncio.run inside": Mistake(None, runs_a_new_loop, "05.asyncio-run", ()),
+    "leaves failing tasks": Mistake(
+        None, leaves_failing_tasks, "list.count", ("0 bodies for 8 URLs",)
     ),
-    "leaves failing tasks": Mistake(None, leaves_failing_tasks, ("returned 0 bodies for 8 URLs",)),
     "makes coroutines it never awaits": Mistake(
-        None,
-        makes_spare_coroutines,
-        (
-            "fetch_all_async warned during correct use: RuntimeWarning: coroutine "
-            "'AsyncClient.get' was never awaited",
-            "await every coroutine you make",
-        ),
+        None, makes_spare_coroutines, "05.stray-warning", ("never awaited",)
     ),
-    "returns the responses": Mistake(
-        returns_responses, None, ("fetch_all returned Response objects, not their bodies.",)
+    "returns the responses": Mistake(returns_responses, None, "list.responses", ()),
+    "returns a dict": Mistake(returns_a_dict, None, "list.not-a-list", ()),
+    "a semaphore held around gather": Mistake(None, semaphore_around_gather, "05.over-cap", ()),
+    "a stub inside a TaskGroup": Mistake(None, a_stub_inside_a_task_group, "kernel.not-yet", ()),
+    "stub": Mistake(stub, async_stub, "kernel.not-yet", ()),
+    "another exception": Mistake(raises, async_raises, "{f}.error", ("ValueError: oops, a typo",)),
+    "not the function": Mistake(
+        "fetch_all",  # type: ignore[arg-type]  # the name, not the function
+        "fetch_all_async",  # type: ignore[arg-type]
+        "kernel.needs-function",
+        ("not a str",),
     ),
-    "returns a dict": Mistake(
-        returns_a_dict, None, ("fetch_all returned a dict, not a list of bodies.",)
-    ),
-    "a semaphore held around gather": Mistake(
-        None, semaphore_around_gather, ("requests were in flight at once, but max_concurrency=3.",)
-    ),
-    "a stub inside a TaskGroup": Mistake(
-        None,
-        a_stub_inside_a_task_group,
-        ("❌ Not yet: fetch_all_async still raises NotImplementedError.",),
-    ),
-    "stub": Mistake(stub, async_stub, ("❌ Not yet: {fn} still raises NotImplementedError.",)),
-    "another exception": Mistake(raises, async_raises, ("{fn} raised ValueError: oops, a typo",)),
 }
 CASES = flavour_cases({name: (m.sync, m.async_) for name, m in MISTAKES.items()})
+# A share of the wrong answers, written with `import httpx2 as httpx`: the same diagnoses.
+IN_HTTPX2 = {"a client per request", "closes the client", "`with client:` inside", "stub"}
+IN_HTTPX2 |= {"Connection: close on every request", "forgets await on client.get"}
+IN_HTTPX2 |= {"one at a time", "in the order they finish", "ignores the cap"}
 
 
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
 @pytest.mark.parametrize(("flavour", "name"), CASES)
 def test_each_wrong_answer_is_rejected_with_a_verdict_naming_its_mistake(
-    flavour: str, name: str, capfd: pytest.CaptureFixture[str]
+    flavour: str, name: str, library: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    if library == "httpx2" and name not in IN_HTTPX2:
+        pytest.skip("judged in httpx only")
     mistake = MISTAKES[name]
     answer = mistake.sync if flavour == "sync" else mistake.async_
+    if library == "httpx2":
+        answer = in_httpx2(answer)
     _kept.clear()
     _kept_async.clear()
     _per_cap.clear()
-    assert_rejected(
-        CHECKS[flavour], answer, [word.format(**SPELLING[flavour]) for word in mistake.words], capfd
-    )
+    words = {**SPELLING[flavour], "f": "02" if flavour == "sync" else "05"}
+    evidence = [word.format(**words) for word in mistake.evidence]
+    assert_diagnosed(CHECKS[flavour], answer, mistake.mistake.format(**words), capfd, evidence)
 
 
 # --- right answers, in many styles --------------------------------------------------------------
@@ -773,13 +679,20 @@ RIGHT: dict[str, tuple[Callable[..., Any] | None, Callable[..., Any] | None]] = 
     "workers sharing one iterator": (None, workers_on_one_iterator),
 }
 RIGHT_CASES = flavour_cases(RIGHT)
+SOLUTION_05 = ("05_fetch_all_async", "fetch_all_async")
 
 
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
 @pytest.mark.parametrize(("flavour", "name"), RIGHT_CASES)
 def test_each_right_answer_passes(
-    flavour: str, name: str, capfd: pytest.CaptureFixture[str]
+    flavour: str, name: str, library: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
     answer = RIGHT[name][0 if flavour == "sync" else 1]
+    if library == "httpx2" and name == "the solution":
+        stem, function = ("02_fetch_all", "fetch_all") if flavour == "sync" else SOLUTION_05
+        answer = load_solution(stem, function, library="httpx2")
+    elif library == "httpx2":
+        answer = in_httpx2(answer)
     passed, out = verdict(CHECKS[flavour], answer, capfd)
     assert passed, out
     assert out.startswith(f"✅ {SPELLING[flavour]['fn']} works")

@@ -51,6 +51,7 @@ def in_httpx2(answer: Any, base: type | None = None) -> Any:
             function.__closure__,
         )
         copy.__kwdefaults__, copy.__qualname__ = function.__kwdefaults__, function.__qualname__
+        copy.__dict__.update(function.__dict__)  # functools.wraps' __wrapped__, among others
         return copy
 
     if isinstance(answer, types.FunctionType):

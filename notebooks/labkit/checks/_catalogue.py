@@ -56,7 +56,19 @@ HINT_CONNECTION_CLOSE = (
     "reuses it for the next request."
 )
 
+HINT_REUSE = (
+    "Every request went on the right client, yet its connections were not reused: "
+    "don't close or replace them (close each streamed response; no `Connection: "
+    "close` header). The pool keeps connections alive by itself."
+)
+HINT_DROP_CONNECTION_CLOSE = (
+    "Drop the `Connection: close` header: it tells the server to close the "
+    "connection after each answer, so every request opens a new one."
+)
+
 NB01 = "01_the_reopen_error.ipynb"
+NB02 = "02_open_once_share_across_threads.ipynb"
+NB05 = "05_async_clients.ipynb"
 
 MISTAKES: dict[str, Mistake] = {
     # What any check can meet: the kernel's own diagnoses.
@@ -93,6 +105,14 @@ MISTAKES: dict[str, Mistake] = {
     "kernel.unread-body": Mistake(
         "{what} returned a streamed response whose body was never read (httpx.ResponseNotRead).",
         HINT_STREAM,
+    ),
+    "kernel.not-a-response": Mistake(
+        "{what} returned {got}, not an httpx.Response.",
+        "Return the response itself, after response.raise_for_status().",
+    ),
+    "kernel.wrong-body": Mistake(
+        "{what} returned an answer with the body {text!r}, not {body!r}.",
+        "GET the url you were given and return that response.",
     ),
     "kernel.cannot-judge": Mistake(
         "The check could not judge what your code gave back: {error}",
@@ -178,6 +198,137 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "00.other-error": Mistake(
         "{name} raised {error}", "Use client.get(url), then return the response's .text."
+    ),
+    # What a twin's code must be (lessons 02, 04, 05): `_twins.judge_kind`.
+    "kernel.wrong-kind": Mistake("{what} is {article} {kind}, not {wanted}.", "{what}: {why}"),
+    # asyncio's errors whose message doesn't say what to change (lesson 05, challenge 5.3).
+    "05.missing-await": Mistake(
+        "{name} raised {error}",
+        "A missing await: an AsyncClient's get() gives a coroutine, not a response, until you "
+        "await it: `response = await client.get(url)`.",
+    ),
+    "05.gather-list": Mistake(
+        "{name} raised {error}",
+        "asyncio.gather takes the coroutines as separate arguments, not one list: "
+        "`await asyncio.gather(*coroutines)`, with the star.",
+    ),
+    "05.asyncio-run": Mistake(
+        "{name} raised {error}",
+        "Your code already runs inside an event loop (its caller's): await the work "
+        "(`await asyncio.gather(...)`, `await client.get(url)`) instead of starting a new loop "
+        "with asyncio.run().",
+    ),
+    # 02 fetch_all (threads) and 05 fetch_all_async (asyncio): `_fan_out`. {fn}, {with_}, {get},
+    # {close} and {cap} are the flavour's words: fetch_all, `with`, `client.get(url)`, ...
+    "fan.opened-given": Mistake(
+        "{name} raised {error}",
+        "The client you were given is already open (its caller opened it): remove "
+        "`{with_} client:` from {fn}; don't open it or close it there, just {get}.",
+        Pointer(NB02, "1. The pattern: open once, share, close once"),
+    ),
+    "fan.closed-given-error": Mistake(
+        "{name} raised {error}",
+        "Something in {fn} closed the client it was given ({close}, or a "
+        "`{with_} client:` block that ended): leave it open, the caller closes it.",
+        Pointer(NB02, "Closing the client while workers still send"),
+    ),
+    "fan.closed-given": Mistake(
+        "{fn} closed the client it was given.",
+        "Leave the client open: whoever opened it closes it, and it may still be needed.",
+        Pointer(NB02, "Closing the client while workers still send"),
+    ),
+    "05.other-loop": Mistake(
+        "{name} raised {error}",
+        "Make the asyncio.Semaphore inside fetch_all_async, so it belongs to the "
+        "event loop that runs the function: one made in another event loop (at module "
+        "level, or kept from an earlier call) can't be used in this one.",
+        Pointer(NB05, "asyncio's own tools belong to a loop too"),
+    ),
+    "02.error": Mistake(
+        "{name} raised {error}",
+        "Read that error: it says what went wrong. Then fix fetch_all, run its cell again, "
+        "and this check.",
+    ),
+    "05.error": Mistake(
+        "{name} raised {error}",
+        "Fix that error. Remember the caller owns the client: use it, but don't open it "
+        "(`async with client:`) or close it (`await client.aclose()`) inside fetch_all_async.",
+    ),
+    "05.returned-awaitable": Mistake(
+        "{fn} returned something to await (asyncio.gather's result?), not the list of bodies: "
+        "a missing await?",
+        "Await it before returning: `return await asyncio.gather(...)`.",
+    ),
+    "02.iterator": Mistake(
+        "fetch_all returned {got} (an iterator), not a list of bodies.",
+        "pool.map gives its results as an iterator: turn them into a list, e.g. "
+        "return list(pool.map(fetch, urls)).",
+    ),
+    "02.futures": Mistake(
+        "fetch_all returned Future objects, not the bodies.",
+        "A Future holds one task's result: future.result() gives it. Or let "
+        "list(pool.map(fetch, urls)) collect the results for you, in the order of urls.",
+    ),
+    "02.own-client": Mistake(
+        "{fn} sent {sent} of its {requests} requests on the client it was given (the server "
+        "saw {opened} for {requests} requests).",
+        "Don't build clients inside fetch_all (httpx.get() builds one on every call): "
+        "call client.get(url) on the one you were given.",
+    ),
+    "05.own-client": Mistake(
+        "{fn} sent {sent} of its {requests} requests on the client it was given (the server "
+        "saw {opened} for {requests} requests).",
+        "Don't build clients inside fetch_all_async: await client.get(url) on the one "
+        "you were given.",
+    ),
+    "fan.extra-requests": Mistake(
+        "{fn} sent {sent} requests on the client it was given for {requests} URLs.",
+        "GET each url once: one request per URL, and its body in the list.",
+    ),
+    "02.over-cap": Mistake(
+        "up to {peak} requests were in flight at once, but {cap}={limit}.",
+        "Make the pool inside fetch_all, with ThreadPoolExecutor(max_workers=max_workers): no "
+        "fixed number, and nothing kept from an earlier call.",
+    ),
+    "05.over-cap": Mistake(
+        "up to {peak} requests were in flight at once, but {cap}={limit}.",
+        "Make ONE asyncio.Semaphore(max_concurrency) inside fetch_all_async, before gather "
+        "(not one per request, not a fixed number, not one kept from an earlier call), and "
+        "hold it around each request: `async with semaphore: response = await client.get(url)`.",
+    ),
+    "02.one-at-a-time": Mistake(
+        "{fn} sent its {requests} requests one at a time ({cap}={limit}).",
+        "Send them from a ThreadPoolExecutor(max_workers=max_workers), e.g. with pool.map.",
+    ),
+    "05.one-at-a-time": Mistake(
+        "{fn} sent its {requests} requests one at a time ({cap}={limit}).",
+        "Awaiting requests one by one in a loop runs them one after another; start them "
+        "together with asyncio.gather(...) and cap them with an asyncio.Semaphore.",
+    ),
+    "02.under-cap": Mistake(
+        "at most {peak} requests were in flight at once, though {limits} allows {most}.",
+        "Use max_workers itself, not a fixed number: ThreadPoolExecutor(max_workers=max_workers).",
+    ),
+    "05.under-cap": Mistake(
+        "at most {peak} requests were in flight at once, though {limits} allows {most}.",
+        "Use max_concurrency itself, not a fixed number: asyncio.Semaphore(max_concurrency), "
+        "made inside fetch_all_async.",
+    ),
+    "fan.churn": Mistake(
+        "the server saw {opened} for {requests} requests, at most {most} at once ({limits}): "
+        "connections were not reused.",
+        HINT_REUSE,
+    ),
+    "fan.connection-close": Mistake(
+        "the server saw {opened} for {requests} requests, at most {most} at once ({limits}): "
+        "connections were not reused.",
+        HINT_DROP_CONNECTION_CLOSE,
+    ),
+    "05.stray-warning": Mistake(
+        "{who} warned during correct use: {warning}",
+        "Python warns when work is started and never finished, such as a coroutine "
+        "made but never awaited: await every coroutine you make "
+        "(asyncio.gather(*coroutines) awaits them all).",
     ),
     # A list with one item per URL (lessons 01, 02, 05): `_evidence.judge_bodies`.
     "list.none": Mistake(
@@ -344,4 +495,14 @@ ORDER = {
     "(asyncio.as_completed does not).",
     "c2": "Return one body per url, in the order of urls (pool.map keeps the order; "
     "as_completed does not).",
+}
+
+# Why a function of the wrong kind can't work, by the kind it is (`kernel.wrong-kind`).
+KIND_WHY = {
+    "async def": "callers call it without `await` (from threads, too): make it a plain `def` "
+    "that sends with {client}.",
+    "plain def": "callers await it, and it awaits the client: make it `async def`.",
+    "async generator": "`yield` makes it give values one by one; make it `async def` and "
+    "`return` its result.",
+    "generator": "`yield` makes it give values one by one; `return` its result instead.",
 }

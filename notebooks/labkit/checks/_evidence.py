@@ -16,7 +16,7 @@ import httpx
 
 from ..server import RequestRecord
 from ._catalogue import ORDER
-from ._kernel import errors, fail, flunk, is_a, kind, plural, readable
+from ._kernel import errors, flunk, is_a, kind, plural, readable
 
 __all__ = [
     "BODIES",
@@ -67,16 +67,10 @@ def body_of(response: Any, what: str) -> str:
 def expect_body(response: object, body: str, what: str) -> None:
     """`what` (e.g. "fetch() (call 1 of 3, ...)") must have returned a Response with this body."""
     if not is_a(response, "Response"):
-        fail(
-            f"{what} returned {kind(response)}, not an httpx.Response.",
-            "Return the response itself, after response.raise_for_status().",
-        )
+        flunk("kernel.not-a-response", what=what, got=kind(response))
     text = body_of(response, what)
     if text != body:
-        fail(
-            f"{what} returned an answer with the body {text!r}, not {body!r}.",
-            "GET the url you were given and return that response.",
-        )
+        flunk("kernel.wrong-body", what=what, text=text, body=body)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,14 @@ request hook: the bodies and their order, who sent each request, the most reques
 at once, and the TCP connections opened. The caps go down and up (3, 4 on a client of 2
 connections, 2), so a hard-coded number, or one kept from an earlier call, shows; the last
 round is played once more at the end (asyncio: in a second event loop), so a semaphore kept
-from the first run shows too. One runner, `check_fan_out`, plays them for either flavour.
+from the first run shows too.
+
+Sync and async, written as each reads: `play_threads` is plain code (a learner who opens the
+threads check meets no `async`/`await`), `play_asyncio` its asyncio twin. The choice, and why:
+the part that differs is small (build a client, call the learner's function, close the client:
+about 20 lines each), while everything that judges (`judge_round` and the judges it calls) is
+one plain function of the evidence, shared by both. Generating the sync code from the async
+(httpcore's unasync) would pay a build step for those 20 lines.
 """
 
 from __future__ import annotations
@@ -19,22 +26,22 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from ..pool import peak_in_flight
 from ..server import LabServer
-from ._evidence import OPEN_TWICE, SEND_CLOSED, judge_bodies, kind
-from ._kernel import CheckServer, fail, quietly, run_in_own_loop
-from ._twins import (
-    ASYNC_SLIPS,
-    Twin,
-    attempt,
-    churn_hint,
-    drive,
-    judge_kind,
-    judge_warnings,
+from ._evidence import OPEN_TWICE, SEND_CLOSED, judge_bodies
+from ._kernel import (
+    CheckServer,
+    flunk,
+    kind,
+    learner_await,
+    learner_call,
+    lib,
+    need_function,
     plural,
+    quietly,
+    run_in_own_loop,
 )
+from ._twins import ASYNC_SLIPS, Twin, closing, judge_kind, judge_warnings
 
 __all__ = ["ROUNDS", "Round", "check_fan_out"]
 
@@ -68,71 +75,38 @@ ROUNDS = (
 )
 
 
-@dataclass(frozen=True)
-class Words:
-    """The hints of one flavour."""
+def _words(t: Twin) -> dict[str, str]:
+    """The flavour's words that the catalogue's `fan.*` entries take."""
+    return {
+        "fn": t.fan_out,
+        "cap": t.cap,
+        "with_": t.with_,
+        "get": t.run("client.get(url)"),
+        "close": t.run(f"client.{t.close}()"),
+    }
 
-    error: str
-    own_client: str
-    over: str
-    under: str
-    serial: str
 
-
-SYNC_WORDS = Words(
-    error="Read that error: it says what went wrong. Then fix fetch_all, run its cell again, "
-    "and this check.",
-    own_client="Don't build clients inside fetch_all (httpx.get() builds one on every call): "
-    "call client.get(url) on the one you were given.",
-    over="Make the pool inside fetch_all, with ThreadPoolExecutor(max_workers=max_workers): no "
-    "fixed number, and nothing kept from an earlier call.",
-    under="Use max_workers itself, not a fixed number: "
-    "ThreadPoolExecutor(max_workers=max_workers).",
-    serial="Send them from a ThreadPoolExecutor(max_workers=max_workers), e.g. with pool.map.",
-)
-ASYNC_WORDS = Words(
-    error="Fix that error. Remember the caller owns the client: use it, but don't open it "
-    "(`async with client:`) or close it (`await client.aclose()`) inside fetch_all_async.",
-    own_client="Don't build clients inside fetch_all_async: await client.get(url) on the one "
-    "you were given.",
-    over="Make ONE asyncio.Semaphore(max_concurrency) inside fetch_all_async, before gather (not "
-    "one per request, not a fixed number, not one kept from an earlier call), and hold it around "
-    "each request: "
-    "`async with semaphore: response = await client.get(url)`.",
-    under="Use max_concurrency itself, not a fixed number: asyncio.Semaphore(max_concurrency), "
-    "made inside fetch_all_async.",
-    serial="Awaiting requests one by one in a loop runs them one after another; start them "
-    "together with asyncio.gather(...) and cap them with an asyncio.Semaphore.",
-)
-HINT_OTHER_LOOP = (
-    "Make the asyncio.Semaphore inside fetch_all_async, so it belongs to the "
-    "event loop that runs the function: one made in another event loop (at module "
-    "level, or kept from an earlier call) can't be used in this one."
-)
-HINT_STRAY_WARNING = (
-    "Python warns when work is started and never finished, such as a coroutine "
-    "made but never awaited: await every coroutine you make "
-    "(asyncio.gather(*coroutines) awaits them all)."
-)
+# The mistakes whose hints differ by flavour: threads (lesson 02) and asyncio (05).
+THREADS = {
+    "own": "02.own-client",
+    "over": "02.over-cap",
+    "serial": "02.one-at-a-time",
+    "under": "02.under-cap",
+}
+ASYNCIO = {
+    "own": "05.own-client",
+    "over": "05.over-cap",
+    "serial": "05.one-at-a-time",
+    "under": "05.under-cap",
+}
 
 
 def _slips(t: Twin) -> tuple[tuple[str, str], ...]:
     """httpx's messages when the function opened or closed the client it was given."""
-    fn, close = t.fan_out, t.run(f"client.{t.close}()")
     return (
-        (
-            OPEN_TWICE,
-            f"The client you were given is already open (its caller opened it): remove "
-            f"`{t.with_} client:` from {fn}; don't open it or close it there, just "
-            f"{t.run('client.get(url)')}.",
-        ),
-        (
-            SEND_CLOSED,
-            f"Something in {fn} closed the client it was given ({close}, or a "
-            f"`{t.with_} client:` block that ended): leave it open, the caller closes "
-            "it.",
-        ),
-        ("is bound to a different event loop", HINT_OTHER_LOOP),
+        (OPEN_TWICE, "fan.opened-given"),
+        (SEND_CLOSED, "fan.closed-given-error"),
+        ("is bound to a different event loop", "05.other-loop"),
         *(ASYNC_SLIPS if t.awaited else ()),
     )
 
@@ -140,160 +114,133 @@ def _slips(t: Twin) -> tuple[tuple[str, str], ...]:
 def _not_yet_bodies(got: object) -> None:
     """Two near misses of threads that judge_bodies would only call "not a list of bodies"."""
     if isinstance(got, Iterator):  # `return pool.map(...)`: an iterator, not a list
-        fail(
-            f"fetch_all returned {kind(got)} (an iterator), not a list of bodies.",
-            "pool.map gives its results as an iterator: turn them into a list, e.g. "
-            "return list(pool.map(fetch, urls)).",
-        )
+        flunk("02.iterator", got=kind(got))
     if isinstance(got, list) and got and all(isinstance(item, Future) for item in got):
-        fail(
-            "fetch_all returned Future objects, not the bodies.",
-            "A Future holds one task's result: future.result() gives it. Or let "
-            "list(pool.map(fetch, urls)) collect the results for you, in the order of urls.",
-        )
+        flunk("02.futures")
 
 
-def judge_sharing(
-    t: Twin,
-    words: Words,
-    server: LabServer,
-    rnd: Round,
-    *,
-    closed: bool,
-    sent: Sequence[httpx.Request],
+def judge_round(
+    t: Twin, server: LabServer, rnd: Round, got: object, client: Any, sent: Sequence[Any]
 ) -> None:
-    """One round shared the client it was given, within its cap, reusing its connections."""
-    fn, requests, word = t.fan_out, len(rnd.delays), t.cap
-    if closed:
-        fail(
-            f"{fn} closed the client it was given.",
-            "Leave the client open: whoever opened it closes it, and it may still be needed.",
-        )
-    if len(sent) < requests:
-        fail(
-            f"{fn} sent {len(sent)} of its {requests} requests on the client it was given (the "
-            f"server saw {plural(server.connections_opened, 'TCP connection')} for {requests} "
-            "requests).",
-            words.own_client,
-        )
-    if len(sent) > requests:
-        fail(
-            f"{fn} sent {len(sent)} requests on the client it was given for {requests} URLs.",
-            "GET each url once: one request per URL, and its body in the list.",
-        )
-    peak = peak_in_flight(server.requests)
-    if peak > rnd.cap:
-        fail(f"up to {peak} requests were in flight at once, but {word}={rnd.cap}.", words.over)
-    if peak < 2:
-        fail(f"{fn} sent its {requests} requests one at a time ({word}={rnd.cap}).", words.serial)
-    if peak < rnd.most:
-        fail(
-            f"at most {peak} requests were in flight at once, though {rnd.limits(word)} "
-            f"allows {rnd.most}.",
-            words.under,
-        )
-    opened = server.connections_opened
-    if opened > rnd.most:
-        fail(
-            f"the server saw {plural(opened, 'TCP connection')} for {requests} requests, at "
-            f"most {rnd.most} at once ({rnd.limits(word)}): connections were not reused.",
-            churn_hint(sent),
-        )
-
-
-async def play_round(
-    t: Twin,
-    candidate: Callable[..., Any],
-    server: LabServer,
-    client: Any,
-    sent: list[httpx.Request],
-    rnd: Round,
-) -> None:
-    """Call the learner's function once, with `rnd`'s URLs and cap; judge what it did."""
-    words = ASYNC_WORDS if t.awaited else SYNC_WORDS
-    urls = [f"{server.url}/delay/{delay}" for delay in rnd.delays]
-    server.reset()
-    sent.clear()
-    got = await attempt(
-        t,
-        t.fan_out,
-        candidate,
-        client,
-        list(urls),
-        rnd.cap,
-        hint=words.error,
-        slips=_slips(t),
-        stuck="05.stuck",
-    )
+    """One round: the bodies in URL order, all sent on the given client (left open), within
+    its cap and up to it, reusing its connections. The same judge for both flavours."""
     if inspect.isawaitable(got):
         if inspect.iscoroutine(got):
             got.close()  # never run: closed here, so Python doesn't warn it was never awaited
-        fail(
-            f"{t.fan_out} returned something to await (asyncio.gather's result?), not the "
-            "list of bodies: a missing await?",
-            "Await it before returning: `return await asyncio.gather(...)`.",
-        )
+        flunk("05.returned-awaitable", fn=t.fan_out)
     if not t.awaited:
         _not_yet_bodies(got)
-    judge_bodies(
-        t.fan_out,
-        got,
-        [f"waited {delay} s\n" for delay in rnd.delays],
-        server.requests,
-        order="05" if t.awaited else "02",
-    )
-    judge_sharing(t, words, server, rnd, closed=client.is_closed, sent=sent)
+    expected = [f"waited {delay} s\n" for delay in rnd.delays]
+    order = "05" if t.awaited else "02"
+    judge_bodies(t.fan_out, got, expected, server.requests, order=order)
+    words, mistakes = _words(t), ASYNCIO if t.awaited else THREADS
+    requests, limit, most = len(rnd.delays), rnd.cap, rnd.most
+    opened = plural(server.connections_opened, "TCP connection")
+    if client.is_closed:
+        flunk("fan.closed-given", **words)
+    if len(sent) < requests:
+        flunk(mistakes["own"], sent=len(sent), requests=requests, opened=opened, **words)
+    if len(sent) > requests:
+        flunk("fan.extra-requests", sent=len(sent), requests=requests, **words)
+    peak = peak_in_flight(server.requests)
+    if peak > rnd.cap:
+        flunk(mistakes["over"], peak=peak, limit=limit, **words)
+    if peak < 2:
+        flunk(mistakes["serial"], requests=requests, limit=limit, **words)
+    limits = rnd.limits(t.cap)
+    if peak < most:
+        flunk(mistakes["under"], peak=peak, limits=limits, most=most, **words)
+    if server.connections_opened > most:
+        churn = "fan.connection-close" if closing(sent) else "fan.churn"
+        flunk(churn, opened=opened, requests=requests, most=most, limits=limits, **words)
 
 
-def _upfront(t: Twin, check: str, candidate: object) -> None:
-    fn = t.fan_out
-    if inspect.iscoroutine(candidate):
-        candidate.close()  # never run: closed here, so Python doesn't warn it was never awaited
-        fail(
-            f"{check} needs the function itself, not a coroutine (what calling it gives).",
-            f"Call {check}({fn}): no parentheses after {fn}.",
-        )
-    if not callable(candidate):
-        fail(
-            f"{check} needs the function itself, not {kind(candidate)}.",
-            f"Call {check}({fn}): the function, without calling it.",
-        )
-    judge_kind(t, fn, candidate)
+def _client(t: Twin, server: LabServer, rnd: Round, sent: list[Any]) -> Any:
+    """The caller's client for a round: the answer's library, the round's pool limit."""
+    limits = lib().Limits(max_connections=rnd.max_connections or 100)
+    return t.client_type(**server.client_kwargs(), limits=limits, **t.recorder(sent))
+
+
+def play_threads(t: Twin, candidate: Callable[..., Any], rounds: Sequence[Round]) -> None:
+    """Play `rounds` with fetch_all, as its caller would: plain calls, in this thread."""
+    sent: list[Any] = []  # noted by each client's request hook: proof of who sent
+    with CheckServer() as server:
+        clients: dict[int | None, Any] = {}  # one client per pool limit, reused by rounds
+        try:
+            for rnd in rounds:
+                if rnd.max_connections not in clients:
+                    clients[rnd.max_connections] = _client(t, server, rnd, sent).__enter__()
+                client = clients[rnd.max_connections]
+                urls = [f"{server.url}/delay/{delay}" for delay in rnd.delays]
+                server.reset()
+                sent.clear()
+                got = learner_call(
+                    t.fan_out,
+                    candidate,
+                    client,
+                    urls,
+                    rnd.cap,
+                    mistake="02.error",
+                    slips=_slips(t),
+                    words=_words(t),
+                )
+                judge_round(t, server, rnd, got, client, sent)
+        finally:
+            for client in clients.values():
+                client.close()
+
+
+async def _awaited(candidate: Callable[..., Any], *args: Any) -> Any:
+    """`await candidate(*args)`: what its caller does (a plain def's result is taken as is)."""
+    result = candidate(*args)
+    return await result if inspect.isawaitable(result) else result
+
+
+async def play_asyncio(t: Twin, candidate: Callable[..., Any], rounds: Sequence[Round]) -> None:
+    """`play_threads`, for fetch_all_async: the same rounds and judge, awaited."""
+    sent: list[Any] = []
+    with CheckServer() as server:
+        clients: dict[int | None, Any] = {}
+        try:
+            for rnd in rounds:
+                if rnd.max_connections not in clients:
+                    client = _client(t, server, rnd, sent)
+                    clients[rnd.max_connections] = await client.__aenter__()
+                client = clients[rnd.max_connections]
+                urls = [f"{server.url}/delay/{delay}" for delay in rnd.delays]
+                server.reset()
+                sent.clear()
+                call = _awaited(candidate, client, urls, rnd.cap)
+                got = await learner_await(
+                    t.fan_out,
+                    call,
+                    mistake="05.error",
+                    slips=_slips(t),
+                    stuck="05.stuck",
+                    words=_words(t),
+                )
+                judge_round(t, server, rnd, got, client, sent)
+        finally:
+            for client in clients.values():
+                await client.aclose()
 
 
 def check_fan_out(t: Twin, check: str, candidate: Callable[..., Any]) -> str:
     """Play ROUNDS with the learner's function, in the flavour `t`, then the last one again."""
-    _upfront(t, check, candidate)
-
-    async def play(rounds: Sequence[Round]) -> None:
-        sent: list[httpx.Request] = []  # noted by each client's request hook: proof of who sent
-        with CheckServer() as server:
-            clients: dict[int | None, Any] = {}  # one client per pool limit, reused by rounds
-            try:
-                for rnd in rounds:
-                    if rnd.max_connections not in clients:
-                        limits = httpx.Limits(max_connections=rnd.max_connections or 100)
-                        clients[rnd.max_connections] = client = t.client_type(
-                            **server.client_kwargs(), limits=limits, **t.recorder(sent)
-                        )
-                        await t.enter_block(client)  # the caller's `with`: it is open already
-                    await play_round(t, candidate, server, clients[rnd.max_connections], sent, rnd)
-            finally:
-                for client in clients.values():
-                    await t.shut(client)
+    need_function(check, t.fan_out, candidate)
+    judge_kind(t, t.fan_out, candidate)
 
     def rounds() -> None:
         for part in (ROUNDS, ROUNDS[-1:]):
             if t.awaited:
-                run_in_own_loop(functools.partial(play, part))
+                run_in_own_loop(functools.partial(play_asyncio, t, candidate, part))
             else:
-                drive(play(part))
+                play_threads(t, candidate, part)
 
     caught = quietly(rounds)
     if t.awaited:  # a warning when all else is right comes from Python, about a slip in it
-        judge_warnings(t.fan_out, caught, HINT_STRAY_WARNING)
-    cap = t.cap
+        judge_warnings(t.fan_out, caught, mistake="05.stray-warning")
     return (
-        f"{t.fan_out} works: bodies in URL order, up to {cap} requests at once, all on the "
+        f"{t.fan_out} works: bodies in URL order, up to {t.cap} requests at once, all on the "
         "client you were given, left open and reused."
     )

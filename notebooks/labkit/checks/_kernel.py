@@ -299,7 +299,13 @@ def _is_stub(exc: BaseException) -> bool:
 
 
 def learner_error(
-    name: str, exc: BaseException, *, hint: str = "", slips: Slips = (), mistake: str = ""
+    name: str,
+    exc: BaseException,
+    *,
+    hint: str = "",
+    slips: Slips = (),
+    mistake: str = "",
+    words: dict[str, str] | None = None,
 ) -> CheckFailed:
     """What the learner's code raising `exc` means: "Not yet" for a stub; else the error, with
     the slip it shows (a catalogue id, or a hint), or `mistake`, or `hint`."""
@@ -310,7 +316,7 @@ def learner_error(
     pointed = next((pointed for words, pointed in slips if words in problem), mistake or hint)
     if pointed in MISTAKES:
         status = getattr(getattr(exc, "response", None), "status_code", "")  # HTTPStatusError
-        return diagnosis(pointed, name=name, error=error, status=status)
+        return diagnosis(pointed, name=name, error=error, status=status, **(words or {}))
     return CheckFailed(problem, pointed)
 
 
@@ -335,6 +341,7 @@ def learner_call(
     hint: str = "",
     slips: Slips = (),
     mistake: str = "",
+    words: dict[str, str] | None = None,
     **kwargs: Any,
 ) -> T:
     """Call the learner's code; whatever it raises becomes a verdict (`learner_error`).
@@ -349,7 +356,7 @@ def learner_call(
     except CheckFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict, not a traceback
-        failure = learner_error(name, exc, hint=hint, slips=slips, mistake=mistake)
+        failure = learner_error(name, exc, hint=hint, slips=slips, mistake=mistake, words=words)
     raise failure
 
 
@@ -368,6 +375,7 @@ async def learner_await(
     slips: Slips = (),
     mistake: str = "",
     stuck: str = "kernel.stuck",
+    words: dict[str, str] | None = None,
 ) -> T:
     """`learner_call` for what awaits the learner's code, within `limit` seconds (by default
     AWAIT_LIMIT, read at each call; None: no limit, for a sync twin's code, never suspended)."""
@@ -384,7 +392,7 @@ async def learner_await(
         if isinstance(exc, TimeoutError) and bound is not None and bound.expired():
             failure = diagnosis(stuck, name=name, limit=limit)
         else:
-            failure = learner_error(name, exc, hint=hint, slips=slips, mistake=mistake)
+            failure = learner_error(name, exc, hint=hint, slips=slips, mistake=mistake, words=words)
     raise failure
 
 

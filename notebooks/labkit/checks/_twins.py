@@ -19,18 +19,20 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 import httpx
 
+from ._catalogue import KIND_WHY
 from ._evidence import async_recorder, recorder
 from ._kernel import (
     Slips,
     explain,
     fail,
+    flunk,
     learner_await,
     lib,
     libraries,
@@ -159,24 +161,11 @@ def drive(coroutine: Coroutine[Any, Any, T]) -> T:
     raise RuntimeError("a sync twin's scenario awaited something that suspends")
 
 
-# asyncio's errors whose message doesn't say what to change: (words in the verdict, a hint).
+# asyncio's errors whose message doesn't say what to change, and the mistake each shows.
 ASYNC_SLIPS = (
-    (
-        "'coroutine' object has no attribute",
-        "A missing await: an AsyncClient's get() gives a coroutine, not a response, until you "
-        "await it: `response = await client.get(url)`.",
-    ),
-    (
-        "unhashable type: 'list'",
-        "asyncio.gather takes the coroutines as separate arguments, not one list: "
-        "`await asyncio.gather(*coroutines)`, with the star.",
-    ),
-    (
-        "asyncio.run() cannot be called from a running event loop",
-        "Your code already runs inside an event loop (its caller's): await the work "
-        "(`await asyncio.gather(...)`, `await client.get(url)`) instead of starting a new loop "
-        "with asyncio.run().",
-    ),
+    ("'coroutine' object has no attribute", "05.missing-await"),
+    ("unhashable type: 'list'", "05.gather-list"),
+    ("asyncio.run() cannot be called from a running event loop", "05.asyncio-run"),
 )
 
 
@@ -231,26 +220,15 @@ def _kind_of(fn: object) -> str:
     return "plain def"
 
 
-_KIND_HINTS: Mapping[str, str] = {
-    "async def": "callers call it without `await` (from threads, too): make it a plain `def` "
-    "that sends with {client}.",
-    "plain def": "callers await it, and it awaits the client: make it `async def`.",
-    "async generator": "`yield` makes it give values one by one; make it `async def` and "
-    "`return` its result.",
-    "generator": "`yield` makes it give values one by one; `return` its result instead.",
-}
-
-
 def judge_kind(twin: Twin, what: str, fn: object) -> None:
     """`what` (e.g. "AsyncFetcher.fetch") must be defined as this flavour needs: a plain `def`
     for threads, an `async def` (decorated or not) for asyncio."""
     kind = _kind_of(fn)
     if kind != twin.kind:
+        wanted = f"{'an' if twin.awaited else 'a'} {twin.kind}"
+        why = KIND_WHY[kind].format(client=twin.client)
         article = "an" if kind[0] == "a" else "a"
-        fail(
-            f"{what} is {article} {kind}, not {'an' if twin.awaited else 'a'} {twin.kind}.",
-            f"{what}: " + _KIND_HINTS[kind].format(client=twin.client),
-        )
+        flunk("kernel.wrong-kind", what=what, article=article, kind=kind, wanted=wanted, why=why)
 
 
 _counting: list[ClientCount] = []  # the counts open now; httpx's __init__s are wrapped meanwhile
@@ -324,8 +302,12 @@ HINT_NOISE = (
 
 def churn_hint(sent: Sequence[httpx.Request], hint: str = HINT_REUSE) -> str:
     """What a count of connections above the need says, from the requests' own headers."""
-    closing = any(r.headers.get("connection", "").lower() == "close" for r in sent)
-    return HINT_CONNECTION_CLOSE if closing else hint
+    return HINT_CONNECTION_CLOSE if closing(sent) else hint
+
+
+def closing(sent: Sequence[httpx.Request]) -> bool:
+    """Some request asked the server to close its connection (`Connection: close`)."""
+    return any(r.headers.get("connection", "").lower() == "close" for r in sent)
 
 
 # What Python itself says of a socket, transport, event loop or file left open: a leak's echo,
@@ -344,7 +326,7 @@ def hint_rule7(who: str) -> str:
 
 
 def judge_warnings(
-    who: str, caught: Sequence[warnings.WarningMessage], hint: str = HINT_NOISE
+    who: str, caught: Sequence[warnings.WarningMessage], hint: str = HINT_NOISE, mistake: str = ""
 ) -> None:
     """A warning during correct use of `who` is noise; Python's own ResourceWarning for a leak
     (a socket left open) is judged by other evidence.
@@ -354,6 +336,9 @@ def judge_warnings(
     learner's own (from `__del__`) fired although nothing was left unclosed.
     """
     noise = [w for w in caught if not issubclass(w.category, (ResourceWarning, DeprecationWarning))]
+    if noise and mistake:
+        warning = f"{noise[0].category.__name__}: {scrub(str(noise[0].message))}"
+        flunk(mistake, who=who, warning=warning)
     if noise:
         fail(
             f"{who} warned during correct use: {noise[0].category.__name__}: "
