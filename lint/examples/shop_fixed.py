@@ -1,6 +1,6 @@
-"""shop_mistakes.py, fixed: one client per program (or per event loop), shared, closed once.
-
-notebooks/10_check_your_own_code.ipynb shows the difference and runs open-once-lint on both.
+"""A weather shop's HTTP code, for notebooks/10_check_your_own_code.ipynb: shop_mistakes.py
+holds one client-lifetime mistake from each lesson of Open Once, shop_fixed.py the same code
+fixed. The notebook runs open-once-lint on both. (Nothing here is run: the hosts are made up.)
 """
 
 import asyncio

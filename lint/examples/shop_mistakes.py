@@ -1,7 +1,6 @@
-"""A weather shop's HTTP code with one client-lifetime mistake from each lesson of Open Once.
-
-notebooks/10_check_your_own_code.ipynb runs open-once-lint on it; shop_fixed.py is the same
-code, fixed. (Nothing here is run: the hosts are made up.)
+"""A weather shop's HTTP code, for notebooks/10_check_your_own_code.ipynb: shop_mistakes.py
+holds one client-lifetime mistake from each lesson of Open Once, shop_fixed.py the same code
+fixed. The notebook runs open-once-lint on both. (Nothing here is run: the hosts are made up.)
 """
 
 import asyncio

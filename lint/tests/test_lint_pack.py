@@ -94,3 +94,14 @@ def test_the_notebooks_sample_module_has_each_mistake_once_and_its_fix_none() ->
     mistakes = check_source((examples / "shop_mistakes.py").read_text(encoding="utf-8"))
     assert sorted(f.code for f in mistakes) == sorted(RULES)
     assert check_source((examples / "shop_fixed.py").read_text(encoding="utf-8")) == []
+
+
+def test_notebook_10_links_real_sections() -> None:
+    """Notebook 10 links each rule to its lessons: every link lands on a heading that exists."""
+    path = ROOT / "notebooks" / "10_check_your_own_code.ipynb"
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    links = re.findall(r"\]\((\d\d_\w+\.ipynb)#([^\s()]+(?:\(\))?)\)", text)
+    assert len(links) >= len(RULES)
+    for name, anchor in links:
+        assert anchor in _anchors(ROOT / "notebooks" / name), (name, anchor)
