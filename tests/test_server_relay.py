@@ -16,7 +16,9 @@ wake-up can wait a few milliseconds for a CPU; 15% of a round trip is 7.5 ms per
 more than the waits measured under the full suite, and 5 ms covers the loopback work itself
 (HTTP parsing, a TLS handshake's CPU: about 2 ms). A planted bug moves a figure by half a round
 trip or more (25 ms, 25% of the smallest model below), so it cannot hide inside the margin.
-Each figure is the median of 3 tries, so one try that lost its CPU for longer does not decide.
+A loaded machine only ever adds time, so each figure is the fastest of 5 tries: the try that
+waited least for a CPU, where the relay's own timing shows (medians of 3 went over the margin
+while the suite's other workers and other notebooks ran beside them).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from __future__ import annotations
 import math
 import socket
 import ssl
-import statistics
 import struct
 import sys
 import threading
@@ -39,7 +40,7 @@ from labkit import LabServer, client_port
 from labkit.server import _lab_ca
 
 RTT = 0.05
-TRIES = 3
+TRIES = 5
 
 
 def within_model(measured: float, round_trips: float, rtt: float = RTT) -> bool:
@@ -75,7 +76,7 @@ REQUEST = ("http11.send_request_headers.started", "http11.receive_response_heade
 
 
 def measure(server: LabServer, verify: ssl.SSLContext | None = None) -> dict[str, float]:
-    """Median seconds, over TRIES new clients, of each phase of a first request and a reuse."""
+    """The fastest, over TRIES new clients, of each phase of a first request and a reuse."""
     kwargs: dict[str, Any] = {"verify": verify} if verify else server.client_kwargs()
     tries: list[dict[str, float]] = []
     for _ in range(TRIES):
@@ -84,10 +85,14 @@ def measure(server: LabServer, verify: ssl.SSLContext | None = None) -> dict[str
             reused, _ = traced_get(client, server.url + "/")
         figures = {"first": first, "reused": reused, "tcp": phase(marks, *TCP)}
         figures["request"] = phase(marks, *REQUEST)
+        # When a phase ended, counted from the connect: the relay's clock starts there, and the
+        # client's own work between phases (a few ms on a loaded machine) is not the relay's.
+        figures["request_end"] = phase(marks, TCP[0], REQUEST[1])
         if TLS[0] in marks:
             figures["tls"] = phase(marks, *TLS)
+            figures["tls_end"] = phase(marks, TCP[0], TLS[1])
         tries.append(figures)
-    return {name: statistics.median(t[name] for t in tries) for name in tries[0]}
+    return {name: min(t[name] for t in tries) for name in tries[0]}
 
 
 @pytest.fixture(scope="module")
@@ -119,9 +124,11 @@ def test_httpcores_trace_puts_each_round_trip_in_its_phase(
         assert figures["tcp"] < 0.2 * RTT, figures
     # ... and the relay holds the first bytes one round trip instead: over HTTP the request's
     # phase holds TCP's round trip and its own; over HTTPS start_tls holds TCP's and TLS's.
-    assert within_model(http["request"], 2), http
-    assert within_model(tls13["tls"], 1 + 1), tls13
-    assert within_model(tls12["tls"], 1 + 2), tls12
+    # Each phase ends when the model says, counted from the connect, and holds its round trips
+    # (less half of one: the client's work between phases, done while the relay's clock ran).
+    assert within_model(http["request_end"], 2) and http["request"] > 1.5 * RTT, http
+    assert within_model(tls13["tls_end"], 1 + 1) and tls13["tls"] > 1.5 * RTT, tls13
+    assert within_model(tls12["tls_end"], 1 + 2) and tls12["tls"] > 2.5 * RTT, tls12
     assert within_model(tls13["request"], 1), tls13
     assert within_model(tls12["request"], 1), tls12
 
@@ -140,8 +147,8 @@ def test_each_direction_takes_half_the_round_trip() -> None:
             record = server.requests[-1]
             up.append(record.started - (sent + marks[REQUEST[0]]))
             down.append(sent + marks[REQUEST[1]] - record.finished)
-    assert within_model(statistics.median(up), 0.5), up
-    assert within_model(statistics.median(down), 0.5), down
+    assert within_model(min(up), 0.5), up
+    assert within_model(min(down), 0.5), down
 
 
 def test_each_client_connection_gets_its_own_upstream_connection() -> None:
