@@ -44,11 +44,12 @@ def test_a_cold_pool_pays_its_handshakes_and_the_timeline_shows_them() -> None:
         tls=True,
         rtt=rtt,
     )
-    assert report.ok == 4 and report.connections_opened == 2
+    # Two lanes: two connections (one, if a worker started a whole request late: a busy machine).
+    assert report.ok == 4 and report.connections_opened in (1, 2)
     assert report.ideal_elapsed == pytest.approx(2 * (0.02 + rtt) + 2 * rtt)
     assert report.elapsed >= report.ideal_elapsed * 0.95  # round trips are a floor
     opened = [r for r in report.records if r.connecting is not None]
-    assert len(opened) == 2  # the two first requests opened the connections ...
+    assert len(opened) == report.connections_opened  # the first requests opened them ...
     for record in opened:
         assert record.connected is not None and record.sent == record.connected
         # ... and each waited TCP's and TLS's round trips before it could leave.
@@ -56,13 +57,13 @@ def test_a_cold_pool_pays_its_handshakes_and_the_timeline_shows_them() -> None:
     reused = [r for r in report.records if r.connecting is None]
     assert all(r.connected is None and r.sent is not None for r in reused)
     figure = report.plot()
-    assert len(figure.axes[0].patches) == 4 + 2  # a bar per request, one per handshake
+    assert len(figure.axes[0].patches) == 4 + len(opened)  # a bar per request and per handshake
     legend = [text.get_text() for text in figure.legends[0].get_texts()]
     assert "opening the connection (handshakes)" in legend
     assert "across a 40 ms round trip" in figure.get_suptitle()
     assert report.summary_lines()[-1] == (
         "round trip: 40 ms; a new connection waits 2 round trips (0.08 s) before its first "
-        "request: 2 opened, the ideal counts 2 (one per lane, opened side by side)"
+        f"request: {len(opened)} opened, the ideal counts 2 (one per lane, opened side by side)"
     )
     assert repr(report).startswith("PoolReport: 4 requests of 0.02 s over HTTPS across a 40 ms")
 
