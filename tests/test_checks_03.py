@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from labkit.checks import check_choose_pool
-from tests.verdicts import assert_rejected, load_solution, verdict
+from tests.verdicts import assert_diagnosed, load_solution, verdict
 
 
 def _solution() -> Any:
@@ -233,11 +233,51 @@ WRONG: dict[str, tuple[object, list[str]]] = {
 }
 
 
+# The mistake each wrong answer must get (its words above: the evidence the verdict says).
+MISTAKE = {
+    "too few connections": "03.too-slow",
+    "one short": "03.too-slow",
+    "workers below connections": "03.few-workers",
+    "over the budget": "03.over-budget",
+    "over the budget, but few workers": "03.over-budget",
+    "no keep-alive": "03.no-keepalive",
+    "keep-alive below max_connections": "03.keepalive-below",
+    "not a dict": "03.not-a-dict",
+    "return forgotten": "03.none",
+    "an httpx.Limits": "03.limits",
+    "only an httpx.Limits": "03.limits",
+    "a key missing": "03.keys",
+    "an extra key": "03.keys",
+    "a float": "03.not-an-int",
+    "out of range": "03.too-low",
+    "negative connections": "03.too-low",
+    "negative keep-alive": "03.too-low",
+    "strings": "03.not-an-int",
+    "booleans": "03.not-an-int",
+    "no limit at all": "03.no-limit",
+    "keep-alive None": "03.not-an-int",
+    "max_connections left out": "03.keys",
+    "a misspelled key": "03.keys",
+    "the experiment's own arguments too": "03.keys",
+    "pairs": "03.not-a-dict",
+    "one over the budget, 8 workers": "03.over-budget",
+    "far over the budget": "03.over-budget",
+    "keep-alive one short": "03.keepalive-below",
+    "more connections than workers": "03.few-workers",
+    "one connection": "03.too-slow",
+    "one of each": "03.too-slow",
+    "one worker": "03.few-workers",
+    "the dict itself, not the function": "03.not-the-function",
+    "stub": "kernel.not-yet",
+    "another exception": "03.error",
+}
+
+
 @pytest.mark.parametrize("name", WRONG)
 def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
     name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     started = time.monotonic()
-    out = assert_rejected(check_choose_pool, *WRONG[name], capsys)
-    assert "0x" not in out
+    answer, words = WRONG[name]
+    assert_diagnosed(check_choose_pool, answer, MISTAKE[name], capsys, words[:1])
     assert time.monotonic() - started < 15, "every check ends within 15 s"

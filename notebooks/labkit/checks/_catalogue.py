@@ -68,6 +68,7 @@ HINT_DROP_CONNECTION_CLOSE = (
 
 NB01 = "01_the_reopen_error.ipynb"
 NB02 = "02_open_once_share_across_threads.ipynb"
+NB03 = "03_pool_sizes_explorer.ipynb"
 NB05 = "05_async_clients.ipynb"
 
 MISTAKES: dict[str, Mistake] = {
@@ -329,6 +330,76 @@ MISTAKES: dict[str, Mistake] = {
         "Python warns when work is started and never finished, such as a coroutine "
         "made but never awaited: await every coroutine you make "
         "(asyncio.gather(*coroutines) awaits them all).",
+    ),
+    # 03_pool_sizes_explorer: choose_pool()
+    "03.not-the-function": Mistake(
+        "check_choose_pool needs the function choose_pool itself, not {what}.",
+        "Pass the function, without calling it: check_choose_pool(choose_pool).",
+    ),
+    "03.error": Mistake(
+        "{name} raised {error}",
+        "choose_pool takes no arguments and returns a dict of three whole numbers.",
+    ),
+    "03.none": Mistake("choose_pool returned None: is its `return` missing?", "End it: {ret}"),
+    "03.limits": Mistake(
+        "choose_pool returned an httpx.Limits: the check builds the client (and its Limits) "
+        "itself, from plain numbers.",
+        'Return three whole numbers in a dict: {{"max_connections": 8, ...}}, no httpx.Limits.',
+    ),
+    "03.not-a-dict": Mistake("choose_pool returned {got}, not a dict.", "{ret}"),
+    "03.keys": Mistake("choose_pool's dict has {what}.", "Return exactly these keys: {keys}."),
+    "03.no-limit": Mistake(
+        "max_connections=None means no limit at all: the pool may open as many TCP "
+        "connections as there are workers, over the budget of {budget}.",
+        "Make the pool enforce the budget: give max_connections a number.",
+        Pointer(NB03, "1. What `httpx.Limits` controls"),
+    ),
+    "03.not-an-int": Mistake(
+        "{key} is {value!r} ({type}), not a whole number (an int).",
+        "Give {key} as a plain int: no quotes, no decimal point, no None.",
+    ),
+    "03.too-low": Mistake(
+        "{key}={value} cannot work: it must be at least {low}.",
+        "{key} counts {unit}: give it {low} or more.",
+    ),
+    "03.over-budget": Mistake(
+        "max_connections={max_connections} lets the pool open up to {up_to}, over the budget "
+        "of {budget}{seen}.",
+        "Make the pool enforce the budget: max_connections={budget} at most, whatever the "
+        "number of workers.",
+        Pointer(NB03, "1. What `httpx.Limits` controls"),
+    ),
+    "03.few-workers": Mistake(
+        "only {workers}, so at most {requests} in flight: {timing}.",
+        "Each worker thread sends one request at a time: give the pool at least as many "
+        "workers as connections ({max_connections} connections sit partly unused).",
+        Pointer(NB03, "2. More workers than connections: requests queue"),
+    ),
+    "03.too-slow": Mistake(
+        "at most {in_flight} in flight: {timing}.",
+        "{deadline:g} s holds {rounds} whole rounds of {latency:g} s (a round cannot be "
+        "split): how many requests must be in flight at once to finish {total} in that many "
+        "rounds? The budget allows {budget}.",
+        Pointer(NB03, "Reading a timeline"),
+    ),
+    "03.no-keepalive": Mistake(
+        "the server saw {opened} for {total} requests: with max_keepalive_connections=0 every "
+        "connection is closed after its request (connection churn).",
+        "Let the pool keep its connections between requests: max_keepalive_connections "
+        "equal to max_connections.",
+        Pointer(NB03, "4. `max_keepalive_connections=0`: a connection per request"),
+    ),
+    "03.keepalive-below": Mistake(
+        "{this_run}: with max_keepalive_connections={keepalive} below max_connections="
+        "{max_connections} ({in_flight} requests in flight), the pool closes connections "
+        "between requests and opens new ones.",
+        "Set max_keepalive_connections to max_connections (httpcore 1.0.9 counts busy "
+        "connections too, so a lower value closes connections you still need).",
+        Pointer(NB03, "An honest note about `max_keepalive_connections`"),
+    ),
+    "03.unanswered": Mistake(
+        "only {ok} of {total} requests got an answer ({timeouts}).",
+        "Run the cell again; if it persists, re-run the notebook from the top.",
     ),
     # A list with one item per URL (lessons 01, 02, 05): `_evidence.judge_bodies`.
     "list.none": Mistake(
