@@ -397,10 +397,10 @@ class _Module:
         function: ast.FunctionDef | ast.AsyncFunctionDef,
         seen: frozenset[ast.AST] = frozenset(),
     ) -> bool:
-        """Named in this module, and only where it runs once (top level or a main)."""
+        """Named once in this module, where it runs once (top level, a main)."""
         refs = self.references.get(function.name, [])
-        if not refs or function in seen:
-            return False
+        if len(refs) != 1 or function in seen:
+            return False  # not called here, or called more than once: a client each time
         for ref in refs:
             where = self.function_of(ref)
             if self.in_loop(ref, where) or self._mapped(ref):
@@ -461,11 +461,11 @@ def _handed_over(module: _Module, use: ast.Name, scope: ast.AST) -> bool:
             return True
         if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node is parent.value:
             return True  # stored somewhere, or renamed: followed no further
-        if isinstance(parent, ast.Call) and node is not parent.func:
+        if isinstance(parent, ast.Call):
             callee = _last_name(parent.func) or ""
-            if callee in HAND_OVER_CALLS or callee[:1].isupper():
-                return True
-        if isinstance(parent, (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.keyword, ast.Call)):
+            # To an object or a closer that keeps it; a plain function only uses it.
+            return node is not parent.func and (callee in HAND_OVER_CALLS or callee[:1].isupper())
+        if isinstance(parent, (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.keyword, ast.Starred)):
             node, parent = parent, module.parents.get(parent)
             continue
         return False
@@ -566,7 +566,7 @@ def _oo101(
 ) -> Iterator[Finding]:
     if module.in_loop(call, function, per_item=True):
         loop = module.enclosing_loop(call)
-        if not any(module.in_loop(send, loop) for send in sends):
+        if isinstance(loop, ast.While) or not any(module.in_loop(send, loop) for send in sends):
             yield _finding(call, "OO101")
         return  # else a client per host or per setting, each sending many requests in a loop
     if function is None or isinstance(module.parents.get(call), (ast.BoolOp, ast.IfExp)):
@@ -666,8 +666,10 @@ def _client_attributes(module: _Module, cls: ast.ClassDef) -> set[str]:
     for node in ast.walk(cls):
         if isinstance(node, FUNCTIONS):
             for p in node.args.args + node.args.kwonlyargs:
-                if module.is_client_annotation(p.annotation):
-                    client_params.add(p.arg)
+                if module.is_client_annotation(p.annotation) or (
+                    p.annotation is None and CLIENT_NAME.search(p.arg)
+                ):
+                    client_params.add(p.arg)  # typed as a client, or named like one
         if isinstance(node, ast.AnnAssign) and module.is_client_annotation(node.annotation):
             target = node.target
             if isinstance(target, ast.Name) and module.parents.get(node) is cls:

@@ -79,6 +79,30 @@ FLAGGED: dict[str, str] = {
 
         asyncio.run(main(["https://a.example", "https://b.example"]))
     """,
+    "OO101 a helper called twice, in gather": """
+        import asyncio
+        import httpx
+
+        async def price(symbol):
+            async with httpx.AsyncClient() as client:  # <- OO101
+                return (await client.get(f"https://quotes.example/{symbol}")).json()
+
+        async def main():
+            print(await asyncio.gather(price("A"), price("B")))
+
+        asyncio.run(main())
+    """,
+    "OO101 a client per poll, many requests each": """
+        import time
+        import httpx
+
+        def poll(urls):
+            while True:
+                with httpx.Client() as client:  # <- OO101
+                    for url in urls:
+                        client.get(url)
+                time.sleep(60)
+    """,
     "OO101 helper mapped over a thread pool": """
         from concurrent.futures import ThreadPoolExecutor
         import httpx as hx
@@ -203,6 +227,17 @@ FLAGGED: dict[str, str] = {
                 async with self.http as client:  # <- OO103
                     return await client.get(f"/users/{user_id}")
     """,
+    "OO103 an unannotated client parameter kept on self": """
+        import httpx
+
+        class Tracker:
+            def __init__(self, http_client):
+                self._http = http_client
+
+            async def track(self, number):
+                async with self._http:  # <- OO103
+                    return await self._http.get(f"/track/{number}")
+    """,
     "OO103 a class-level client": """
         from httpx import AsyncClient
 
@@ -319,6 +354,14 @@ FLAGGED: dict[str, str] = {
                     return True
                 time.sleep(0.5)
             return False
+    """,
+    "OO107 handed to a plain function, never closed": """
+        import httpx
+
+        def report(urls):
+            client = httpx.Client()  # <- OO107
+            rows = collect(client, urls)
+            return rows
     """,
     # --- OO108: a closed client handed back --------------------------------------------------
     "OO108 return inside async with": """
