@@ -144,6 +144,7 @@ class _Module:
         self.async_constructors: set[str] = set()
         self.send_functions: dict[str, str] = {}  # local name -> httpx function
         self.frameworks = False
+        self.request_globals: set[str] = set()  # flask's `g`: it lives for one request
         self.functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
         self.by_name: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
         self.references: dict[str, list[ast.AST]] = {}  # function name -> where it is named
@@ -163,6 +164,10 @@ class _Module:
                         self.frameworks = True
             elif isinstance(node, ast.ImportFrom) and node.module:
                 top = node.module.split(".")[0]
+                if node.module == "flask":
+                    self.request_globals.update(
+                        alias.asname or alias.name for alias in node.names if alias.name == "g"
+                    )
                 if top in FRAMEWORKS:
                     self.frameworks = True
                 if node.module in LIBRARIES:
@@ -293,7 +298,9 @@ class _Module:
         per_item: not a `for` over a literal tuple or list (one pass per configuration)."""
         child, parent = node, self.parents.get(node)
         while parent is not None and parent is not stop:
-            if isinstance(parent, FUNCTIONS + (ast.ClassDef, ast.Lambda)):
+            if isinstance(parent, ast.Lambda):
+                return self._mapped(parent)  # map(lambda u: httpx.get(u), urls)
+            if isinstance(parent, FUNCTIONS + (ast.ClassDef,)):
                 return False
             if isinstance(parent, (ast.For, ast.AsyncFor)) and child in parent.body:
                 if not (per_item and isinstance(parent.iter, (ast.Tuple, ast.List, ast.Set))):
@@ -853,7 +860,9 @@ def _dependencies(module: _Module) -> Iterator[tuple[ast.Call, Finding]]:
         names = {_last_name(d) for d in function.decorator_list}
         if names & (ONCE_DECORATORS - {"callback"}) or "lifespan" in function.name:
             continue
-        hook = bool(names & {"before_request", "before_app_request"})
+        hook = bool(names & {"before_request", "before_app_request"}) or _keeps_on_g(
+            module, function
+        )
         # A bare generator that yields a new client is a web framework's dependency (a
         # context manager or a fixture would carry its decorator).
         is_dependency = function.name in module.depends_targets or (
@@ -871,6 +880,21 @@ def _dependencies(module: _Module) -> Iterator[tuple[ast.Call, Finding]]:
                 isinstance(binder, (ast.With, ast.AsyncWith)) and _returns_name(function, name)
             ):
                 yield call, _finding(call, "OO106")
+
+
+def _keeps_on_g(module: _Module, function: ast.AST) -> bool:
+    """`g.client = httpx.Client()`: Flask's g lasts one request, so does that client."""
+    return any(
+        isinstance(node, ast.Assign)
+        and module.builds_client(node.value) is not None
+        and any(
+            isinstance(t, ast.Attribute)
+            and isinstance(t.value, ast.Name)
+            and t.value.id in module.request_globals
+            for t in node.targets
+        )
+        for node in _own_nodes(function)
+    )
 
 
 def _yields_or_returns(function: ast.AST, name: str | None, call: ast.AST) -> bool:

@@ -167,6 +167,12 @@ FLAGGED: dict[str, str] = {
         def statuses(urls):
             return [httpx.head(u).status_code for u in urls]  # <- OO102
     """,
+    "OO102 a lambda mapped over items": """
+        import httpx
+
+        def sizes(urls):
+            return list(map(lambda u: len(httpx.get(u).content), urls))  # <- OO102
+    """,
     "OO102 in a while loop, from-import": """
         import time
         from httpx import get as http_get
@@ -327,6 +333,15 @@ FLAGGED: dict[str, str] = {
         @app.before_request
         def open_client():
             g.http = httpx.Client()  # <- OO106
+    """,
+    "OO106 a client kept on Flask's g": """
+        import httpx
+        from flask import g
+
+        def get_http():
+            if "http" not in g:
+                g.http = httpx.Client(base_url="https://api.example")  # <- OO106
+            return g.http
     """,
     # --- OO107: a client never closed --------------------------------------------------------
     "OO107 built, used, dropped": """
