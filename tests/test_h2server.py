@@ -56,7 +56,14 @@ def test_routes_reset_and_a_sync_client() -> None:
         assert client.get(lab.url + "/delay/0.01").text == "waited 0.01 s\n"
         assert client.get(lab.url + "/nope").status_code == 404
         assert client.get(lab.url + "/delay/x").status_code == 404
-        assert [r.path for r in lab.requests] == ["/", "/delay/0.01", "/nope", "/delay/x"]
+        assert client.get(lab.url + "/delay/31", timeout=3).status_code == 404  # over MAX_DELAY
+        assert [r.path for r in lab.requests] == [
+            "/",
+            "/delay/0.01",
+            "/nope",
+            "/delay/x",
+            "/delay/31",
+        ]
         lab.reset()
         assert lab.requests == [] and lab.connections_opened == 0 and lab.peak_streams == 0
 

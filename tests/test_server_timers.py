@@ -183,3 +183,14 @@ def test_connections_are_numbered_1_2_3_in_accept_order() -> None:
             zip([1, 2, 3], ports, strict=True)
         )
         assert [c.id for c in lab.connections] == [1, 2, 3]
+
+
+def test_wait_until_closed_takes_a_timeout_of_0_as_just_a_look() -> None:
+    with LabServer() as lab:
+        assert lab.wait_until_closed(0) is True  # nothing open: True at once
+        with _connect(lab) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: lab\r\n\r\n")
+            assert b"200 OK" in _answers(sock, 1)
+            started = time.perf_counter()
+            assert lab.wait_until_closed(0) is False  # one open: False, without waiting
+            assert time.perf_counter() - started < 1
