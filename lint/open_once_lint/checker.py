@@ -605,9 +605,14 @@ def _oo101(
 
 
 def _gathered(module: _Module, node: ast.AST, function: ast.AST) -> bool:
-    """A send inside a nested function (its per-item worker) counts as many requests."""
-    inner = module.function_of(node)
-    return inner is not None and inner is not function
+    """A send inside a nested function or a lambda (a per-item worker, a callback a timer
+    calls many times) counts as many requests."""
+    parent = module.parents.get(node)
+    while parent is not None and parent is not function:
+        if isinstance(parent, FUNCTIONS + (ast.Lambda,)):
+            return True
+        parent = module.parents.get(parent)
+    return False
 
 
 def _is_generator(function: ast.AST) -> bool:
