@@ -19,10 +19,23 @@ after another). Each
 notebook is a test class of its own; its tests read what its run recorded. Each notebook's
 kernel is shut down as soon as its run is recorded.
 Under `CI=true` a missing Chromium or Playwright fails these tests instead of skipping them.
+
+What each cell printed is held to the stored notebook too, as nbval holds it (same sanitizing,
+same cells skipped), but in JupyterLab's own kernels, where IPython's history is on (nbval's and
+nbclient's have it off). The outputs are read from JupyterLab's notebook model, in nbformat's
+own JSON (what saving would write): the DOM's text would lose which stream a line went to and
+which MIME type it was, and would mix in the rendering of widgets and tracebacks.
+
+JupyterLab and its kernels run in this test's environment, or with OPEN_ONCE_LAB_PYTHON=
+path/to/python in that Python's: .ci/run builds Binder's environment (scripts/binder_env: its
+base JupyterLab, then binder/requirements.txt alone) and points it there, so a notebook that
+needs a package only the tests install fails CI. Playwright always comes from this environment.
+Only the notebooks whose tests are selected run: `-k 06` runs 06 alone.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -34,18 +47,24 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
+from nbval.plugin import (
+    coalesce_streams,
+    find_comment_markers,
+    find_metadata_tags,
+    get_sanitize_patterns,
+)
 
 from tests.notebook_runner import ROOT
-
-pytestmark = pytest.mark.browser
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -63,8 +82,14 @@ CHROMIUM_ARGS = [
 RUN_ALL_TIMEOUT = 120.0  # seconds; a notebook runs in under 10 s, this is for a loaded machine
 WAIT_TIMEOUT = 60.0  # seconds, for each other step (opening a notebook, a dialog, a widget)
 PAGES = 3  # JupyterLab pages running notebooks side by side
+# The first test's set-up runs every selected notebook: pytest-timeout's 120 s (pyproject) is
+# for one test, not for PAGES pages taking turns through all of them on a loaded machine.
+SETUP_TIMEOUT = RUN_ALL_TIMEOUT * -(-len(NOTEBOOKS) // PAGES) + 2 * WAIT_TIMEOUT
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(SETUP_TIMEOUT)]
 # JupyterLab shows stderr (and error tracebacks: one node each) with this mime type.
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+# The Python whose environment runs JupyterLab and the kernels (see the module's docstring).
+LAB_PYTHON = os.environ.get("OPEN_ONCE_LAB_PYTHON") or sys.executable
 
 
 def _on_ci() -> bool:
@@ -116,6 +141,8 @@ class Lab:
     base: str
     token: str
     notebooks: str  # the notebooks' folder relative to the file browser's root ("" or "notebooks/")
+    pack: Path  # the copy of the pack it serves
+    prefix: str  # sys.prefix of LAB_PYTHON: the environment its kernels must run in
 
 
 def _notebooks_folder(base: str, token: str) -> str:
@@ -162,7 +189,19 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "JUPYTER_RUNTIME_DIR": runtime,
         "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "IPYTHONDIR": str(home / "ipython"),  # history on, as for a learner, in a fresh database
+        # `python`, `jupyter`, `pip` of LAB_PYTHON's environment first, as when it is activated
+        "PATH": os.pathsep.join([str(Path(LAB_PYTHON).parent), os.environ.get("PATH", "")]),
     }
+    if LAB_PYTHON != sys.executable:
+        env.pop("VIRTUAL_ENV", None)
+    prefix = subprocess.run(
+        [LAB_PYTHON, "-c", "import sys; print(sys.prefix)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.strip()
     headless = [
         "--no-browser",
         "--ip=127.0.0.1",
@@ -175,8 +214,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         headless.append("--ServerApp.allow_root=True")
     if os.name != "nt":  # kernels on socket files: see tests/notebook_runner.py's SocketFiles
         headless.append("--KernelManager.transport=ipc")
-    # `jupyter` from this environment, as the learner's activated environment would find it.
-    argv = [sys.executable, "-m", "jupyter", *command[1:], *headless]
+    # `jupyter` from LAB_PYTHON's environment, as the learner's activated environment finds it.
+    argv = [LAB_PYTHON, "-m", "jupyter", *command[1:], *headless]
     log_path = home / "jupyter.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(argv, cwd=pack, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -193,7 +232,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                             f"{shlex.join(argv)} did not start:\n{log_path.read_text()}"
                         ) from None
                     time.sleep(0.3)
-            yield Lab(base, token, _notebooks_folder(base, token))
+            yield Lab(base, token, _notebooks_folder(base, token), pack, prefix)
         finally:
             process.terminate()
             try:
@@ -262,8 +301,18 @@ CELLS = f"""() => {PANEL}.content.widgets
         .map(o => [].concat(o.text).join('')).join(''),
       text: cell.node.querySelector('.jp-Cell-outputWrapper')?.textContent ?? '',
       stderr_nodes: cell.node.querySelectorAll('{STDERR}').length,
+      outputs,
     }};
   }})"""
+# Where the notebook's kernel runs: its sys.prefix, asked outside the notebook's cells.
+KERNEL_PREFIX = f"""async () => {{
+  const future = {KERNEL}.requestExecute(
+    {{code: 'import sys; print(sys.prefix, end="")', store_history: false}});
+  let text = '';
+  future.onIOPub = msg => {{ if (msg.header.msg_type === 'stream') text += msg.content.text; }};
+  await future.done;
+  return text;
+}}"""
 
 
 @dataclass
@@ -278,6 +327,7 @@ class Cell:
     stderr: str
     text: str
     stderr_nodes: int
+    outputs: list[dict[str, Any]]  # nbformat's JSON, from JupyterLab's model
 
     def __str__(self) -> str:
         return f"code cell {self.number} ({self.source.strip().splitlines()[0][:60]!r})"
@@ -293,6 +343,8 @@ class RunAll:
     opening: float  # seconds from asking for the notebook to its kernel being idle
     running: float  # seconds from confirming the restart to the last cell's end
     seen: dict[str, Any]  # what the notebook's own checks looked for on its page (LOOKS)
+    kernel_prefix: str  # sys.prefix of the kernel that ran it
+    stored: Path  # the notebook file it ran from (in the lab's copy of the pack)
 
 
 # A browser task is a generator that yields whenever it waits, so that the pages wait side by
@@ -374,7 +426,14 @@ def _restart_and_run_all(page: Any, lab: Lab, notebook: str) -> Task:
     except Exception as error:  # noqa: BLE001 - only that notebook's own check fails with it
         seen = {"failed": f"{type(error).__name__}: {error}"}
     run = RunAll(
-        notebook, cells, page.evaluate("window.__runAll"), opened - started, ran - opened, seen
+        notebook,
+        cells,
+        page.evaluate("window.__runAll"),
+        opened - started,
+        ran - opened,
+        seen,
+        page.evaluate(KERNEL_PREFIX),
+        lab.pack / "notebooks" / notebook,
     )
     _record(run)
     return run
@@ -425,11 +484,16 @@ def _page_runs(
 
 
 @pytest.fixture(scope="module")
-def runs(browser: Any, lab: Lab) -> Iterator[dict[str, RunAll | str]]:
-    """Every notebook, Restart Kernel and Run All, in PAGES pages side by side: each notebook's
-    RunAll, or the error that stopped it."""
+def runs(
+    browser: Any, lab: Lab, request: pytest.FixtureRequest
+) -> Iterator[dict[str, RunAll | str]]:
+    """Every notebook whose tests are selected (`-k 06`: 06 alone), Restart Kernel and Run All,
+    in PAGES pages side by side: each notebook's RunAll, or the error that stopped it."""
     ARTIFACTS.mkdir(exist_ok=True)
-    queue = [path.name for path in NOTEBOOKS]
+    selected = {
+        getattr(getattr(item, "cls", None), "notebook", None) for item in request.session.items
+    }
+    queue = [path.name for path in NOTEBOOKS if path.name in selected]
     results: dict[str, RunAll | str] = {}
     pages = [browser.new_page(viewport={"width": 1400, "height": 1000}) for _ in range(PAGES)]
     try:
@@ -440,6 +504,117 @@ def runs(browser: Any, lab: Lab) -> Iterator[dict[str, RunAll | str]]:
     finally:
         for page in pages:
             page.close()
+
+
+def _nbval_option(name: str) -> str:
+    """The value pyproject's addopts give an nbval option (`--nbval-sanitize-with`...)."""
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        addopts: list[str] = tomllib.load(file)["tool"]["pytest"]["ini_options"]["addopts"]
+    return addopts[addopts.index(name) + 1]
+
+
+# What nbval 0.11 leaves out of a comparison (IPyNbFile.skip_compare, without --nbdime), and
+# the sanitizing it applies: the patterns of the file pyproject gives it.
+NBVAL_SKIPS = (
+    *("metadata", "traceback", "prompt_number", "output_type", "name", "execution_count"),
+    *("application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg"),
+)
+SANITIZE = get_sanitize_patterns(
+    (ROOT / _nbval_option("--nbval-sanitize-with")).read_text(encoding="utf-8")
+)
+# A line that states a claim: a boolean, a count or another number, a verdict.
+CLAIM = re.compile(r"\b(True|False)\b|\d|✅|❌")
+
+
+def _sanitized(value: Any) -> Any:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        value = "".join(value)  # nbformat's multi-line strings
+    if isinstance(value, str):
+        for pattern, replacement in SANITIZE:
+            value = re.sub(pattern, replacement, value)
+    return value
+
+
+def nbval_view(outputs: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Outputs as nbval compares them: streams merged (nbval's own coalesce_streams), then, for
+    each key (a stream's name, a MIME type, an error's ename and evalue), its values in order,
+    sanitized, with nbval's skipped keys left out."""
+    nodes = [nbformat.from_dict(json.loads(json.dumps(output))) for output in outputs]
+    for node in nodes:
+        if node.get("output_type") == "stream":
+            node.text = _sanitized(node.text)  # joined, before the merge
+    view: dict[str, list[Any]] = {}
+    for node in coalesce_streams(nodes):
+        flat = {node.name: node.text} if node.output_type == "stream" else dict(node)
+        for key, value in flat.items():
+            pairs = value.items() if key == "data" else [(key, value)]
+            for name, item in pairs:
+                if key not in NBVAL_SKIPS and name not in NBVAL_SKIPS:
+                    view.setdefault(name, []).append(_sanitized(item))
+    return view
+
+
+def _compared_by_nbval(cell: nbformat.NotebookNode) -> bool:
+    """Strict --nbval: every code cell, except NBVAL_IGNORE_OUTPUT and NBVAL_SKIP (a comment
+    or its tag) and a stored cell that never ran."""
+    options: dict[str, bool] = dict(find_metadata_tags(cell.metadata))
+    options.update(find_comment_markers(cell.source))
+    return (
+        options.get("check", True)
+        and not options.get("skip", False)
+        and (cell.execution_count is not None)
+    )
+
+
+@dataclass
+class Compared:
+    """One notebook's outputs in JupyterLab against its stored ones."""
+
+    notebook: str
+    cells: int = 0  # code cells compared
+    skipped: int = 0  # code cells nbval does not compare
+    lines: int = 0  # output lines compared
+    claims: int = 0  # of which state a claim (CLAIM)
+    differences: list[str] = field(default_factory=list)
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "notebook": self.notebook,
+            "cells compared": self.cells,
+            "cells nbval skips": self.skipped,
+            "lines compared": self.lines,
+            "claims compared": self.claims,
+            "differences": len(self.differences),
+        }
+
+
+def compare_with_stored(run: RunAll) -> Compared:
+    """Each code cell of the stored notebook that nbval compares, against JupyterLab's run."""
+    stored_nb = nbformat.read(run.stored, as_version=4)
+    stored = [c for c in stored_nb.cells if c.cell_type == "code" and c.source.strip()]
+    assert [c.source for c in stored] == [c.source for c in run.cells], "the cells differ"
+    compared = Compared(run.notebook)
+    for cell, ran in zip(stored, run.cells, strict=True):
+        if not _compared_by_nbval(cell):
+            compared.skipped += 1
+            continue
+        compared.cells += 1
+        expected, shown = nbval_view(cell.outputs), nbval_view(ran.outputs)
+        for key in sorted(expected.keys() | shown.keys()):
+            want, got = expected.get(key, []), shown.get(key, [])
+            text = "\n".join(str(value) for value in want).splitlines()
+            compared.lines += len(text)
+            compared.claims += sum(bool(CLAIM.search(line)) for line in text)
+            if want != got:
+                diff = difflib.unified_diff(
+                    text,
+                    "\n".join(str(value) for value in got).splitlines(),
+                    "stored",
+                    "JupyterLab",
+                    lineterm="",
+                )
+                compared.differences.append(f"{ran}, {key}:\n" + "\n".join(diff))
+    return compared
 
 
 class RestartAndRunAll:
@@ -476,6 +651,18 @@ class RestartAndRunAll:
 
     def test_no_widget_fails_to_display(self, run: RunAll) -> None:
         assert [str(cell) for cell in run.cells if "Error displaying widget" in cell.text] == []
+
+    def test_the_kernel_ran_in_the_lab_environment(self, run: RunAll, lab: Lab) -> None:
+        """OPEN_ONCE_LAB_PYTHON's environment (Binder's, in .ci/run), not this test's."""
+        assert run.kernel_prefix == lab.prefix
+
+    def test_outputs_match_the_stored_notebook(self, run: RunAll) -> None:
+        """What JupyterLab shows is what the notebook says, in every cell nbval compares."""
+        compared = compare_with_stored(run)
+        (ARTIFACTS / f"compared_{run.notebook.removesuffix('.ipynb')}.json").write_text(
+            json.dumps(compared.figures()) + "\n"
+        )
+        assert compared.differences == [], "\n\n".join(compared.differences)
 
     def test_nothing_on_stderr(self, run: RunAll) -> None:
         assert [f"{cell}: {cell.stderr[:300]}" for cell in run.cells if cell.stderr] == []
@@ -565,3 +752,59 @@ def test_the_readme_starts_jupyter_lab() -> None:
     command = readme_lab_command()
     assert command[:2] == ["jupyter", "lab"]
     assert not {"--no-browser", "--port", "--ip"} & {arg.split("=")[0] for arg in command}
+
+
+def _as_run(path: Path) -> RunAll:
+    """A stored notebook as if JupyterLab had shown exactly its stored outputs."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    cells = [
+        Cell(n, c.source, c.execution_count, [], [], "", "", 0, json.loads(json.dumps(c.outputs)))
+        for n, c in enumerate(code, start=1)
+    ]
+    return RunAll(path.name, cells, {}, 0.0, 0.0, {}, "", path)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem[:2])
+def test_the_comparison_holds_what_nbval_holds(path: Path, tmp_path: Path) -> None:
+    """Planted: a claim that changes is caught; an address, or a cell nbval ignores, is not."""
+    assert compare_with_stored(_as_run(path)).differences == []
+    stored = nbformat.read(path, as_version=4)
+    code = [c for c in stored.cells if c.cell_type == "code" and c.source.strip()]
+    printing = [
+        cell
+        for cell in code
+        if _compared_by_nbval(cell) and any(o.output_type == "stream" for o in cell.outputs)
+    ]
+    if not printing:
+        pytest.skip(f"{path.name} prints nothing in a compared cell")
+    stream = next(o for o in printing[-1].outputs if o.output_type == "stream")
+    stream.text += "<httpx.Client object at 0x7f00deadbeef> on 127.0.0.1:8080\n"
+    copy = tmp_path / path.name
+    nbformat.write(stored, copy)
+    run = _as_run(copy)
+    ran = next(cell for cell in run.cells if cell.source == printing[-1].source)
+    shown = next(o for o in ran.outputs if o["output_type"] == "stream")
+    shown["text"] = (
+        "".join(shown["text"]).replace("0x7f00deadbeef", "0x55d0cafe").replace(":8080", ":41234")
+    )
+    assert compare_with_stored(run).differences == []  # sanitized, as nbval does
+    shown["text"] += "True\n"
+    (difference,) = compare_with_stored(run).differences
+    assert f"code cell {ran.number} " in difference and "+True" in difference
+    for cell, ignored in zip(code, run.cells, strict=True):
+        if not _compared_by_nbval(cell):
+            ignored.outputs.append({"output_type": "stream", "name": "stdout", "text": "False\n"})
+    assert len(compare_with_stored(run).differences) == 1
+
+
+def test_ci_runs_every_notebook_on_binders_environment() -> None:
+    """.ci/run builds Binder's environment from binder/requirements.txt alone (on repo2docker's
+    base) and points this test's JupyterLab and kernels at it."""
+    ci_run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert 'scripts/binder_env "$WORK/binder"' in ci_run
+    assert 'export OPEN_ONCE_LAB_PYTHON="$WORK/binder/bin/python"' in ci_run
+    build = (ROOT / "scripts" / "binder_env").read_text(encoding="utf-8")
+    installs = re.findall(r"pip install .*-r (\S+)", build)
+    assert installs == ['"$base"', "binder/requirements.txt"], installs  # nothing else
+    assert "scripts/binder_base_env.py" in build and "pip check" in build
