@@ -5,6 +5,12 @@ httpx2 continues httpx under a new import name and ships `httpx2.alias_httpx()`,
 labkit imports `httpx`, so under the alias it runs on httpx2; lesson 09 imports both by name.
 These helpers let labkit accept either library's clients, and start its subprocesses on the
 library its own process uses, so one run never mixes the two.
+
+What labkit reads inside the libraries is the same in httpcore 1.0.9 and httpcore2 2.17, and
+`OPEN_ONCE_HTTPX=httpx2` runs labkit's tests on httpx2 to hold it so: the trace events' names
+(probes, costs), a client's `_state` (states), its pool's `_transport._pool.connections` and
+their `info()` (resources.pool_connections), an HTTP/2 connection's `_connection._h2_state`
+(h2server.stream_limits), and the pool's repr (compare.pool_summary).
 """
 
 from __future__ import annotations

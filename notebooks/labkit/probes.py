@@ -4,7 +4,7 @@ httpcore reports what it does through the `trace` request extension: a callback 
 event name for every step. A request that needs a new connection emits
 `connection.connect_tcp.*` (and `connection.start_tls.*` over HTTPS) before its `http11.*`
 events; a request that reuses a pooled connection emits only `http11.*` events.
-(httpcore documents these names as subject to change.)
+(httpcore documents these names as subject to change; httpcore2, under httpx2, emits the same.)
 """
 
 from __future__ import annotations
