@@ -133,6 +133,20 @@ def _last_name(node: ast.expr) -> str | None:
     return None
 
 
+# `@bot.command()` runs per chat message; `@click.command()` or `@app.command()` (typer) once.
+CHAT_BOTS = frozenset({"bot", "client", "commands", "app_commands", "tree", "dp", "router"})
+
+
+def _chat_command(decorator: ast.expr) -> bool:
+    node = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr in ("command", "hybrid_command", "slash_command")
+        and isinstance(node.value, ast.Name)
+        and node.value.id in CHAT_BOTS
+    )
+
+
 class _Module:
     """What one pass over a module found, and the questions the rules ask of it."""
 
@@ -343,7 +357,7 @@ class _Module:
         owner = self.class_of(function)
         kind = "plain"
         params = function.args.posonlyargs + function.args.args + function.args.kwonlyargs
-        if names & HANDLER_DECORATORS:
+        if names & HANDLER_DECORATORS or any(_chat_command(d) for d in function.decorator_list):
             kind = "handler"
         elif (
             names & ONCE_DECORATORS

@@ -48,6 +48,16 @@ FLAGGED: dict[str, str] = {
             async with httpx.AsyncClient() as client:  # <- OO101
                 return (await client.get("https://api.example/", params={"q": term})).text
     """,
+    "OO101 a chat bot's command": """
+        import httpx
+        from discord.ext import commands
+        bot = commands.Bot(command_prefix="!")
+
+        @bot.command()
+        async def cat(ctx):
+            async with httpx.AsyncClient() as client:  # <- OO101
+                await ctx.send((await client.get("https://cats.example/random")).json()["url"])
+    """,
     "OO101 Starlette-style endpoint (a Request parameter)": """
         import httpx
         from starlette.requests import Request
