@@ -8,7 +8,9 @@ be imported in the same process, so only the httpx2 side runs.
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
+import sys
 from types import ModuleType
 
 import httpx
@@ -134,3 +136,22 @@ def _child_library(monkeypatch: pytest.MonkeyPatch, name: str | None = None) -> 
 def test_a_labkit_subprocess_runs_on_its_parents_library(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _child_library(monkeypatch) == library_name() == httpx.__name__
     assert _child_library(monkeypatch, "httpx2") == "httpx2"  # the alias, passed on
+
+
+def test_the_run_uses_the_library_it_was_asked_for() -> None:
+    """tests/conftest.py's switch: OPEN_ONCE_HTTPX=httpx2 makes `import httpx` give httpx2."""
+    asked = os.environ.get("OPEN_ONCE_HTTPX", "httpx")
+    assert httpx.__name__ == library_name() == asked
+    assert (httpx is httpx2) == (asked == "httpx2")
+
+
+def test_a_misspelt_switch_stops_the_run_by_name() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import runpy; runpy.run_path('tests/conftest.py')"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OPEN_ONCE_HTTPX": "httpx3"},
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "OPEN_ONCE_HTTPX must be httpx or httpx2, not 'httpx3'" in done.stdout + done.stderr
