@@ -52,6 +52,8 @@ def in_httpx2(answer: Any, base: type | None = None) -> Any:
         )
         copy.__kwdefaults__, copy.__qualname__ = function.__kwdefaults__, function.__qualname__
         copy.__dict__.update(function.__dict__)  # functools.wraps' __wrapped__, among others
+        if namespace.get(function.__name__) is function:  # a recursive call: to the copy
+            namespace[function.__name__] = copy
         return copy
 
     if isinstance(answer, types.FunctionType):

@@ -56,6 +56,11 @@ HINT_CONNECTION_CLOSE = (
     "reuses it for the next request."
 )
 
+HINT_SHAPE = (
+    "Try the request with client.request(method, url); on httpx.RemoteProtocolError, "
+    "httpx.ReadError or httpx.ConnectError, for an idempotent method, try again, up to "
+    "`attempts` tries in all; re-raise the error when no try is left."
+)
 HINT_REUSE = (
     "Every request went on the right client, yet its connections were not reused: "
     "don't close or replace them (close each streamed response; no `Connection: "
@@ -70,6 +75,7 @@ NB01 = "01_the_reopen_error.ipynb"
 NB02 = "02_open_once_share_across_threads.ipynb"
 NB03 = "03_pool_sizes_explorer.ipynb"
 NB05 = "05_async_clients.ipynb"
+NB07 = "07_when_pooled_connections_break.ipynb"
 
 MISTAKES: dict[str, Mistake] = {
     # What any check can meet: the kernel's own diagnoses.
@@ -400,6 +406,120 @@ MISTAKES: dict[str, Mistake] = {
     "03.unanswered": Mistake(
         "only {ok} of {total} requests got an answer ({timeouts}).",
         "Run the cell again; if it persists, re-run the notebook from the top.",
+    ),
+    # 07_when_pooled_connections_break: send_with_retry(client, method, url, *, attempts=2)
+    "07.error": Mistake("{name} raised {error}", HINT_SHAPE),
+    "07.closed-given": Mistake(
+        "{name} raised {error}",
+        "Something in send_with_retry closed the client it was given (client.close(), or a "
+        "`with client:` block that ended): leave it open, the caller closes it.",
+    ),
+    "07.opened-given": Mistake(
+        "{name} raised {error}",
+        "The client you were given is already open: don't write `with client:` in "
+        "send_with_retry, just call client.request(method, url).",
+    ),
+    "07.raise-for-status": Mistake(
+        "{name} raised {error}",
+        "A response with any status code is returned as it is: no raise_for_status() here (the "
+        "caller decides what a 503 means).",
+    ),
+    "07.signature": Mistake(
+        "{name} raised {error}",
+        "Keep the signature: send_with_retry(client, method, url, *, attempts=2).",
+    ),
+    "07.wrong-method": Mistake(
+        "On {what}, send_with_retry sent {sent}, not {method}.",
+        "Send the method you were given: client.request(method, url), not client.get(url).",
+    ),
+    "07.no-retry": Mistake(
+        "On {what}, send_with_retry raised {error}: no retry.",
+        "That error on a GET is the stale-connection race: catch httpx.RemoteProtocolError "
+        "and httpx.ReadError (its two faces) and send the request once more.",
+        Pointer(NB07, "1.5 Fix 2: one retry, for a request that is safe to send twice"),
+    ),
+    "07.one-try-short": Mistake(
+        "On {what}, send_with_retry made 1 try with attempts=2, and {tries} with attempts=3: "
+        "one try short.",
+        "`attempts` counts every try, the first included: range(attempts) tries `attempts` "
+        "times; range(1, attempts) tries one time fewer.",
+    ),
+    "07.raised": Mistake("On {what}, send_with_retry raised {error}", HINT_SHAPE),
+    "07.not-a-response": Mistake(
+        "On {what}, send_with_retry returned {got}, not the httpx.Response.",
+        "Return the response itself: `return response`.",
+    ),
+    "07.unread-stream": Mistake(
+        "On {what}, send_with_retry returned a streamed response it never read: its "
+        "connection stays taken until someone reads or closes it.",
+        "Send with client.request(method, url), which reads the body for you; or read a "
+        "streamed response (response.read()) before you return it.",
+    ),
+    "07.wrong-status": Mistake(
+        "On {what}, send_with_retry returned a {got}, where the server answered {status}.",
+        "Return the response of the last try, as it is.",
+    ),
+    "07.own-client": Mistake(
+        "On {what}, send_with_retry sent {tries} of its 2 tries on the client it was given: "
+        "a client of its own for the others?",
+        "Send every try on the client you were given: its pool opens a fresh "
+        "connection for the retry by itself. A new client per try loses the pool.",
+    ),
+    "07.extra-tries": Mistake(
+        "On {what}, send_with_retry sent {tries} requests, where 2 were enough.",
+        "Return as soon as a try gives a response.",
+    ),
+    "07.retried-response": Mistake(
+        "send_with_retry sent GET /status/503 {tries} times: it retried a response (or kept "
+        "trying after one came).",
+        "A response with any status code is returned as it is, at once. Retrying "
+        "a 5xx needs back-off and a budget: a policy beyond this function.",
+    ),
+    "07.post-retried": Mistake(
+        "On {what}, send_with_retry {did}.",
+        "Retry only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS). The server may "
+        "have received and acted on the POST before the connection closed: sending it "
+        "again could do it twice. Re-raise the error for a POST.",
+    ),
+    "07.timeout-retried": Mistake(
+        "On {what}, send_with_retry {did}.",
+        "Don't retry a timeout: the server got the request and may still be working on "
+        "it, and waiting again doubles the wait. Catch only httpx.RemoteProtocolError, "
+        "httpx.ReadError and httpx.ConnectError, not httpx.TransportError or httpx.HTTPError.",
+    ),
+    "07.other-error-retried": Mistake(
+        "On {what}, send_with_retry {did}.",
+        "Retry only the errors that say the connection broke: httpx.RemoteProtocolError, "
+        "httpx.ReadError and httpx.ConnectError. Any other error comes back on every try "
+        "(this one names a URL that can't work): catch those three, not httpx.TransportError.",
+    ),
+    "07.put-not-retried": Mistake(
+        "On {what}, send_with_retry raised {error} after {tries} try: PUT is idempotent, so it "
+        "may be retried.",
+        "Retry every idempotent method: GET, HEAD, PUT, DELETE, OPTIONS (sending the "
+        "same PUT twice leaves the same result as once).",
+    ),
+    "07.too-many-tries": Mistake(
+        "On {what}, send_with_retry made {tries} tries: more than attempts.",
+        "`attempts` counts every try, the first included: range(attempts) tries `attempts` times.",
+    ),
+    "07.too-few-tries": Mistake(
+        "On {what}, send_with_retry made {tries} of the 3 tries allowed.",
+        "A failed connect is retried too (for an idempotent method), up to `attempts` tries "
+        "in all, not a fixed number.",
+        Pointer(NB07, "2. What `retries=` retries"),
+    ),
+    "07.last-error": Mistake(
+        "On {what}, send_with_retry {did}.", "After the last try, let the error out: `raise` it."
+    ),
+    "07.one-attempt": Mistake(
+        "On {what}, send_with_retry {did}.",
+        "`attempts` counts every try, the first included: attempts=1 means no retry.",
+    ),
+    "07.post-connect-retried": Mistake(
+        "On {what}, send_with_retry {did}.",
+        "Retry only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS), whatever the "
+        "error: check the method first, then the error. Re-raise the error for a POST.",
     ),
     # A list with one item per URL (lessons 01, 02, 05): `_evidence.judge_bodies`.
     "list.none": Mistake(

@@ -1,19 +1,21 @@
 """Check for 07_when_pooled_connections_break: `send_with_retry`, one more try done right.
 
-`check_send_with_retry(send_with_retry)` calls your function on a client it gives you, against
-three kinds of trouble, and judges by what the client sent (its request hook) and what the lab
-servers saw. In order, the first that goes wrong gives the verdict:
+`check_send_with_retry(send_with_retry)` calls your function on clients it gives you (of your
+library: httpx or httpx2), against kinds of trouble, and judges by what each client sent (its
+request hook) and what the lab servers saw. In order, the first that goes wrong gives the
+verdict (each a mistake of the catalogue, ids `07.*`):
 
-1. GET on a connection the server closes as the request arrives (the staged race): the retry,
-   on the same client, gets the answer.
-2. GET /status/503: the 503 comes back as it is, after one request.
-3. POST on a stale connection: `httpx.RemoteProtocolError` is raised, after one try.
-4. GET that outlives the read timeout: `httpx.ReadTimeout` is raised, after one try.
-5. PUT on a stale connection: idempotent, so retried (the lab server answers 501 to a PUT).
-6. GET to a port with nothing listening, attempts=3: `httpx.ConnectError` after 3 tries.
-7. GET on a stale connection with attempts=1: no retry at all.
-8. POST to a port with nothing listening, attempts=3: `httpx.ConnectError` after one try (the
-   exercise retries idempotent methods only, whatever the error).
+1. GET on a connection the server closes as the request arrives (the staged race, its FIN
+   face): the retry, on the same client, gets the answer.
+2. The same race, its reset face (`httpx.ReadError`): retried too.
+3. GET /status/503: the 503 comes back as it is, after one request.
+4. POST on a stale connection: `httpx.RemoteProtocolError` is raised, after one try.
+5. GET that outlives the read timeout: `httpx.ReadTimeout` is raised, after one try.
+6. PUT on a stale connection: idempotent, so retried (the lab server answers 501 to a PUT).
+7. GET to a port with nothing listening, attempts=3: `httpx.ConnectError` after 3 tries.
+8. GET on a stale connection with attempts=1: no retry at all.
+9. POST to a port with nothing listening, attempts=3: `httpx.ConnectError` after one try.
+10. GET of a URL no client can send (`ftp://`): its error is raised after one try.
 """
 
 from __future__ import annotations
@@ -23,46 +25,38 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from ..server import LabServer, plain_trust
-from ._evidence import OPEN_TWICE, SEND_CLOSED, kind, recorder
-from ._kernel import CheckServer, describe, exercise_check, fail, learner_call
+from ._evidence import OPEN_TWICE, SEND_CLOSED, recorder
+from ._kernel import (
+    CheckServer,
+    describe,
+    errors,
+    exercise_check,
+    flunk,
+    is_a,
+    kind,
+    learner_call,
+    lib,
+    need_function,
+)
 
 __all__ = ["check_send_with_retry"]
 
 SendWithRetry = Callable[..., httpx.Response]
 
-IDLE = 0.1  # the racy server's idle timeout, in seconds
-READ_TIMEOUT = 0.2  # scenario 4's client gives up reading after this long...
+IDLE = 0.1  # the racy servers' idle timeout, in seconds
+READ_TIMEOUT = 0.2  # scenario 5's client gives up reading after this long...
 SLOW = "/delay/2"  # ...on a request the server takes this long to answer
 
-HINT_SHAPE = (
-    "Try the request with client.request(method, url); on httpx.RemoteProtocolError "
-    "or httpx.ConnectError, for an idempotent method, try again, up to `attempts` "
-    "tries in all; re-raise the error when no try is left."
-)
 SLIPS = (
-    (
-        SEND_CLOSED,
-        "Something in send_with_retry closed the client it was given (client.close(), or a `with "
-        "client:` block that ended): leave it open, the caller closes it.",
-    ),
-    (
-        OPEN_TWICE,
-        "The client you were given is already open: don't write `with client:` in "
-        "send_with_retry, just call client.request(method, url).",
-    ),
-    (
-        "HTTPStatusError",
-        "A response with any status code is returned as it is: no raise_for_status() here (the "
-        "caller decides what a 503 means).",
-    ),
-    (
-        "unexpected keyword argument 'attempts'",
-        "Keep the signature: send_with_retry(client, method, url, *, attempts=2).",
-    ),
+    (SEND_CLOSED, "07.closed-given"),
+    (OPEN_TWICE, "07.opened-given"),
+    ("HTTPStatusError", "07.raise-for-status"),
+    ("unexpected keyword argument 'attempts'", "07.signature"),
 )
 
 
@@ -70,42 +64,43 @@ SLIPS = (
 class Outcome:
     """What one call of send_with_retry gave: a response, or an httpx transport error."""
 
+    what: str  # the scenario, in words
     tries: int  # requests the given client sent (its request hook saw them)
     response: object = None
-    error: type[BaseException] | None = None
+    error: type[BaseException] | None = None  # the transport error's class (no traceback)
     error_text: str = ""
 
 
 def _call(
-    candidate: SendWithRetry,
-    client: httpx.Client,
-    sent: list[httpx.Request],
-    method: str,
-    url: str,
-    attempts: int,
+    candidate: SendWithRetry, client: Any, sent: list[Any], method: str, url: str, attempts: int
 ) -> Outcome:
     """Run send_with_retry once; a transport error it raises is evidence, not a failure yet."""
     sent.clear()
+    what = f"send_with_retry(client, {method!r}, url, attempts={attempts})"
 
     def call() -> Outcome:
         try:
             response = candidate(client, method, url, attempts=attempts)
-        except httpx.TransportError as exc:  # words only: the traceback would hold the frames
-            return Outcome(len(sent), error=type(exc), error_text=describe(exc))
-        return Outcome(len(sent), response=response)
+        except errors("TransportError") as exc:  # words only: the traceback holds the frames
+            return Outcome(what, len(sent), error=type(exc), error_text=describe(exc))
+        return Outcome(what, len(sent), response=response)
 
-    return learner_call(
-        f"send_with_retry(client, {method!r}, url, attempts={attempts})",
-        call,
-        hint=HINT_SHAPE,
-        slips=SLIPS,
-    )
+    outcome = learner_call(what, call, mistake="07.error", slips=SLIPS)
+    others = sorted({r.method for r in sent} - {method})
+    if others:
+        flunk("07.wrong-method", what=what, sent=" and ".join(others), method=method)
+    return outcome
+
+
+def _is(outcome: Outcome, error: str) -> bool:
+    """The outcome is `httpx.<error>` (of either library), or a subclass of it."""
+    return outcome.error is not None and issubclass(outcome.error, errors(error))
 
 
 @contextmanager
-def _stale_client(server: LabServer, sent: list[httpx.Request]) -> Iterator[httpx.Client]:
+def _stale_client(server: LabServer, sent: list[Any]) -> Iterator[Any]:
     """A client whose pooled connection the racy server will drop at the next request."""
-    with httpx.Client(**server.client_kwargs(), **recorder(sent)) as client:
+    with lib().Client(**server.client_kwargs(), **recorder(sent)) as client:
         client.get(server.url + "/")  # one connection, now idle in the pool...
         time.sleep(IDLE * 1.5)  # ...longer than the server's idle timeout: the race is staged
         yield client
@@ -121,203 +116,163 @@ def _closed_port_url() -> str:
 
 def _expect_response(outcome: Outcome, what: str, status: int) -> None:
     if outcome.error is not None:
-        fail(f"On {what}, send_with_retry raised {outcome.error_text}", HINT_SHAPE)
-    if not isinstance(outcome.response, httpx.Response):
-        fail(
-            f"On {what}, send_with_retry returned {kind(outcome.response)}, not the "
-            "httpx.Response.",
-            "Return the response itself: `return response`.",
-        )
-    if outcome.response.status_code != status:
-        fail(
-            f"On {what}, send_with_retry returned a {outcome.response.status_code}, where "
-            f"the server answered {status}.",
-            "Return the response of the last try, as it is.",
-        )
+        flunk("07.raised", what=what, error=outcome.error_text)
+    response: Any = outcome.response
+    if not is_a(response, "Response"):
+        flunk("07.not-a-response", what=what, got=kind(response))
+    if not response.is_closed:  # a streamed response nobody read holds its connection
+        response.close()
+        flunk("07.unread-stream", what=what)
+    if response.status_code != status:
+        flunk("07.wrong-status", what=what, got=response.status_code, status=status)
 
 
-def _expect_error(outcome: Outcome, what: str, error: type[BaseException], why: str) -> None:
+def _expect_error(outcome: Outcome, what: str, error: str, mistake: str) -> None:
+    """The outcome must be `httpx.<error>`; if not, `mistake` with what it did instead."""
     if outcome.error is None:
         status = getattr(outcome.response, "status_code", None)
-        fail(
-            f"On {what}, send_with_retry returned {kind(outcome.response)}"
-            f"{f' (status {status})' if status else ''}: it should raise "
-            f"httpx.{error.__name__}.",
-            why,
-        )
-    if not issubclass(outcome.error, error):
-        fail(
-            f"On {what}, send_with_retry raised {outcome.error_text} (expected "
-            f"httpx.{error.__name__}).",
-            why,
-        )
+        got = f"{kind(outcome.response)}{f' (status {status})' if status else ''}"
+        flunk(mistake, what=what, did=f"returned {got}: it should raise httpx.{error}")
+    if not _is(outcome, error):
+        flunk(mistake, what=what, did=f"raised {outcome.error_text} (expected httpx.{error})")
 
 
-def _stale_get(candidate: SendWithRetry, racy: LabServer) -> None:
-    """Scenario 1: the retry of a GET whose connection went stale gets the answer."""
-    sent: list[httpx.Request] = []
+def _stale_get(candidate: SendWithRetry, racy: LabServer, face: str) -> None:
+    """Scenarios 1 and 2: the retry of a GET whose connection went stale gets the answer."""
+    sent: list[Any] = []
     racy.reset()
     with _stale_client(racy, sent) as client:
-        what = "a GET whose pooled connection the server closed as the request arrived"
+        what = f"a GET whose pooled connection the server closed ({face}) as the request arrived"
         outcome = _call(candidate, client, sent, "GET", racy.url + "/", 2)
-        if outcome.error is httpx.RemoteProtocolError and outcome.tries <= 1:
-            fail(
-                f"On {what}, send_with_retry raised {outcome.error_text}: no retry.",
-                "That error on a GET is the stale-connection race: catch "
-                "httpx.RemoteProtocolError and send the request once more.",
-            )
+        if outcome.error is not None and outcome.tries <= 1:
+            _no_retry(candidate, racy, what, outcome)
         _expect_response(outcome, what, 200)
-        raced = [c for c in racy.connections if c.reason == "staged race"]
+        raced = [c for c in racy.connections if c.reason.startswith("staged race")]
         if outcome.tries < 2 or not raced:
-            fail(
-                f"On {what}, send_with_retry sent {outcome.tries} of its 2 tries on the "
-                "client it was given: a client of its own for the others?",
-                "Send every try on the client you were given: its pool opens a fresh "
-                "connection for the retry by itself. A new client per try loses the pool.",
-            )
+            flunk("07.own-client", what=what, tries=outcome.tries)
         if outcome.tries > 2:
-            fail(
-                f"On {what}, send_with_retry sent {outcome.tries} requests, where 2 were enough.",
-                "Return as soon as a try gives a response.",
-            )
+            flunk("07.extra-tries", what=what, tries=outcome.tries)
+
+
+def _no_retry(candidate: SendWithRetry, racy: LabServer, what: str, outcome: Outcome) -> None:
+    """A GET that raised after one try: no retry at all, or one try short (range(1, attempts))?
+    With attempts=3, an answer one try short makes 2, and the second gets the answer."""
+    sent: list[Any] = []
+    with _stale_client(racy, sent) as client:
+        again = _call(candidate, client, sent, "GET", racy.url + "/", 3)
+    if again.error is None and again.tries == 2:
+        flunk("07.one-try-short", what=what, tries=again.tries)
+    flunk("07.no-retry", what=what, error=outcome.error_text)
 
 
 def _status_503(candidate: SendWithRetry, plain: LabServer) -> None:
-    """Scenario 2: a 503 is an answer: returned as it is, after one request."""
-    sent: list[httpx.Request] = []
-    with httpx.Client(**plain.client_kwargs(), **recorder(sent)) as client:
+    """Scenario 3: a 503 is an answer: returned as it is, after one request."""
+    sent: list[Any] = []
+    with lib().Client(**plain.client_kwargs(), **recorder(sent)) as client:
         plain.reset()
         outcome = _call(candidate, client, sent, "GET", plain.url + "/status/503", 2)
         _expect_response(outcome, "GET /status/503", 503)
         if outcome.tries > 1 or len(plain.requests) > 1:
-            fail(
-                f"send_with_retry sent GET /status/503 {outcome.tries} times: it retried a "
-                "response (or kept trying after one came).",
-                "A response with any status code is returned as it is, at once. Retrying "
-                "a 5xx needs back-off and a budget: a policy beyond this function.",
-            )
+            flunk("07.retried-response", tries=outcome.tries)
 
 
 def _stale_post(candidate: SendWithRetry, racy: LabServer) -> None:
-    """Scenario 3: a POST is never retried: the server may have acted on it."""
-    sent: list[httpx.Request] = []
+    """Scenario 4: a POST is never retried: the server may have acted on it."""
+    sent: list[Any] = []
     with _stale_client(racy, sent) as client:
         what = "a POST whose pooled connection the server closed as it arrived"
         outcome = _call(candidate, client, sent, "POST", racy.url + "/", 2)
-        why = (
-            "Retry only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS). The server may "
-            "have received and acted on the POST before the connection closed: sending it "
-            "again could do it twice. Re-raise the error for a POST."
-        )
         if outcome.tries > 1:
-            fail(
-                f"On {what}, send_with_retry sent it {outcome.tries} times: it retried a POST.", why
-            )
-        _expect_error(outcome, what, httpx.RemoteProtocolError, why)
+            did = f"sent it {outcome.tries} times: it retried a POST"
+            flunk("07.post-retried", what=what, did=did)
+        _expect_error(outcome, what, "RemoteProtocolError", "07.post-retried")
 
 
 def _read_timeout(candidate: SendWithRetry, plain: LabServer) -> None:
-    """Scenario 4: a read timeout is raised, never retried: the server is still working."""
-    sent: list[httpx.Request] = []
-    timeout = httpx.Timeout(5.0, read=READ_TIMEOUT)
-    with httpx.Client(**plain.client_kwargs(), timeout=timeout, **recorder(sent)) as client:
+    """Scenario 5: a read timeout is raised, never retried: the server is still working."""
+    sent: list[Any] = []
+    timeout = lib().Timeout(5.0, read=READ_TIMEOUT)
+    with lib().Client(**plain.client_kwargs(), timeout=timeout, **recorder(sent)) as client:
         what = f"a GET that took longer than the client's read timeout ({READ_TIMEOUT:g} s)"
         outcome = _call(candidate, client, sent, "GET", plain.url + SLOW, 2)
-        why = (
-            "Don't retry a timeout: the server got the request and may still be working on "
-            "it, and waiting again doubles the wait. Catch only httpx.RemoteProtocolError "
-            "and httpx.ConnectError, not httpx.TransportError or httpx.HTTPError."
-        )
         if outcome.tries > 1:
-            fail(
-                f"On {what}, send_with_retry sent it {outcome.tries} times: it retried a "
-                "read timeout.",
-                why,
-            )
-        _expect_error(outcome, what, httpx.ReadTimeout, why)
+            did = f"sent it {outcome.tries} times: it retried a read timeout"
+            flunk("07.timeout-retried", what=what, did=did)
+        _expect_error(outcome, what, "ReadTimeout", "07.timeout-retried")
 
 
 def _stale_put(candidate: SendWithRetry, racy: LabServer) -> None:
-    """Scenario 5: PUT is idempotent too, so it is retried (the lab server answers it 501)."""
-    sent: list[httpx.Request] = []
+    """Scenario 6: PUT is idempotent too, so it is retried (the lab server answers it 501)."""
+    sent: list[Any] = []
     with _stale_client(racy, sent) as client:
         what = "a PUT whose pooled connection the server closed as it arrived"
         outcome = _call(candidate, client, sent, "PUT", racy.url + "/", 2)
         if outcome.error is not None:
-            fail(
-                f"On {what}, send_with_retry raised {outcome.error_text} after "
-                f"{outcome.tries} try: PUT is idempotent, so it may be retried.",
-                "Retry every idempotent method: GET, HEAD, PUT, DELETE, OPTIONS (sending the "
-                "same PUT twice leaves the same result as once).",
-            )
+            error, tries = outcome.error_text, outcome.tries
+            flunk("07.put-not-retried", what=what, error=error, tries=tries)
         _expect_response(outcome, what, 501)  # the lab server doesn't implement PUT: fine here
 
 
 def _connect_refused(candidate: SendWithRetry) -> None:
-    """Scenario 6: a connect that fails is retried, up to `attempts` tries in all."""
-    sent: list[httpx.Request] = []
-    url = _closed_port_url()
-    with httpx.Client(verify=plain_trust(), **recorder(sent)) as client:
+    """Scenario 7: a connect that fails is retried, up to `attempts` tries in all."""
+    sent: list[Any] = []
+    with lib().Client(verify=plain_trust(), **recorder(sent)) as client:
         what = "a GET to a port where nothing listens, with attempts=3"
-        outcome = _call(candidate, client, sent, "GET", url, 3)
+        outcome = _call(candidate, client, sent, "GET", _closed_port_url(), 3)
         if outcome.tries > 3:
-            fail(
-                f"On {what}, send_with_retry made {outcome.tries} tries: more than attempts.",
-                "`attempts` counts every try, the first included: range(attempts) tries "
-                "`attempts` times.",
-            )
+            flunk("07.too-many-tries", what=what, tries=outcome.tries)
         if outcome.tries < 3:
-            fail(
-                f"On {what}, send_with_retry made {outcome.tries} of the 3 tries allowed.",
-                "A connect that failed sent nothing to the server: retry it (for an "
-                "idempotent method), up to `attempts` tries in all, not a fixed number.",
-            )
-        _expect_error(
-            outcome, what, httpx.ConnectError, "After the last try, let the error out: `raise` it."
-        )
-
-
-def _connect_refused_post(candidate: SendWithRetry) -> None:
-    """Scenario 8: a POST is not retried, even after a connect failure."""
-    sent: list[httpx.Request] = []
-    url = _closed_port_url()
-    with httpx.Client(verify=plain_trust(), **recorder(sent)) as client:
-        what = "a POST to a port where nothing listens, with attempts=3"
-        outcome = _call(candidate, client, sent, "POST", url, 3)
-        why = (
-            "Retry only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS), whatever the "
-            "error: check the method first, then the error. Re-raise the error for a POST."
-        )
-        if outcome.tries > 1:
-            fail(
-                f"On {what}, send_with_retry made {outcome.tries} tries: it retried a POST.",
-                why,
-            )
-        _expect_error(outcome, what, httpx.ConnectError, why)
+            flunk("07.too-few-tries", what=what, tries=outcome.tries)
+        _expect_error(outcome, what, "ConnectError", "07.last-error")
 
 
 def _one_attempt(candidate: SendWithRetry, racy: LabServer) -> None:
-    """Scenario 7: attempts=1 means one try: the error is raised at once."""
-    sent: list[httpx.Request] = []
+    """Scenario 8: attempts=1 means one try: the error is raised at once."""
+    sent: list[Any] = []
     with _stale_client(racy, sent) as client:
         what = "a GET on a stale connection with attempts=1"
         outcome = _call(candidate, client, sent, "GET", racy.url + "/", 1)
-        why = "`attempts` counts every try, the first included: attempts=1 means no retry."
         if outcome.tries > 1:
-            fail(f"On {what}, send_with_retry made {outcome.tries} tries.", why)
-        _expect_error(outcome, what, httpx.RemoteProtocolError, why)
+            flunk("07.one-attempt", what=what, did=f"made {outcome.tries} tries")
+        _expect_error(outcome, what, "RemoteProtocolError", "07.one-attempt")
+
+
+def _connect_refused_post(candidate: SendWithRetry) -> None:
+    """Scenario 9: a POST is not retried, even after a connect failure."""
+    sent: list[Any] = []
+    with lib().Client(verify=plain_trust(), **recorder(sent)) as client:
+        what = "a POST to a port where nothing listens, with attempts=3"
+        outcome = _call(candidate, client, sent, "POST", _closed_port_url(), 3)
+        if outcome.tries > 1:
+            did = f"made {outcome.tries} tries: it retried a POST"
+            flunk("07.post-connect-retried", what=what, did=did)
+        _expect_error(outcome, what, "ConnectError", "07.post-connect-retried")
+
+
+def _other_error(candidate: SendWithRetry) -> None:
+    """Scenario 10: an error that says nothing about the connection is not retried: the same
+    request gets the same error again (here, a URL whose scheme no client sends)."""
+    sent: list[Any] = []
+    with lib().Client(verify=plain_trust(), **recorder(sent)) as client:
+        what = "a GET of ftp://127.0.0.1/ (httpx.UnsupportedProtocol), with attempts=3"
+        outcome = _call(candidate, client, sent, "GET", "ftp://127.0.0.1/", 3)
+        if outcome.tries > 1:
+            did = f"made {outcome.tries} tries: it retried an error that is not a broken connection"
+            flunk("07.other-error-retried", what=what, did=did)
+        _expect_error(outcome, what, "UnsupportedProtocol", "07.other-error-retried")
 
 
 @exercise_check
 def check_send_with_retry(candidate: SendWithRetry) -> str:
     """`send_with_retry(client, method, url, *, attempts=2)`: one more try, only when safe."""
-    if not callable(candidate):
-        fail(
-            f"check_send_with_retry needs the function itself, not {kind(candidate)}.",
-            "Call check_send_with_retry(send_with_retry): the function, without calling it.",
-        )
-    with CheckServer(idle_timeout=IDLE, staged_race=True) as racy, CheckServer() as plain:
-        _stale_get(candidate, racy)
+    need_function("check_send_with_retry", "send_with_retry", candidate)
+    with (
+        CheckServer(idle_timeout=IDLE, staged_race=True) as racy,
+        CheckServer(idle_timeout=IDLE, staged_race="reset") as racy_reset,
+        CheckServer() as plain,
+    ):
+        _stale_get(candidate, racy, "a FIN")
+        _stale_get(candidate, racy_reset, "a reset")
         _status_503(candidate, plain)
         _stale_post(candidate, racy)
         _read_timeout(candidate, plain)
@@ -325,6 +280,7 @@ def check_send_with_retry(candidate: SendWithRetry) -> str:
         _connect_refused(candidate)
         _one_attempt(candidate, racy)
         _connect_refused_post(candidate)
+        _other_error(candidate)
     return (
         "send_with_retry works: a stale connection or a failed connect is tried again, on "
         "the client you were given, for idempotent methods only and at most `attempts` "
