@@ -93,11 +93,11 @@ ONCE_DECORATORS = frozenset(
      "setup_class", "main", "entrypoint"}
 )  # fmt: skip
 ONCE_NAMES = frozenset(
-    {"main", "_main", "amain", "async_main", "main_async", "run", "_run", "cli", "lifespan",
+    {"main", "_main", "amain", "async_main", "main_async", "run", "cli", "lifespan",
      "startup", "on_startup", "shutdown", "on_shutdown", "setup", "set_up", "setUp",
      "asyncSetUp", "setUpClass", "setup_class", "setup_method", "setup_module", "init",
      "initialize", "start", "__init__", "__post_init__", "__enter__", "__aenter__", "__new__",
-     "create_app", "make_app", "build_app", "connect", "open", "__call__", "serve", "execute_main"}
+     "create_app", "make_app", "build_app", "connect", "open", "serve", "execute_main"}
 )  # fmt: skip
 HANDLER_ANNOTATIONS = frozenset({"Request", "HttpRequest", "WebSocket", "Message", "Update"})
 FRAMEWORKS = frozenset({"fastapi", "starlette", "litestar"})
@@ -361,7 +361,7 @@ class _Module:
             kind = "handler"
         elif (
             names & ONCE_DECORATORS
-            or function.name in ONCE_NAMES
+            or (function.name in ONCE_NAMES and not (owner is not None and function.name == "run"))
             or function.name in self.loop_mains
             or "lifespan" in function.name
             or "startup" in function.name

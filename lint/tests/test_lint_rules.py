@@ -150,6 +150,17 @@ FLAGGED: dict[str, str] = {
                     response = await client.get("https://w.example", params={"q": city})
                 return response.json()
     """,
+    "OO101 an agent tool's run method": """
+        import httpx
+        from langchain.tools import BaseTool
+
+        class Search(BaseTool):
+            name: str = "search"
+
+            def _run(self, query: str) -> str:
+                with httpx.Client() as client:  # <- OO101
+                    return client.get("https://search.example", params={"q": query}).text
+    """,
     "OO101 httpx2, aliased": """
         import httpx2 as h2
 
