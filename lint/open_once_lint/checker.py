@@ -1024,6 +1024,36 @@ def _is_async_annotation(module: _Module, node: ast.expr | None) -> bool:
     return "AsyncClient" in text or any(c in text for c in module.async_constructors)
 
 
+def _objects_per_request(module: _Module) -> Iterator[Finding]:
+    """OO101 through `__init__`: a class that builds its client in `__init__` is fine while its
+    object lives long; made per request or per item, so is its client."""
+    hot = module.hot()
+    for node in ast.walk(module.tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        init = next(
+            (f for f in node.body if isinstance(f, FUNCTIONS) and f.name == "__init__"), None
+        )
+        if init is None:
+            continue
+        built = [
+            call
+            for stmt in ast.walk(init)
+            if isinstance(stmt, ast.Assign)
+            and any(isinstance(t, ast.Attribute) for t in stmt.targets)
+            and (call := module.builds_client(stmt.value)) is not None
+        ]
+        if not built:
+            continue
+        for call in module.calls:
+            if not (isinstance(call.func, ast.Name) and call.func.id == node.name):
+                continue
+            where = module.function_of(call)
+            if module.in_loop(call, where, per_item=True) or (where is not None and where in hot):
+                yield from (_finding(c, "OO101") for c in built)
+                break
+
+
 def _finding(node: ast.AST, code: str) -> Finding:
     return Finding(node.lineno, node.col_offset, code, RULES[code][0])  # type: ignore[attr-defined]
 
@@ -1059,6 +1089,7 @@ def check_tree(tree: ast.AST) -> list[Finding]:
                 findings.update(_streams(module, call))
         else:
             findings.update(_streams(module, call))
+    findings.update(_objects_per_request(module))
     findings.update(_borrowed_withs(module))
     findings.update(_defaults(module))
     findings.update(_loops_shared(module))

@@ -161,6 +161,22 @@ FLAGGED: dict[str, str] = {
                 with httpx.Client() as client:  # <- OO101
                     return client.get("https://search.example", params={"q": query}).text
     """,
+    "OO101 a client-owning object made per request": """
+        import httpx
+        from fastapi import FastAPI
+        app = FastAPI()
+
+        class Github:
+            def __init__(self, token: str):
+                self.http = httpx.Client(headers={"Authorization": token})  # <- OO101
+
+            def repos(self):
+                return self.http.get("https://api.github.com/user/repos").json()
+
+        @app.get("/repos")
+        def repos(token: str):
+            return Github(token).repos()
+    """,
     "OO101 httpx2, aliased": """
         import httpx2 as h2
 
@@ -547,6 +563,24 @@ CLEAN: dict[str, str] = {
 
             async def __aexit__(self, *exc):
                 await self.aclose()
+    """,
+    "a client-owning object made once": """
+        import httpx
+        from fastapi import FastAPI
+
+        class Github:
+            def __init__(self):
+                self.http = httpx.Client()
+
+            def repos(self):
+                return self.http.get("https://api.github.com/user/repos").json()
+
+        github = Github()
+        app = FastAPI()
+
+        @app.get("/repos")
+        def repos():
+            return github.repos()
     """,
     "a lazy client kept on self": """
         import httpx
