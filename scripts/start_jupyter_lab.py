@@ -48,6 +48,16 @@ def readme_command(readme: Path = README) -> list[str]:
     return shlex.split(commands[0])
 
 
+def server_command(command: list[str], port: int, token: str) -> list[str]:
+    """The README's command, for a machine where no one is watching."""
+    command = [*command, "--no-browser", "--ServerApp.ip=127.0.0.1"]
+    command += [f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
+    command += [f"--IdentityProvider.token={token}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # POSIX root (Windows has no geteuid)
+        command.append("--allow-root")
+    return command
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -74,11 +84,7 @@ def main() -> int:
         print(f"`{command[0]}` is not on PATH: run `python -m pip install -r requirements.txt`")
         return 1
     port, token = _free_port(), secrets.token_hex(16)
-    command = [found, *command[1:], "--no-browser", "--ServerApp.ip=127.0.0.1"]
-    command += [f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
-    command += [f"--IdentityProvider.token={token}"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")
+    command = server_command([found, *command[1:]], port, token)
     base = f"http://127.0.0.1:{port}"
     print("+", shlex.join([Path(command[0]).name, *command[1:]]).replace(token, "<token>"))
     started = time.monotonic()

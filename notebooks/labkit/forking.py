@@ -130,7 +130,10 @@ def _parent_and_child(base: str, renew_in_child: bool) -> None:
 
         def renew() -> None:
             nonlocal client
-            client = httpx.Client(base_url=base)  # the inherited one is left alone, never used
+            # The inherited client is left alone, never used. trust_env=False: a client reads
+            # the system's proxy settings when it is made, and on macOS that call (_scproxy)
+            # can crash a forked child (CPython gh-105912). Lab requests need no proxy.
+            client = httpx.Client(base_url=base, trust_env=False)
 
         os.register_at_fork(after_in_child=renew)
     _say("parent", "/delay/0", _get(client, "/delay/0"))  # a pooled connection now
