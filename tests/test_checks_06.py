@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI, Request
 from labkit.checks import check_lifespan_client
 from labkit.server import plain_trust
 from tests.notebook_runner import ROOT, stub_cells
-from tests.verdicts import assert_rejected, left_behind, load_solution, verdict
+from tests.verdicts import assert_diagnosed, left_behind, load_solution, verdict
 
 NOTEBOOK = ROOT / "notebooks" / "06_one_client_per_application.ipynb"
 MakeApp = Callable[[str], FastAPI]
@@ -26,8 +26,9 @@ def _verdict(candidate: Any, capfd: pytest.CaptureFixture[str]) -> tuple[bool, s
     return verdict(check_lifespan_client, candidate, capfd)
 
 
-def test_the_solution_passes(capfd: pytest.CaptureFixture[str]) -> None:
-    passed, out = _verdict(load_solution("06_lifespan_client", "make_app"), capfd)
+@pytest.mark.parametrize("library", ["httpx", "httpx2"])
+def test_the_solution_passes(library: str, capfd: pytest.CaptureFixture[str]) -> None:
+    passed, out = _verdict(load_solution("06_lifespan_client", "make_app", library=library), capfd)
     assert passed, out
     assert "over at most 5 connections, all closed by the client" in out
 
@@ -188,62 +189,91 @@ def lifespan_not_passed(upstream: str) -> FastAPI:
     return _with_status(app)
 
 
-WRONG: dict[str, tuple[MakeApp | Any, list[str]]] = {
-    "one client with max_keepalive_connections=0": (
-        no_keepalive,
-        ["all from one client", "not kept alive", "max_keepalive_connections=0"],
-    ),
-    "a lifespan never handed to FastAPI": (
-        lifespan_not_passed,
-        ["the app's lifespan never ran", "without lifespan=", "FastAPI(lifespan=lifespan)"],
-    ),
-    # name: (answer, words the verdict must contain)
+def sync_client_in_async_path(upstream: str) -> FastAPI:
+    """One client, opened and closed in the lifespan, but a synchronous httpx.Client: each
+    downstream request blocks the event loop, so the app serves one visitor at a time."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with httpx.Client(base_url=upstream, verify=plain_trust()) as client:
+            app.state.client = client
+            yield
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/status")
+    async def status(request: Request) -> dict[str, str]:
+        return {"upstream": request.app.state.client.get("/delay/0.05").text}
+
+    return app
+
+
+_MODULE_LEVEL: dict[str, httpx.AsyncClient] = {}  # a learner's module-level client, by upstream
+
+
+def module_client_closed_by_the_lifespan(upstream: str) -> FastAPI:
+    """A module-level client, closed at shutdown by the lifespan: fine once, closed for good
+    for every app served after the first (tests, reloads)."""
+    if upstream not in _MODULE_LEVEL:
+        _MODULE_LEVEL[upstream] = httpx.AsyncClient(base_url=upstream, verify=plain_trust())
+    client = _MODULE_LEVEL[upstream]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.client = client
+        yield
+        await client.aclose()
+
+    return _with_status(FastAPI(lifespan=lifespan))
+
+
+def closes_in_the_path_function(upstream: str) -> FastAPI:
+    """The lifespan's client, closed by the path function after its first use."""
+    app = FastAPI(lifespan=_lifespan_on_state(FastAPI()))
+    app.state.upstream = upstream
+
+    @app.get("/status")
+    async def status(client: Annotated[httpx.AsyncClient, Depends(_from_state)]) -> dict[str, str]:
+        response = await client.get("/delay/0.05")
+        await client.aclose()  # "tidy up"
+        return {"upstream": response.text}
+
+    return app
+
+
+WRONG: dict[str, tuple[MakeApp | Any, str, list[str]]] = {
+    # name: (answer, the mistake it must get, evidence the verdict must say)
+    "one client with max_keepalive_connections=0": (no_keepalive, "06.no-keepalive", []),
+    "a lifespan never handed to FastAPI": (lifespan_not_passed, "06.no-lifespan", []),
     "lifespan written, client per request in the path function": (
         lifespan_unused,
-        [
-            "30 requests, 5 at a time, opened 30 downstream TCP connections (one per request",
-            "Depends(get_client)",
-        ],
+        "06.client-per-request",
+        ["opened 30 downstream TCP connections (one per request"],
     ),
     "a client per request inside a dependency": (
         client_per_request_in_a_dependency,
-        ["opened 30 downstream TCP connections", "Make the client once, in the lifespan"],
+        "06.client-per-request",
+        [],
     ),
-    "a lifespan that never closes its client": (
-        lifespan_never_closes,
-        [
-            "After the app shut down, ",
-            "downstream connections were still open: nothing closed its client.",
-            "yield` inside that block",
-        ],
+    "a lifespan that never closes its client": (lifespan_never_closes, "06.never-closed", []),
+    "a module-level client that nothing closes": (module_level_client, "06.never-closed", []),
+    "yield after the async with block": (yields_after_closing, "06.yield-outside", []),
+    "get_client not written yet": (dependency_not_written, "06.not-yet-dependency", []),
+    "a lifespan that raises": (lifespan_raises, "06.startup-failed", ["'upstream'"]),
+    "the wrong downstream path": (wrong_path, "06.wrong-answers", ["30 of 30"]),
+    # Kinds accepted or misdiagnosed before the catalogue (issue 19):
+    "a synchronous client in an async path function": (
+        sync_client_in_async_path,
+        "06.blocking-client",
+        [],
     ),
-    "a module-level client that nothing closes": (
-        module_level_client,
-        ["downstream connections were still open", "A client made at module level"],
+    "a module-level client closed by the first lifespan": (
+        module_client_closed_by_the_lifespan,
+        "06.second-serve",
+        [],
     ),
-    "yield after the async with block": (
-        yields_after_closing,
-        [
-            "GET /status failed: the app raised RuntimeError: Cannot send a request, as the client "
-            "has been closed.",
-            "`yield` inside the `async with` block",
-        ],
-    ),
-    "get_client not written yet": (
-        dependency_not_written,
-        ["❌ Not yet: the app raised NotImplementedError while serving GET /status."],
-    ),
-    "a lifespan that raises": (
-        lifespan_raises,
-        [
-            "The app did not start: its lifespan raised AttributeError: 'State' object has no "
-            "attribute 'upstream'"
-        ],
-    ),
-    "the wrong downstream path": (
-        wrong_path,
-        ["30 of 30 answers to GET /status were not the upstream's 'waited 0.05 s'"],
-    ),
+    "aclose() in the path function": (closes_in_the_path_function, "06.closed-in-path", []),
+    "not the function": (FastAPI(), "06.not-the-function", []),
 }
 
 
@@ -253,12 +283,15 @@ def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
 ) -> None:
     """...and whatever it left open (a client nobody closed) is collected inside the check,
     so no ResourceWarning surfaces later, in another cell."""
-    answer, words = WRONG[name]
+    answer, mistake, evidence = WRONG[name]
 
     def check() -> None:
-        assert_rejected(check_lifespan_client, answer, words, capfd)
+        assert_diagnosed(check_lifespan_client, answer, mistake, capfd, evidence)
 
-    assert left_behind(check, monkeypatch) == []
+    try:
+        assert left_behind(check, monkeypatch) == []
+    finally:
+        _MODULE_LEVEL.clear()
 
 
 def test_an_app_instead_of_the_function_gets_a_hint(capfd: pytest.CaptureFixture[str]) -> None:

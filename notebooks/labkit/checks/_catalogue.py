@@ -61,6 +61,20 @@ HINT_SHAPE = (
     "httpx.ReadError or httpx.ConnectError, for an idempotent method, try again, up to "
     "`attempts` tries in all; re-raise the error when no try is left."
 )
+HINT_DEPENDENCY = (
+    "Make the client once, in the lifespan (`async with httpx.AsyncClient(...) "
+    "as client:`, keep it on app.state, then `yield`), and let get_client "
+    "return that one client: `return request.app.state.client`. The path "
+    "function takes it as a parameter, `client: Annotated[httpx.AsyncClient, "
+    "Depends(get_client)]`, and makes no client of its own."
+)
+HINT_CLOSE = (
+    "Open the client with `async with httpx.AsyncClient(...) as client:` inside the "
+    "lifespan, and `yield` inside that block: when the app shuts down, the code after "
+    "`yield` runs and the block closes the client, once. A client made at module level "
+    "or in a lifespan without `async with` (or `await client.aclose()` after `yield`) "
+    "is never closed."
+)
 HINT_REUSE = (
     "Every request went on the right client, yet its connections were not reused: "
     "don't close or replace them (close each streamed response; no `Connection: "
@@ -75,6 +89,7 @@ NB01 = "01_the_reopen_error.ipynb"
 NB02 = "02_open_once_share_across_threads.ipynb"
 NB03 = "03_pool_sizes_explorer.ipynb"
 NB05 = "05_async_clients.ipynb"
+NB06 = "06_one_client_per_application.ipynb"
 NB07 = "07_when_pooled_connections_break.ipynb"
 
 MISTAKES: dict[str, Mistake] = {
@@ -406,6 +421,118 @@ MISTAKES: dict[str, Mistake] = {
     "03.unanswered": Mistake(
         "only {ok} of {total} requests got an answer ({timeouts}).",
         "Run the cell again; if it persists, re-run the notebook from the top.",
+    ),
+    # 06_one_client_per_application: make_app(upstream) -> FastAPI
+    "06.not-the-function": Mistake(
+        "check_lifespan_client needs the function make_app itself, not an app or a call's result.",
+        "Call check_lifespan_client(make_app): no parentheses after make_app.",
+    ),
+    "06.error": Mistake(
+        "{name} raised {error}", "make_app should build the FastAPI app and return it."
+    ),
+    "06.no-app": Mistake(
+        "make_app(upstream) did not return an app (a FastAPI instance).",
+        "End make_app with `return app`.",
+    ),
+    "06.not-yet-lifespan": Mistake(
+        "Not yet: the app's lifespan still raises NotImplementedError.",
+        "Write the lifespan and get_client, change the path function, run that cell, "
+        "then run this check again.",
+    ),
+    "06.startup-failed": Mistake(
+        "The app did not start: its lifespan raised {error}.",
+        "The lifespan runs before the app serves anything: open the client there, keep it on "
+        "app.state, then yield.",
+    ),
+    "06.not-yet-dependency": Mistake(
+        "Not yet: the app raised NotImplementedError while serving GET /status.",
+        "Write get_client's body, run that cell, then run this check again.",
+    ),
+    "06.no-lifespan": Mistake(
+        "GET /status failed: app.state had nothing on it, because the app's lifespan "
+        "never ran: make_app built its FastAPI() without lifespan=.",
+        "Hand the lifespan to the app: `app = FastAPI(lifespan=lifespan)`. A lifespan that is "
+        "only defined never runs, so nothing opens the client or puts it on app.state.",
+    ),
+    "06.yield-outside": Mistake(
+        "GET /status failed: the app raised {error}.",
+        "The client was closed before the app served: put `yield` inside the `async with` "
+        "block of the lifespan, so that the client stays open while the app serves and closes "
+        "at shutdown.",
+    ),
+    "06.closed-in-path": Mistake(
+        "GET /status failed after {served} requests went downstream: the app raised {error}.",
+        "The path function (or the dependency) closed the app's client: no `await "
+        "client.aclose()` and no `async with client:` there. The client belongs to the app's "
+        "lifespan, which closes it once, at shutdown.",
+        Pointer(NB06, "1c. The pattern: lifespan, `app.state`, a dependency"),
+    ),
+    "06.no-state": Mistake(
+        "GET /status failed: the app raised {error}.",
+        "The lifespan did not keep the client on app.state: `app.state.client = client` before "
+        "`yield` (and get_client returns `request.app.state.client`).",
+    ),
+    "06.served-error": Mistake("GET /status failed: the app raised {error}.", HINT_DEPENDENCY),
+    "06.unprocessable": Mistake(
+        "GET /status answered 422 (Unprocessable Content) to {wrong} of {total} requests: "
+        "FastAPI could not fill in the path function's parameters.",
+        HINT_DEPENDENCY,
+    ),
+    "06.wrong-answers": Mistake(
+        "{wrong} of {total} answers to GET /status were not the upstream's '{answer}' (the "
+        "first: status {status}).",
+        "GET /status should ask the upstream for /delay/0.05 and return its text, e.g. "
+        '`{{"upstream": response.text}}`.',
+    ),
+    "06.request-failed": Mistake(
+        "GET /status failed: {error}",
+        "GET /status should answer within a few seconds: ask the "
+        "upstream once and return its answer.",
+    ),
+    "06.shutdown-failed": Mistake("The app's shutdown raised {error}.", HINT_CLOSE),
+    "06.blocking-client": Mistake(
+        "{total} requests, {at_once} at a time, reached the upstream one at a time: the app "
+        "waited for each downstream answer before it served the next visitor.",
+        "In an `async def` path function, send with an httpx.AsyncClient and `await` it: a "
+        "synchronous httpx.Client blocks the event loop while it waits, so the app serves one "
+        "request at a time. Open an AsyncClient in the lifespan.",
+        Pointer(NB06, "1c. The pattern: lifespan, `app.state`, a dependency"),
+    ),
+    "06.downstream-count": Mistake(
+        "The app sent {sent} requests downstream for the {total} it got.",
+        "Send one request downstream (to /delay/0.05) per GET /status.",
+    ),
+    "06.no-keepalive": Mistake(
+        "{total} requests, {at_once} at a time, opened {opened} downstream TCP connections, "
+        "not at most {at_once}, all from one client: its connections were not kept alive "
+        "between requests.",
+        "The app shares one client, rightly, but that client does not keep its connections "
+        "alive: each one closes after its answer and the next request opens another. Drop "
+        "max_keepalive_connections=0 (and any `Connection: close` header): keep at least as "
+        "many connections alive as requests in flight, as httpx's default limits do.",
+    ),
+    "06.client-per-request": Mistake(
+        "{total} requests, {at_once} at a time, opened {opened} downstream TCP "
+        "connections{per}, not at most {at_once}: the app does not share one client.",
+        HINT_DEPENDENCY,
+        Pointer(NB06, "1a. The mistake: a client per request"),
+    ),
+    "06.not-closed-by-client": Mistake(
+        "The downstream connections were not closed by the app's client.", HINT_CLOSE
+    ),
+    "06.never-closed": Mistake(
+        "After the app shut down, {still} of its {opened} downstream connections were still "
+        "open: nothing closed its client.",
+        HINT_CLOSE,
+        Pointer(NB06, "1b. The other mistake: a module-level client that nothing closes"),
+    ),
+    "06.second-serve": Mistake(
+        "Served a second time (a new make_app(upstream), as tests and reloads do), GET /status "
+        "failed: the app raised {error}.",
+        "Make the client inside the lifespan (`async with httpx.AsyncClient(...) as client:`), "
+        "not at module level: a module-level client closed by the first shutdown stays closed "
+        "for every app served after it.",
+        Pointer(NB06, "2. Testing the app: run its lifespan"),
     ),
     # 07_when_pooled_connections_break: send_with_retry(client, method, url, *, attempts=2)
     "07.error": Mistake("{name} raised {error}", HINT_SHAPE),

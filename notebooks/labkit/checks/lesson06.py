@@ -2,7 +2,8 @@
 
 `check_lifespan_client(make_app)` calls `make_app(upstream)` with the URL of a lab server of
 its own, serves the app with uvicorn (as notebook 06 does), and sends it a burst: 30 requests
-to GET /status, 5 at a time. Then it judges from the lab server's records, in this order:
+to GET /status, 5 at a time. Then it judges from the lab server's records, in this order
+(each ❌ a mistake of the catalogue, ids `06.*`):
 
 1. the app started (its lifespan ran) and answered every request with the upstream's answer;
 2. it sent one request downstream per request it got;
@@ -10,7 +11,11 @@ to GET /status, 5 at a time. Then it judges from the lab server's records, in th
    A client per request, in the path function or in a dependency, opens 30;
 4. after uvicorn stopped (the lifespan's shutdown ran), the lab server saw every one of those
    connections closed by the client: the lifespan closed its client. A client that nothing
-   closes (made at module level, or in a lifespan that never closes it) leaves them open.
+   closes (made at module level, or in a lifespan that never closes it) leaves them open;
+5. a second app from make_app, served after the first one shut down (as a test suite or a
+   reload does), works too: a module-level client closed by the first shutdown would not.
+The downstream requests must overlap (an app that waits for each one, with a synchronous
+client in an `async def` path function, serves one visitor at a time).
 """
 
 from __future__ import annotations
@@ -22,13 +27,16 @@ from typing import Any
 import httpx
 
 from ..apps import AsgiServer, StartupFailed, burst
+from ..pool import peak_in_flight
 from ..server import LabServer
+from ._evidence import SEND_CLOSED
 from ._kernel import (
     CheckServer,
     describe,
     exercise_check,
-    fail,
+    flunk,
     learner_call,
+    libraries,
     quietly,
     run_in_own_loop,
 )
@@ -37,80 +45,45 @@ __all__ = ["check_lifespan_client"]
 
 REQUESTS = 30  # sent to the app...
 AT_ONCE = 5  # ...this many at a time
+AGAIN = 5  # sent to a second app made by make_app, served after the first one shut down
 UPSTREAM_ANSWER = "waited 0.05 s"  # what the upstream's /delay/0.05 says
 CLOSE_WAIT = 1.0  # seconds the lab server may take to notice the client's FINs after shutdown
 
-HINT_DEPENDENCY = (
-    "Make the client once, in the lifespan (`async with httpx.AsyncClient(...) "
-    "as client:`, keep it on app.state, then `yield`), and let get_client "
-    "return that one client: `return request.app.state.client`. The path "
-    "function takes it as a parameter, `client: Annotated[httpx.AsyncClient, "
-    "Depends(get_client)]`, and makes no client of its own."
-)
-HINT_CLOSE = (
-    "Open the client with `async with httpx.AsyncClient(...) as client:` inside the "
-    "lifespan, and `yield` inside that block: when the app shuts down, the code after "
-    "`yield` runs and the block closes the client, once. A client made at module level "
-    "or in a lifespan without `async with` (or `await client.aclose()` after `yield`) "
-    "is never closed."
-)
-
-
-# Errors whose own message doesn't say what to change: (words in the verdict, a pointed hint).
-KNOWN_SLIPS = (
-    (
-        "Cannot send a request, as the client has been closed",
-        "The client was closed before the app served: put `yield` inside the `async with` block "
-        "of the lifespan, so that the client stays open while the app serves and closes at "
-        "shutdown.",
-    ),
-    (
-        "'State' object has no attribute 'client'",
-        "The lifespan did not keep the client on app.state: `app.state.client = client` before "
-        "`yield` (and get_client returns `request.app.state.client`).",
-    ),
-)
-
-
-HINT_KEEPALIVE = (
-    "The app shares one client, rightly, but that client does not keep its connections "
-    "alive: each one closes after its answer and the next request opens another. Drop "
-    "max_keepalive_connections=0 (and any `Connection: close` header): keep at least as many "
-    "connections alive as requests in flight, as httpx's default limits do."
-)
-HINT_NO_LIFESPAN = (
-    "Hand the lifespan to the app: `app = FastAPI(lifespan=lifespan)`. A lifespan that is only "
-    "defined never runs, so nothing opens the client or puts it on app.state."
-)
+# Errors whose own message doesn't say what to change, and the mistake each shows.
+KNOWN_SLIPS = (("'State' object has no attribute 'client'", "06.no-state"),)
 
 
 class _UpstreamSenders:
-    """Which httpx.AsyncClient objects sent requests to the upstream, while `watching()`.
+    """Which AsyncClient objects (httpx's or httpx2's) sent requests to the upstream, while
+    `watching()`.
 
-    `httpx.AsyncClient.send` is wrapped in every thread (uvicorn serves in its own), then put
+    `AsyncClient.send` is wrapped in every thread (uvicorn serves in its own), then put
     back; the clients are held meanwhile, so their ids stay unique.
     """
 
     def __init__(self, upstream: LabServer) -> None:
         self.port = httpx.URL(upstream.url).port
-        self.clients: dict[int, httpx.AsyncClient] = {}
+        self.clients: dict[int, Any] = {}
 
     @contextlib.contextmanager
     def watching(self) -> Iterator[_UpstreamSenders]:
-        original = httpx.AsyncClient.__dict__["send"]
+        originals = {m.AsyncClient: m.AsyncClient.__dict__["send"] for m in libraries()}
 
-        async def send(
-            client: httpx.AsyncClient, request: httpx.Request, *args: Any, **kwargs: Any
-        ) -> Any:
-            if request.url.port == self.port:
-                self.clients.setdefault(id(client), client)
-            return await original(client, request, *args, **kwargs)
+        def wrapped(original: Any) -> Any:
+            async def send(client: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+                if request.url.port == self.port:
+                    self.clients.setdefault(id(client), client)
+                return await original(client, request, *args, **kwargs)
 
-        setattr(httpx.AsyncClient, "send", send)  # noqa: B010
+            return send
+
+        for cls, original in originals.items():
+            setattr(cls, "send", wrapped(original))  # noqa: B010
         try:
             yield self
         finally:
-            setattr(httpx.AsyncClient, "send", original)  # noqa: B010
+            for cls, original in originals.items():
+                setattr(cls, "send", original)  # noqa: B010
 
 
 def _has_lifespan(app: Any) -> bool:
@@ -125,139 +98,102 @@ def _start(app: Any) -> AsgiServer:
         return web.start()
     except StartupFailed as failed:
         errors = failed.errors
-    problem = errors[0].message if errors else "uvicorn could not start it"
     if errors and errors[0].kind == "NotImplementedError":
-        fail(
-            "Not yet: the app's lifespan still raises NotImplementedError.",
-            "Write the lifespan and get_client, change the path function, run that cell, "
-            "then run this check again.",
-        )
-    fail(
-        f"The app did not start: its lifespan raised {problem}.",
-        "The lifespan runs before the app serves anything: open the client there, keep it on "
-        "app.state, then yield.",
-    )
+        flunk("06.not-yet-lifespan")
+    flunk("06.startup-failed", error=errors[0].message if errors else "uvicorn could not start it")
 
 
-def _judge_answers(responses: list[httpx.Response], web: AsgiServer, lifespan: bool) -> None:
+def _judge_answers(
+    responses: list[Any], web: AsgiServer, lifespan: bool, upstream: LabServer, again: bool
+) -> None:
     served = [e for e in web.errors if e.where == "http"]
     if served:
         first = served[0]
+        if again and SEND_CLOSED in first.message:  # the first app's shutdown closed it
+            flunk("06.second-serve", error=first.message)
         if first.kind == "NotImplementedError":
-            fail(
-                "Not yet: the app raised NotImplementedError while serving GET /status.",
-                "Write get_client's body, run that cell, then run this check again.",
-            )
+            flunk("06.not-yet-dependency")
         if not lifespan and "'State' object has no attribute" in first.message:
-            fail(
-                "GET /status failed: app.state had nothing on it, because the app's lifespan "
-                "never ran: make_app built its FastAPI() without lifespan=.",
-                HINT_NO_LIFESPAN,
-            )
-        fail(f"GET /status failed: the app raised {first.message}.", HINT_DEPENDENCY)
+            flunk("06.no-lifespan")
+        closed = [e.message for e in served if SEND_CLOSED in e.message]
+        if closed and upstream.requests:  # it worked, then it didn't: closed while serving
+            flunk("06.closed-in-path", served=len(upstream.requests), error=closed[0])
+        if SEND_CLOSED in first.message:
+            flunk("06.yield-outside", error=first.message)
+        if "'State' object has no attribute 'client'" in first.message:
+            flunk("06.no-state", error=first.message)
+        flunk("06.served-error", error=first.message)
     wrong = [r for r in responses if r.status_code != 200 or UPSTREAM_ANSWER not in r.text]
     if wrong and wrong[0].status_code == 422:
-        fail(
-            f"GET /status answered 422 (Unprocessable Content) to {len(wrong)} of "
-            f"{len(responses)} requests: FastAPI could not fill in the path function's "
-            "parameters.",
-            HINT_DEPENDENCY,
-        )
+        flunk("06.unprocessable", wrong=len(wrong), total=len(responses))
     if wrong:
         status = wrong[0].status_code
-        fail(
-            f"{len(wrong)} of {len(responses)} answers to GET /status were not the upstream's "
-            f"'{UPSTREAM_ANSWER}' (the first: status {status}).",
-            "GET /status should ask the upstream for /delay/0.05 and return its text, e.g. "
-            '`{"upstream": response.text}`.',
-        )
+        total, answer = len(responses), UPSTREAM_ANSWER
+        flunk("06.wrong-answers", wrong=len(wrong), total=total, answer=answer, status=status)
 
 
 def _judge_downstream(upstream: LabServer, clients: int) -> None:
     sent = len(upstream.requests)
     if sent != REQUESTS:
-        fail(
-            f"The app sent {sent} requests downstream for the {REQUESTS} it got.",
-            "Send one request downstream (to /delay/0.05) per GET /status.",
-        )
+        flunk("06.downstream-count", sent=sent, total=REQUESTS)
+    if peak_in_flight(upstream.requests) < 2:
+        flunk("06.blocking-client", total=REQUESTS, at_once=AT_ONCE)
     opened = upstream.connections_opened
     if opened > AT_ONCE and clients == 1:
-        fail(
-            f"{REQUESTS} requests, {AT_ONCE} at a time, opened {opened} downstream TCP "
-            f"connections, not at most {AT_ONCE}, all from one client: its connections "
-            "were not kept alive between requests.",
-            HINT_KEEPALIVE,
-        )
+        flunk("06.no-keepalive", total=REQUESTS, at_once=AT_ONCE, opened=opened)
     if opened > AT_ONCE:
         per = " (one per request: a new client each time)" if opened == REQUESTS else ""
-        fail(
-            f"{REQUESTS} requests, {AT_ONCE} at a time, opened {opened} downstream TCP "
-            f"connections{per}, not at most {AT_ONCE}: the app does not share one client.",
-            HINT_DEPENDENCY,
-        )
+        flunk("06.client-per-request", total=REQUESTS, at_once=AT_ONCE, opened=opened, per=per)
 
 
 def _judge_closed(upstream: LabServer) -> None:
     if upstream.wait_until_closed(timeout=CLOSE_WAIT):
         if any(c.closed_by != "client" for c in upstream.connections):
-            fail("The downstream connections were not closed by the app's client.", HINT_CLOSE)
+            flunk("06.not-closed-by-client")
         return
-    still = upstream.open_connections
-    fail(
-        f"After the app shut down, {still} of its {upstream.connections_opened} downstream "
-        "connections were still open: nothing closed its client.",
-        HINT_CLOSE,
-    )
+    still, opened = upstream.open_connections, upstream.connections_opened
+    flunk("06.never-closed", still=still, opened=opened)
+
+
+def _serve(make_app: Any, upstream: LabServer, requests: int, *, again: bool = False) -> None:
+    """make_app(upstream), served by uvicorn to `requests` visitors, then shut down: `again`,
+    after an earlier app shut down (as a test suite, or a reload, serves one)."""
+    app = learner_call("make_app(upstream)", make_app, upstream.url, mistake="06.error")
+    if not callable(app):
+        flunk("06.no-app")
+    web = _start(app)
+    responses: list[Any] = []
+    try:
+        responses = run_in_own_loop(
+            lambda: burst(web.url + "/status", requests=requests, at_once=AT_ONCE)
+        )
+    except httpx.HTTPError as exc:  # a visitor's request failed outright
+        failed = describe(exc)
+    else:
+        failed = ""
+    finally:
+        web.stop()  # the lifespan's shutdown runs here
+    _judge_answers(responses, web, _has_lifespan(app), upstream, again)  # its error says most
+    if failed:
+        flunk("06.request-failed", error=failed)
+    shutdown = [e for e in web.errors if e.where == "lifespan"]
+    if shutdown:
+        flunk("06.shutdown-failed", error=shutdown[0].message)
 
 
 @exercise_check
 def check_lifespan_client(make_app: Any) -> str:
     """`make_app(upstream) -> FastAPI`: one client, opened in the lifespan, handed out."""
     if not callable(make_app) or hasattr(make_app, "router"):
-        fail(
-            "check_lifespan_client needs the function make_app itself, not an app or a call's "
-            "result.",
-            "Call check_lifespan_client(make_app): no parentheses after make_app.",
-        )
+        flunk("06.not-the-function")
 
     def scenario() -> None:
         with CheckServer() as upstream, _UpstreamSenders(upstream).watching() as senders:
-            app = learner_call(
-                "make_app(upstream)",
-                make_app,
-                upstream.url,
-                hint="make_app should build the FastAPI app and return it.",
-            )
-            if not callable(app):
-                fail(
-                    "make_app(upstream) did not return an app (a FastAPI instance).",
-                    "End make_app with `return app`.",
-                )
-            web = _start(app)
-            responses: list[httpx.Response] = []
-            problem = ""
-            try:
-                responses = run_in_own_loop(
-                    lambda: burst(web.url + "/status", requests=REQUESTS, at_once=AT_ONCE)
-                )
-            except httpx.HTTPError as exc:  # a visitor's request failed outright
-                problem = f"GET /status failed: {describe(exc)}"
-            finally:
-                web.stop()  # the lifespan's shutdown runs here
-            _judge_answers(
-                responses, web, _has_lifespan(app)
-            )  # what the app raised explains a failed request best
-            if problem:
-                fail(
-                    problem,
-                    "GET /status should answer within a few seconds: ask the "
-                    "upstream once and return its answer.",
-                )
-            shutdown = [e for e in web.errors if e.where == "lifespan"]
-            if shutdown:
-                fail(f"The app's shutdown raised {shutdown[0].message}.", HINT_CLOSE)
+            _serve(make_app, upstream, REQUESTS)
             _judge_downstream(upstream, len(senders.clients))
             _judge_closed(upstream)
+            upstream.reset()
+            _serve(make_app, upstream, AGAIN, again=True)  # a second app: a client of its own
 
     quietly(scenario, slips=KNOWN_SLIPS)
     return (
