@@ -23,7 +23,15 @@ import pytest
 
 from labkit import LabServer
 from labkit.checks import check_async_fetcher, check_fetcher
-from tests.verdicts import assert_rejected, flavour_cases, left_behind, load_solution, verdict
+from tests.verdicts import (
+    assert_diagnosed,
+    assert_rejected,
+    flavour_cases,
+    in_httpx2,
+    left_behind,
+    load_solution,
+    verdict,
+)
 
 Fetcher = load_solution("04_fetcher", "Fetcher")
 AsyncFetcher = load_solution("05_async_fetcher", "AsyncFetcher")
@@ -1316,3 +1324,109 @@ def test_httpx_is_left_as_it_was_found(capfd: pytest.CaptureFixture[str]) -> Non
     verdict(check_fetcher, LazyWithoutLock, capfd)
     verdict(check_async_fetcher, AsyncFetcher, capfd)
     assert (httpx.Client.__init__, httpx.AsyncClient.__init__) == before
+
+
+# --- kinds accepted or misdiagnosed before the catalogue (issue 19): each names its mistake ---
+
+
+class DelClosesTheBorrowedClient(Fetcher):  # type: ignore[valid-type,misc]
+    """Closes whatever client it has when it is garbage collected, borrowed or not."""
+
+    def __del__(self) -> None:
+        self._client.close()
+
+
+class AsyncDelClosesTheBorrowedClient(AsyncFetcher):  # type: ignore[valid-type,misc]
+    """The same, for asyncio: a borrowed AsyncClient, closed from __del__ (its transport)."""
+
+    def __del__(self) -> None:
+        self._client._transport._pool._connections.clear()  # what a sync close can reach
+        self._client._state = type(self._client._state).CLOSED
+
+
+class AsyncWarnsLikePython(AsyncFetcher):  # type: ignore[valid-type,misc]
+    """A __del__ that warns in Python's own words, on every instance, closed or not."""
+
+    def __del__(self) -> None:
+        warnings.warn(f"unclosed <{type(self).__name__}>", ResourceWarning, stacklevel=2)
+
+
+class AcloseCallsClose(AsyncFetcher):  # type: ignore[valid-type,misc]
+    """aclose() calls the sync name: an AsyncClient has no close()."""
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._owns_client:
+            self._client.close()
+
+
+class AcloseWithoutAwait(AsyncFetcher):  # type: ignore[valid-type,misc]
+    """aclose() calls the client's aclose() without awaiting it: nothing closes."""
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._owns_client:
+            self._client.aclose()  # noqa: RUF006 - the mistake under test
+
+
+DIAGNOSED: dict[str, tuple[str, Any, str, list[str]]] = {
+    # name: (flavour, answer, the mistake it must get, evidence the verdict must say)
+    "__del__ closes a borrowed client": (
+        "sync",
+        DelClosesTheBorrowedClient,
+        "04.del-closes-borrowed",
+        [],
+    ),
+    "__del__ closes a borrowed AsyncClient": (
+        "async",
+        AsyncDelClosesTheBorrowedClient,
+        "04.del-closes-borrowed",
+        [],
+    ),
+    "__del__ warns on correct use, in Python's words": (
+        "async",
+        AsyncWarnsLikePython,
+        "04.warns-on-correct-use",
+        ["unclosed <AsyncWarnsLikePython>"],
+    ),
+    "aclose() calls close()": ("async", AcloseCallsClose, "05.aclose-calls-close", []),
+    "aclose() without await": (
+        "async",
+        AcloseWithoutAwait,
+        "05.aclose-not-awaited",
+        ["AsyncClient.aclose"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", DIAGNOSED)
+def test_each_kind_once_misdiagnosed_is_named(name: str, capfd: pytest.CaptureFixture[str]) -> None:
+    flavour, answer, mistake, evidence = DIAGNOSED[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # what a wrong answer leaks, it leaks
+        assert_diagnosed(CHECKS[flavour], answer, mistake, capfd, evidence)
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_the_solution_passes_in_httpx2(flavour: str, capfd: pytest.CaptureFixture[str]) -> None:
+    stem, name = (
+        ("04_fetcher", "Fetcher") if flavour == "sync" else ("05_async_fetcher", "AsyncFetcher")
+    )
+    solution = load_solution(stem, name, library="httpx2")
+    passed, out = verdict(CHECKS[flavour], solution, capfd)
+    assert passed, out
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_a_wrong_answer_in_httpx2_gets_the_same_diagnosis(
+    flavour: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    stem, name = (
+        ("04_fetcher", "Fetcher") if flavour == "sync" else ("05_async_fetcher", "AsyncFetcher")
+    )
+    base = load_solution(stem, name, library="httpx2")
+    wrong = DelClosesTheBorrowedClient if flavour == "sync" else AcloseWithoutAwait
+    mistake = "04.del-closes-borrowed" if flavour == "sync" else "05.aclose-not-awaited"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        assert_diagnosed(CHECKS[flavour], in_httpx2(wrong, base), mistake, capfd)

@@ -88,6 +88,7 @@ HINT_DROP_CONNECTION_CLOSE = (
 NB01 = "01_the_reopen_error.ipynb"
 NB02 = "02_open_once_share_across_threads.ipynb"
 NB03 = "03_pool_sizes_explorer.ipynb"
+NB04 = "04_building_a_client_facade.ipynb"
 NB05 = "05_async_clients.ipynb"
 NB06 = "06_one_client_per_application.ipynb"
 NB07 = "07_when_pooled_connections_break.ipynb"
@@ -421,6 +422,36 @@ MISTAKES: dict[str, Mistake] = {
     "03.unanswered": Mistake(
         "only {ok} of {total} requests got an answer ({timeouts}).",
         "Run the cell again; if it persists, re-run the notebook from the top.",
+    ),
+    # 04 Fetcher and 05 AsyncFetcher: `_facade` (most of its verdicts still write their words
+    # in `_facade.Words`; these are the kinds it named wrongly, or missed, before).
+    "04.del-closes-borrowed": Mistake(
+        "dropping a {name} that borrowed its client (its __del__, at garbage collection) "
+        "closed the caller's client: the caller's next request fails.",
+        "A borrowed client is the caller's, even in __del__: close only a client your {name} "
+        "made (`if self._owns_client: ...`), and prefer closing in {close}() to __del__.",
+        Pointer(
+            NB04, "Rules 1 and 2: decide ownership once; never enter or close a borrowed client"
+        ),
+    ),
+    "05.aclose-calls-close": Mistake(
+        "{name} raised {error}",
+        "An httpx.AsyncClient has no close(): close it with `await self._client.aclose()`.",
+    ),
+    "05.aclose-not-awaited": Mistake(
+        "{what} made the coroutine {coroutine} but never awaited it: the client stays open.",
+        "Await it: `await self._client.aclose()`. Without `await`, calling an async method "
+        "only makes a coroutine, and nothing runs.",
+        Pointer(NB05, "1. The same three states"),
+    ),
+    "04.warns-on-correct-use": Mistake(
+        "{who} warned during correct use: ResourceWarning: {warning} (every {who} the check "
+        "made was closed, or only borrowed its client).",
+        "Rule 7 (notebook 04): warn about real mistakes only; correct use raises no warnings. "
+        "Send the ResourceWarning from __del__ only when the {who} made its client and was "
+        "never closed: `if getattr(self, '_owns_client', False) and not getattr(self, "
+        "'_closed', True):` (getattr, in case __init__ failed).",
+        Pointer(NB04, "Rule 7: warn about real mistakes only"),
     ),
     # 06_one_client_per_application: make_app(upstream) -> FastAPI
     "06.not-the-function": Mistake(

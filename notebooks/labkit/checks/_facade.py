@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import inspect
+import warnings
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +24,7 @@ import httpx
 
 from ..server import LabServer
 from ._evidence import OPEN_TWICE, REOPEN, SEND_CLOSED, expect_body, kind
-from ._kernel import CheckServer, Slips, fail, quietly, run_in_own_loop
+from ._kernel import CheckServer, Slips, fail, flunk, is_a, lib, quietly, run_in_own_loop
 from ._twins import (
     ASYNC_SLIPS,
     ClientCount,
@@ -96,6 +98,7 @@ SCENARIOS = (
     Scenario(OWNED, ("owns_client", "close")),
     Scenario(FRESH, ("owns_client", "close")),
     Scenario(FRESH, ("statuses", "close"), ("given_open",)),
+    Scenario(FRESH, ("fetch", "drop"), ("given_open",)),
 )
 
 
@@ -226,7 +229,7 @@ def _clients_of(obj: object) -> Iterator[Any]:
         if isinstance(value, dict):
             value = list(value.values())
         for item in value if isinstance(value, (list, tuple, set)) else [value]:
-            if isinstance(item, (httpx.Client, httpx.AsyncClient)):
+            if is_a(item, "Client", "AsyncClient"):
                 yield item
 
 
@@ -248,6 +251,7 @@ class Stage:
             *(() if given.borrowed else ((SEND_CLOSED, self.w.shared),)),
             *((f"{t.exit}() {words}", self.w.exit_args) for words in ("takes", "missing")),
             *(ASYNC_SLIPS if t.awaited else ()),
+            ("'AsyncClient' object has no attribute 'close'", "05.aclose-calls-close"),
         )
         self.sent: list[httpx.Request] = []  # noted by a request hook: proof of who sent
         self.spies: list[_Spy] = []
@@ -268,7 +272,7 @@ class Stage:
         """Settings for one owned instance (a spy transport of its own, over HTTP)."""
         hooks = self.t.recorder(self.sent)
         if self.given.tls:
-            return {**self.server.client_kwargs(), "timeout": httpx.Timeout(4.5), **hooks}
+            return {**self.server.client_kwargs(), "timeout": lib().Timeout(4.5), **hooks}
         self.spies.append(_Spy(self.t.transport_type(**self.server.client_kwargs())))
         return {"transport": self.spies[-1], **hooks}
 
@@ -360,8 +364,26 @@ class Stage:
 
     async def close(self, fetcher: Any, what: str) -> None:
         hint = self.w.borrowed if self.given.borrowed else self.w.owned
-        await guard(self.t, what, self.t.shut(fetcher), hint=hint, slips=self.slips)
+        with warnings.catch_warnings(record=True) as caught:  # a coroutine made, never awaited
+            warnings.simplefilter("always")
+            await guard(self.t, what, self.t.shut(fetcher), hint=hint, slips=self.slips)
+        unawaited = [w for w in caught if "was never awaited" in str(w.message)]
+        if unawaited:
+            coroutine = str(unawaited[0].message).split("'")[1]
+            flunk("05.aclose-not-awaited", what=what, coroutine=coroutine)
+        for warning in caught:  # the others, to the check's own record
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
         self.ended_by = f"{self.t.close}()"
+
+    async def step_drop(self) -> None:
+        """The caller drops the instance without closing it: its __del__ (if any) runs, and
+        must leave a borrowed client alone."""
+        self.fetchers.clear()
+        gc.collect()
+        if self.client.is_closed:
+            flunk("04.del-closes-borrowed", name=self.t.facade, close=self.t.close)
 
     async def step_close(self) -> None:
         await self.close(self.fetchers[0], f"{self.t.close}() ({self.situation})")
@@ -467,7 +489,7 @@ class Stage:
             await self.refuse(
                 f"fetch() of a {code} answer",
                 self.t.call(fetch, f"{url}{code}"),
-                httpx.HTTPStatusError,
+                lib().HTTPStatusError,
                 lambda: "returned it instead of raising httpx.HTTPStatusError.",
                 HINT_STATUS,
             )
