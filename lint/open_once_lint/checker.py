@@ -37,7 +37,7 @@ RULES: dict[str, tuple[str, str]] = {
         "06_one_client_per_application.ipynb#1a.-The-mistake:-a-client-per-request",
     ),
     "OO102": (
-        "httpx.{name}() builds a new client per call: send with one shared client",
+        "{name}() builds a new client per call: send with one shared client",
         "02_open_once_share_across_threads.ipynb#1.-The-pattern:-open-once,-share,-close-once",
     ),
     "OO103": (
@@ -70,8 +70,8 @@ RULES: dict[str, tuple[str, str]] = {
         "01_the_reopen_error.ipynb#2.4-A-request-after-close()",
     ),
     "OO109": (
-        "AsyncClient shared by more than one asyncio.run() (an event loop each): build it "
-        "inside the coroutine that asyncio.run() runs",
+        "AsyncClient {name} shared by more than one asyncio.run() (an event loop each; this "
+        "one starts another): build it inside the coroutine that asyncio.run() runs",
         "05_async_clients.ipynb#4.-The-pitfall:-one-client,-two-event-loops",
     ),
 }
@@ -103,11 +103,14 @@ HANDLER_ANNOTATIONS = frozenset({"Request", "HttpRequest", "WebSocket", "Message
 FRAMEWORKS = frozenset({"fastapi", "starlette", "litestar"})
 DEPENDS = frozenset({"Depends", "Security"})
 RUNNERS = frozenset({"run"})  # asyncio.run, anyio.run
-HAND_OVER_CALLS = frozenset(
+# Methods that keep what they are given: an exit stack's, a container's, a registry's.
+HAND_OVER_METHODS = frozenset(
     {"enter_context", "enter_async_context", "push", "push_async_exit", "callback",
      "push_async_callback", "register", "append", "add", "setdefault", "set", "put",
-     "put_nowait", "extend", "update", "insert", "setattr", "closing", "aclosing"}
+     "put_nowait", "extend", "update", "insert"}
 )  # fmt: skip
+# Functions that keep or close what they are given (a plain function of that name does not).
+HAND_OVER_FUNCTIONS = frozenset({"setattr", "closing", "aclosing"})
 CLIENT_NAME = re.compile(r"(^|_)(http|https|httpx|async|sync|api|web)?_?client$", re.I)
 NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
 
@@ -470,9 +473,13 @@ def _is_send(node: ast.AST, name: str) -> bool:
     )
 
 
-def _handed_over(module: _Module, use: ast.Name, scope: ast.AST) -> bool:
+def _handed_over(
+    module: _Module, use: ast.Name, scope: ast.AST, seen: frozenset[ast.AST] = frozenset()
+) -> bool:
     """The local `use` names leaves the function's hands: returned, yielded, stored, closed,
-    entered, or given to an object or a registry that will own it."""
+    entered, or given to a constructor, a closer (`closing`), a container or a registry
+    (`stack.enter_context`, `clients.append`), or to a function of this module that does one
+    of those with it. Given to any other function, it is only used: the caller still owns it."""
     parent = module.parents.get(use)
     if isinstance(parent, ast.Attribute):
         return parent.attr in CLOSING_USES or parent.attr in ("__enter__", "__aenter__")
@@ -483,13 +490,45 @@ def _handed_over(module: _Module, use: ast.Name, scope: ast.AST) -> bool:
         if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node is parent.value:
             return True  # stored somewhere, or renamed: followed no further
         if isinstance(parent, ast.Call):
+            if node is parent.func:
+                return False
             callee = _last_name(parent.func) or ""
-            # To an object or a closer that keeps it; a plain function only uses it.
-            return node is not parent.func and (callee in HAND_OVER_CALLS or callee[:1].isupper())
+            if callee[:1].isupper():
+                return True  # a constructor: the object keeps it
+            if isinstance(parent.func, ast.Attribute):  # contextlib.closing(), stack.push()
+                return callee in HAND_OVER_METHODS | HAND_OVER_FUNCTIONS
+            return callee in HAND_OVER_FUNCTIONS or _keeps_argument(
+                module, parent, node, seen | {scope}
+            )
         if isinstance(parent, (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.keyword, ast.Starred)):
             node, parent = parent, module.parents.get(parent)
             continue
         return False
+    return False
+
+
+def _keeps_argument(
+    module: _Module, call: ast.Call, arg: ast.AST, seen: frozenset[ast.AST]
+) -> bool:
+    """`helper(client)` where helper, a function of this module, keeps or closes the client
+    (the parameter it lands in is handed over in there)."""
+    if not isinstance(call.func, ast.Name):
+        return False
+    for callee in module.by_name.get(call.func.id, []):
+        if callee in seen:
+            continue
+        params = callee.args.posonlyargs + callee.args.args
+        if isinstance(arg, ast.keyword):
+            name = arg.arg
+        elif arg in call.args and call.args.index(arg) < len(params):
+            name = params[call.args.index(arg)].arg
+        else:
+            continue
+        uses = [n for n in _names_in(callee, name or "") if isinstance(n.ctx, ast.Load)]
+        if any(_handed_over(module, u, callee, seen) for u in uses):
+            return True
+        if _closes_something_named(callee, name or ""):
+            return True
     return False
 
 
@@ -681,7 +720,7 @@ def _module_sends(module: _Module, call: ast.Call, func_name: str) -> Iterator[F
     """OO102: httpx.get() and friends, where they run per item or per request."""
     function = module.function_of(call)
     if module.in_loop(call, function) or (function is not None and function in module.hot()):
-        message = RULES["OO102"][0].format(name=func_name)
+        message = RULES["OO102"][0].format(name=ast.unparse(call.func))  # as the code spells it
         yield Finding(call.lineno, call.col_offset, "OO102", message)
 
 
@@ -732,16 +771,14 @@ def _borrowed_withs(module: _Module) -> Iterator[Finding]:
             continue
         for item in with_node.items:
             expr = item.context_expr
-            if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
-                cls = module.class_of(function)
-                if expr.value.id not in ("self", "cls") or cls is None:
-                    continue
-                if cls not in attributes:
-                    attributes[cls] = _client_attributes(module, cls)
-                if expr.attr in attributes[cls] and not _assigns_attribute(function, expr.attr):
+            if isinstance(expr, ast.Attribute):
+                if _borrowed_attribute(module, function, expr, attributes):
                     yield _finding(expr, "OO103")
             elif isinstance(expr, ast.Name):
                 if _assigned_in(function, expr.id):
+                    # `client = request.app.state.client`: a local name for a borrowed client.
+                    if _bound_to_borrowed(module, function, expr.id, attributes):
+                        yield _finding(expr, "OO103")
                     continue
                 params = {
                     p.arg: p
@@ -757,6 +794,60 @@ def _borrowed_withs(module: _Module) -> Iterator[Finding]:
                         yield _finding(expr, "OO103")
                 elif expr.id in module_clients:
                     yield _finding(expr, "OO103")
+
+
+def _borrowed_attribute(
+    module: _Module,
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    expr: ast.Attribute,
+    attributes: dict[ast.ClassDef, set[str]],
+) -> bool:
+    """`self.client` (a client attribute of this class), or `request.app.state.client`,
+    `deps.http_client`: an attribute chain ending in a client's name, that this function does
+    not set. Lifespans and other run-once functions may close what the app keeps."""
+    root: ast.expr = expr.value
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not isinstance(root, ast.Name) or root.id in module.libraries:
+        return False
+    if _assigns_attribute(function, expr.attr):
+        return False
+    cls = module.class_of(function)
+    if root.id in ("self", "cls") and isinstance(expr.value, ast.Name):
+        if cls is None:
+            return False
+        if cls not in attributes:
+            attributes[cls] = _client_attributes(module, cls)
+        return expr.attr in attributes[cls]
+    return (
+        bool(CLIENT_NAME.search(expr.attr))
+        and module.kind(function) != "once"
+        and not _is_generator(function)
+    )
+
+
+def _bound_to_borrowed(
+    module: _Module,
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    name: str,
+    attributes: dict[ast.ClassDef, set[str]],
+) -> bool:
+    """Every binding of `name` in the function is `name = <a borrowed client attribute>`."""
+    stores = [
+        n
+        for n in ast.walk(function)
+        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+    ]
+    for store in stores:
+        parent = module.parents.get(store)
+        if not (
+            isinstance(parent, (ast.Assign, ast.AnnAssign))
+            and isinstance(parent.value, ast.Attribute)
+            and (parent.target if isinstance(parent, ast.AnnAssign) else parent.targets[0]) is store
+            and _borrowed_attribute(module, function, parent.value, attributes)
+        ):
+            return False
+    return bool(stores)
 
 
 def _assigned_in(function: ast.AST, name: str) -> bool:
@@ -988,33 +1079,42 @@ def _loops_shared(module: _Module) -> Iterator[Finding]:
         return names
 
     counts: dict[ast.AST, int] = {}
+    reported: set[ast.AST] = set()
     for run in runs:
         target = _last_name(run.args[0]) if isinstance(run.args[0], (ast.Call, ast.Name)) else None
         where = module.function_of(run)
         many = module.in_loop(run, where) or (where is not None and module.kind(where) != "once")
         for function in module.by_name.get(target or "", []):
-            names = reaches(function, {function})
             outer = module.function_of(function)
+            if outer is not None and not module.inside(run, outer):
+                continue  # another function's nested coroutine of the same name
+            free_names = reaches(function, {function})
             outer_bound = _bound_names(outer) if outer is not None else set()
-            sites: list[ast.AST] = [
-                module_clients[n] for n in names if n in module_clients and n not in outer_bound
+            sites: list[tuple[ast.AST, str]] = [
+                (module_clients[n], n)
+                for n in free_names
+                if n in module_clients and n not in outer_bound
             ]
             if outer is not None:
                 for p in outer.args.posonlyargs + outer.args.args + outer.args.kwonlyargs:
-                    if p.arg in names and _is_async_annotation(module, p.annotation):
-                        sites.append(p)
+                    if p.arg in free_names and _is_async_annotation(module, p.annotation):
+                        sites.append((p, p.arg))
                 for node in ast.walk(outer):
                     if (
                         isinstance(node, ast.Assign)
                         and module.constructor(module.builds_client(node.value)) == "AsyncClient"
-                        and any(isinstance(t, ast.Name) and t.id in names for t in node.targets)
                     ):
-                        sites.append(node.value)
-            for site in sites:
+                        sites.extend(
+                            (node.value, t.id)
+                            for t in node.targets
+                            if isinstance(t, ast.Name) and t.id in free_names
+                        )
+            for site, name in sites:
                 counts[site] = counts.get(site, 0) + (2 if many else 1)
-    for site, count in counts.items():
-        if count >= 2:
-            yield _finding(site, "OO109")
+                if counts[site] >= 2 and site not in reported:
+                    reported.add(site)  # found where the second event loop starts
+                    message = RULES["OO109"][0].format(name=f"`{name}`")
+                    yield Finding(run.lineno, run.col_offset, "OO109", message)
 
 
 def _is_async_annotation(module: _Module, node: ast.expr | None) -> bool:

@@ -36,7 +36,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Find httpx client-lifetime mistakes (the Open Once rules). "
         "Exit status: 0 clean, 1 findings, 2 a file could not be read or parsed.",
     )
-    parser.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        default=["."],
+        metavar="PATH",
+        help=".py and .ipynb files, or folders to search for them (optional; default: the "
+        "current folder, `.`)",
+    )
     parser.add_argument("--select", default="OO", help="code prefixes to report, comma-separated")
     parser.add_argument("--ignore", default="", help="code prefixes to leave out")
     parser.add_argument(
@@ -46,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.list_rules:
         for code, (message, section) in RULES.items():
-            print(f"{code} {message.format(name='get')}\n      taught in notebooks/{section}")
+            example = {"OO102": "httpx.get", "OO109": "`client`"}.get(code, "")
+            print(f"{code} {message.format(name=example)}\n      taught in notebooks/{section}")
         return 0
     select = tuple(c.strip() for c in args.select.split(",") if c.strip())
     ignore = tuple(c.strip() for c in args.ignore.split(",") if c.strip())

@@ -82,6 +82,13 @@ def test_findings_one_line_each_in_flake8_format_exit_1(project: Path) -> None:
     assert result.stderr == ""
 
 
+def test_no_path_checks_the_current_folder_and_help_says_so(project: Path) -> None:
+    assert _prefixes(_run(cwd=project).stdout.replace("./", "")) == EXPECTED
+    assert _run("clean.py", cwd=project).stdout == ""  # a path given: only that path
+    usage = " ".join(_run("--help", cwd=project).stdout.split())
+    assert "[PATH ...]" in usage and "default: the current folder" in usage
+
+
 def test_clean_code_exits_0(project: Path) -> None:
     result = _run("clean.py", cwd=project)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")

@@ -431,24 +431,54 @@ FLAGGED: dict[str, str] = {
                 client.get("https://api.example/ping")
             return client  # <- OO108
     """,
+    "OO103 a local name for app.state's client (01 4.1, 04)": """
+        import httpx
+        from fastapi import FastAPI, Request
+        app = FastAPI()
+
+        @app.get("/weather")
+        async def weather(request: Request):
+            client = request.app.state.client
+            async with client:  # <- OO103
+                response = await client.get("https://weather.example/")
+            return response.json()
+    """,
+    "OO103 with on a client kept on an object it was given": """
+        import httpx
+
+        def refresh(services, url):
+            with services.http_client:  # <- OO103
+                return services.http_client.get(url).text
+    """,
+    "OO107 a client given to a plain helper in a loop": """
+        import httpx as hx
+
+        def push(client, user):
+            client.post("https://hooks.example/users", json=user)
+
+        def main(users):
+            client = hx.Client(timeout=5)  # <- OO107
+            for user in users:
+                push(client, user)
+    """,
     # --- OO109: one AsyncClient, several event loops -----------------------------------------
     "OO109 module-level client, asyncio.run twice": """
         import asyncio
         import httpx
 
-        client = httpx.AsyncClient()  # <- OO109
+        client = httpx.AsyncClient()
 
         async def status(url):
             return (await client.get(url)).status_code
 
         print(asyncio.run(status("https://a.example")))
-        print(asyncio.run(status("https://b.example")))
+        print(asyncio.run(status("https://b.example")))  # <- OO109
     """,
     "OO109 asyncio.run in a loop, through a helper": """
         import asyncio
         from httpx import AsyncClient
 
-        http = AsyncClient()  # <- OO109
+        http = AsyncClient()
 
         async def get(url):
             return await http.get(url)
@@ -458,17 +488,17 @@ FLAGGED: dict[str, str] = {
 
         def run_jobs(urls):
             for url in urls:
-                asyncio.run(job(url))
+                asyncio.run(job(url))  # <- OO109
     """,
     "OO109 a client parameter shared by runs": """
         import asyncio
         import httpx
 
-        def script(client: httpx.AsyncClient, url):  # <- OO109
+        def script(client: httpx.AsyncClient, url):
             async def get_status():
                 return (await client.get(url)).status_code
 
-            return [asyncio.run(get_status()) for _ in range(2)]
+            return [asyncio.run(get_status()) for _ in range(2)]  # <- OO109
     """,
 }
 
@@ -746,6 +776,96 @@ CLEAN: dict[str, str] = {
             client = stack.enter_context(httpx.Client())
             return client.get(url)
     """,
+    "app.state's client used without with; a lifespan closing it; other with targets": """
+        import contextlib
+        import httpx
+        from fastapi import FastAPI, Request
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app):
+            client = app.state.client
+            async with client:
+                yield
+
+        app = FastAPI(lifespan=lifespan)
+
+        @app.get("/weather")
+        async def weather(request: Request):
+            client = request.app.state.client
+            lock = request.app.state.lock
+            async with lock:
+                return (await client.get("https://weather.example/")).json()
+
+        def fetch(url, settings):
+            client = settings.client or httpx.Client()
+            with client:
+                return client.get(url).text
+
+        def build(settings):
+            settings.http_client = httpx.Client()
+            with settings.http_client:
+                return settings.http_client.get("https://a.example").text
+    """,
+    "a client handed to a helper that keeps or closes it, or to an object": """
+        import contextlib
+        import httpx
+
+        clients = []
+
+        def keep(client):
+            clients.append(client)
+
+        def shut(client):
+            client.close()
+
+        def main(users):
+            client = httpx.Client()
+            for user in users:
+                client.post("https://a.example", json=user)
+            keep(client)
+
+        def job(users):
+            client = httpx.Client()
+            for user in users:
+                client.post("https://a.example", json=user)
+            shut(client)
+
+        def wrapped(users):
+            client = httpx.Client()
+            api = Api(client)
+            for user in users:
+                api.push(user)
+
+        def closing_it(urls):
+            client = httpx.Client()
+            with contextlib.closing(client):
+                return [client.get(url).text for url in urls]
+
+        def stacked(urls, stack):
+            client = httpx.Client()
+            stack.push(client)
+            return [client.get(url).text for url in urls]
+    """,
+    "one run with a given client; another function's same-named coroutine": """
+        import asyncio
+        import httpx
+
+        def main(url):
+            client = httpx.AsyncClient()
+
+            async def get_status():
+                async with client:
+                    return (await client.get(url)).status_code
+
+            return asyncio.run(get_status())
+
+        def fixed(url):
+            async def get_status():
+                async with httpx.AsyncClient() as client:
+                    return (await client.get(url)).status_code
+
+            return [asyncio.run(get_status()) for _ in range(2)]
+    """,
     "one client per event loop, made inside it": """
         import asyncio
         import httpx
@@ -880,6 +1000,40 @@ def test_messages_name_the_fix_and_each_rule_links_a_section() -> None:
     for code, (message, section) in RULES.items():
         assert ":" in message, code  # "what is wrong: what to do instead"
         assert section.split("#")[0].endswith(".ipynb") and "#" in section, code
+
+
+def test_oo102_and_oo109_name_the_call_and_the_client_as_written() -> None:
+    source = textwrap.dedent(
+        """
+        import asyncio
+        import httpx
+        import httpx as hx
+        from httpx import post
+
+        def loop(urls):
+            for u in urls:
+                httpx.get(u)
+                hx.get(u)
+                post(u)
+
+        forecasts = httpx.AsyncClient()
+
+        async def temperature(city):
+            return (await forecasts.get(city)).json()
+
+        asyncio.run(temperature("Oslo"))
+        asyncio.run(temperature("Lima"))
+        """
+    )
+    messages = [
+        (f.line, f.message.split(" shared")[0].split(" builds")[0]) for f in check_source(source)
+    ]
+    assert messages == [
+        (9, "httpx.get()"),
+        (10, "hx.get()"),
+        (11, "post()"),
+        (19, "AsyncClient `forecasts`"),  # at the second asyncio.run(), not where it was built
+    ]
 
 
 def test_a_file_that_does_not_parse_raises_syntax_error() -> None:
