@@ -5,6 +5,7 @@ steps its hints: the second failure of a kind adds a pointer to the notebook."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import copy
 import functools
 import re
@@ -27,7 +28,7 @@ from labkit.checks.challenges import (
     check_with_options,
     reset_hint_steps,
 )
-from tests.verdicts import assert_rejected, load_solution, verdict
+from tests.verdicts import assert_diagnosed, assert_rejected, load_solution, verdict
 
 POINTER = "Still stuck?"
 
@@ -826,9 +827,9 @@ class LockMadeInInit(DictPoppedByAclose):
         (OneClient, ["in event loop 2", "That client is event loop 1's", "Key your cache"]),
         (PerThread, ["in event loop 2", "event loop 1's"]),
         (Cached, ["in event loop 2", "event loop 1's"]),
-        (NeverCloses, ["still had 1 TCP connection open", "inside that loop"]),
+        (NeverCloses, ["aclose() left the loop's client open"]),
         (KeepsClosedClients, ["the cache still kept that client", "leave nothing behind"]),
-        (NewClientEachTime, ["gave another client", "same client"]),
+        (NewClientEachTime, ["two calls in one task gave another client each time"]),
     ],
     ids=lambda value: getattr(value, "__name__", "words"),
 )
@@ -864,3 +865,78 @@ def test_05_the_solution_frees_each_finished_loop() -> None:
         worker.submit(asyncio.run, main()).result()
     gc.collect()
     assert loops[0]() is None
+
+
+# --- every challenge's solution, written with `import httpx2 as httpx`: the same verdict -------
+
+SOLUTIONS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "01_linkcheck": ("check_links", check_linkcheck),
+    "02_two_hosts": ("fetch_from_hosts", check_two_hosts),
+    "03_size_for_service": ("size_for_service", check_size_for_service),
+    "04_with_options": ("Fetcher", check_with_options),
+    "05_loop_clients": ("LoopClients", check_loop_clients),
+}
+
+
+@pytest.mark.parametrize("stem", SOLUTIONS)
+def test_each_solution_passes_in_httpx2(stem: str, capsys: pytest.CaptureFixture[str]) -> None:
+    name, check = SOLUTIONS[stem]
+    accepted(check, load_solution(stem, name, library="httpx2"), capsys)
+
+
+# --- 05: kinds accepted before (issue 19), each with the id it must get ------------------------
+
+_PER_TASK: contextvars.ContextVar[httpx.AsyncClient] = contextvars.ContextVar("per_task")
+
+
+class PerTaskContextVariable:
+    """A context variable: each task that sets it gets a client of its own; none is closed."""
+
+    def __init__(self, **client_kwargs: Any) -> None:
+        self._kwargs = client_kwargs
+
+    def current(self) -> httpx.AsyncClient:
+        client = _PER_TASK.get(None)
+        if client is None:
+            client = httpx.AsyncClient(**self._kwargs)
+            _PER_TASK.set(client)
+        return client
+
+    async def aclose(self) -> None:
+        pass  # "each task's client goes away with its task"
+
+
+class ReplacedWhenClosed:
+    """One client at a time, replaced once closed: right for loops one after the other, but two
+    loops running at once, in two threads, share it."""
+
+    def __init__(self, **client_kwargs: Any) -> None:
+        self._kwargs = client_kwargs
+        self._client: httpx.AsyncClient | None = None
+
+    def current(self) -> httpx.AsyncClient:
+        if self._client is None or self._client.is_closed:
+            self._client = httpx.AsyncClient(**self._kwargs)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+        self._client = None
+
+
+@pytest.mark.parametrize(
+    ("answer", "mistake"),
+    [
+        (PerTaskContextVariable, "c5.per-task"),
+        (ReplacedWhenClosed, "c5.concurrent"),
+        (NeverCloses, "c5.open"),
+        (NewClientEachTime, "c5.same"),
+        (OneClient, "c5.one-client"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_05_each_kind_gets_its_id(
+    answer: type, mistake: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert_diagnosed(check_loop_clients, answer, mistake, capsys)

@@ -46,6 +46,7 @@ STEPS = HintSteps(
             "lifetime bug needs fixing."
         ),
     },
+    prefix="c1",
 )
 
 

@@ -86,6 +86,7 @@ STEPS = HintSteps(
         ),
         "closed": "Section 4, 'Closing the client while workers still send'.",
     },
+    prefix="c2",
 )
 
 

@@ -41,6 +41,7 @@ STEPS = HintSteps(
         "deadline": "Section 2: queueing theory's ideal time, in rounds.",
         "shape": "",
     },
+    prefix="c3",
 )
 
 

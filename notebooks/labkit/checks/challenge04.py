@@ -44,6 +44,7 @@ STEPS = HintSteps(
         "unclosed": "Section 3, rules 3 and 4: who closes a client, and when.",
         "after": "Section 3, rule 5: a closed facade says so.",
     },
+    prefix="c4",
 )
 
 

@@ -3,7 +3,8 @@
 Code called from two `asyncio.run()`s (a sync wrapper around async code, a test suite with a
 loop per test) needs a client in each loop: `LoopClients.current()` gives the running loop's
 client, made on that loop's first call, and `await clients.aclose()` closes it inside its loop.
-The check runs two event loops one after the other, as two `asyncio.run()` calls would. The
+The check runs two event loops one after the other, as two `asyncio.run()` calls would, then
+two at the same time, in two threads. The
 server says how many connections each loop opened and whether they were closed; a weak
 reference says whether a finished loop's client was left behind in the cache.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import inspect
+import threading
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +24,15 @@ import httpx
 
 from ..server import LabServer
 from ._evidence import SEND_CLOSED, async_recorder, kind
-from ._kernel import CheckFailed, CheckServer, describe, exercise_check, learner_call, plural
+from ._kernel import (
+    CheckFailed,
+    CheckServer,
+    describe,
+    exercise_check,
+    is_a,
+    learner_call,
+    plural,
+)
 from .challenge_hints import HintSteps
 
 RUNS = 2
@@ -43,6 +53,7 @@ STEPS = HintSteps(
         "left": "Section 4: a closed event loop can never run again, so whatever is kept for it "
         "(its client, the loop itself) is only a leak, one more with every asyncio.run().",
     },
+    prefix="c5",
 )
 
 
@@ -76,8 +87,11 @@ async def _one_loop(
     def stop(kind_: str, problem: str, hint: str) -> None:
         record.kind, record.problem, record.hint = kind_, problem, hint
 
-    try:
-        first = await _maybe_await(clients.current())
+    async def from_a_task() -> Any:
+        return await _maybe_await(clients.current())
+
+    try:  # the loop's first calls come from tasks at the same time: one client for them all
+        early = await asyncio.gather(*(from_a_task() for _ in range(AT_ONCE)))
     except NotImplementedError:
         return stop(
             "",
@@ -85,28 +99,54 @@ async def _one_loop(
             "Write its body, run that cell, then run this check again.",
         )
     except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
+        bound = "different event loop" in str(exc) or "attached to a different loop" in str(exc)
         return stop(
-            "shape",
-            f"in event loop {run}, current() raised {describe(exc)}",
-            "Fix that error first.",
+            "bound" if bound else "shape",
+            f"in event loop {run}, current() raised {describe(exc)}"
+            + (
+                ": something made in an earlier event loop (a lock?) was used here."
+                if bound
+                else ""
+            ),
+            HINT_BOUND if bound else "Fix that error first.",
         )
-    if not isinstance(first, httpx.AsyncClient):
+    first = early[0]
+    if not is_a(first, "AsyncClient"):
         return stop(
             "shape",
             f"current() returned {kind(first)}, not an httpx.AsyncClient.",
             "Return the running loop's httpx.AsyncClient.",
         )
     record.client, record.client_id = weakref.ref(first), id(first)
+    if any(client is not first for client in early):
+        made = len({id(client) for client in early})
 
-    async def from_a_task() -> Any:
-        return await _maybe_await(clients.current())
+        async def twice_in_one_task() -> bool:
+            return await from_a_task() is await from_a_task()
 
-    again = await asyncio.create_task(from_a_task())
+        if not await asyncio.create_task(twice_in_one_task()):  # not per task: per call
+            return stop(
+                "same",
+                f"in event loop {run}, {AT_ONCE} current() calls from tasks at the same time "
+                f"got {made} different clients, and two calls in one task gave another client "
+                "each time.",
+                "Within one event loop, every call must get the same client, even calls that "
+                "overlap: make it on the loop's first call, keep it, and hand it out again.",
+            )
+        return stop(
+            "per-task",
+            f"in event loop {run}, the first {AT_ONCE} current() calls, from tasks at the same "
+            f"time, got {made} different clients: one per task, not one per loop.",
+            "Key the cache by the running event loop (asyncio.get_running_loop()), not by "
+            "task: a context variable is copied into each task, so each task that sets it "
+            "gets a client of its own, and nothing closes them.",
+        )
+    again = await _maybe_await(clients.current())
     if again is not first:
         return stop(
             "same",
-            f"in event loop {run}, a second call of current() (from another "
-            "task) gave another client.",
+            f"in event loop {run}, a later call of current() (from the loop's main task) "
+            "gave another client.",
             "Within one event loop, every call must get the same client: make it on "
             "the loop's first call, keep it, and hand it out again.",
         )
@@ -171,6 +211,13 @@ async def _one_loop(
             f"in event loop {run}, aclose() raised {describe(exc)}",
             "Fix that error first.",
         )
+    if not first.is_closed:  # judged now: once dropped, the garbage collector would close it
+        return stop(
+            "open",
+            f"in event loop {run}, aclose() left the loop's client open.",
+            "aclose() must close the running loop's client, inside that loop: "
+            "`await client.aclose()` on the client current() gave in this loop.",
+        )
 
 
 def _run_loops(clients: Any, server: LabServer, heard: list[httpx.Request]) -> None:
@@ -229,6 +276,45 @@ def _run_loops(clients: Any, server: LabServer, heard: list[httpx.Request]) -> N
             )
 
 
+def _together_in_two_threads(clients: Any, server: LabServer) -> None:
+    """Two event loops at the same time, in two threads (as two threads each running
+    asyncio.run() do): each must get a client of its own, even while the other's is open."""
+    meet = threading.Barrier(2)
+    got: list[int] = []
+    failed: list[str] = []
+
+    async def one_loop() -> None:
+        client = await _maybe_await(clients.current())
+        got.append(id(client))
+        await asyncio.to_thread(meet.wait, 5)  # both loops hold their client now
+        try:
+            (await client.get(server.url + "/")).raise_for_status()
+        except Exception as exc:  # noqa: BLE001 - evidence, judged below
+            failed.append(describe(exc))
+        await clients.aclose()
+
+    def run() -> None:
+        with asyncio.Runner() as runner:
+            runner.get_loop().set_exception_handler(lambda loop, context: None)
+            runner.run(one_loop())
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="labkit-loops") as pool:
+        futures = [pool.submit(run) for _ in range(2)]
+    for future in futures:
+        future.result()
+    if len(set(got)) < 2 or failed:
+        STEPS.fail(
+            "concurrent",
+            "two event loops running at the same time, in two threads, got "
+            + ("the same client" if len(set(got)) < 2 else "their clients")
+            + (f" (a request raised {failed[0]})" if failed else "")
+            + ": the check's loops one after the other never showed it.",
+            "Key the cache by the running loop itself (asyncio.get_running_loop()), not by "
+            "whichever loop ran last or by a client that is still open: two loops can run at "
+            "once, one per thread, and each needs its own client.",
+        )
+
+
 @exercise_check
 def check_loop_clients(candidate: Callable[..., Any]) -> str:
     """`LoopClients(**client_kwargs)`: `current()` per running loop; `aclose()` closes it."""
@@ -250,6 +336,7 @@ def check_loop_clients(candidate: Callable[..., Any]) -> str:
         )
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-loops") as worker:
             worker.submit(_run_loops, clients, server, heard).result()
+        _together_in_two_threads(clients, server)
     STEPS.passed()
     return (
         f"LoopClients works: {RUNS} event loops one after the other, each with its own "
