@@ -684,7 +684,8 @@ def _look_at_the_setup_widget(page: Any) -> Task:
 
 
 def _press_run_experiment(page: Any) -> Task:
-    """03: the pool explorer's panel shows, and its Run button runs an experiment."""
+    """03: the pool explorer's panel shows; moved to a 50 ms round trip, its Run button runs an
+    experiment across the simulated network."""
     shown_as_stderr = page.locator(STDERR).count()  # the tracebacks of tagged cells
     button = page.locator(".jp-OutputArea-output button.widget-button", has_text="Run experiment")
     yield from _until(lambda: button.first.is_visible(), "the Run experiment button")
@@ -693,9 +694,20 @@ def _press_run_experiment(page: Any) -> Task:
         "sliders": page.locator(".jp-OutputArea-output .widget-slider").count(),
         "summaries before the click": summary.count(),
     }
+    # The round-trip slider, moved by keyboard as a learner would: 5 steps of 10 ms.
+    rtt = page.locator(".jp-OutputArea-output .widget-slider", has_text="round trip (ms)")
+    seen["round-trip sliders"] = rtt.count()
+    handle = rtt.first.locator(".noUi-handle")
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    for _ in range(5):
+        handle.press("ArrowRight")
+    yield from _pause(0.3)
+    seen["round trip set"] = rtt.first.inner_text()
     button.first.scroll_into_view_if_needed()
     button.first.click()
     yield from _until(lambda: summary.first.is_visible(), "the experiment's summary", 30)
+    seen["summary"] = summary.first.inner_text()
     timeline = page.locator(".jp-OutputArea-output .widget-output img")
     yield from _until(lambda: timeline.first.is_visible(), "the experiment's timeline")
     yield from _pause(0.3)
@@ -725,8 +737,12 @@ class PoolExplorerChecks:
 
     def test_pool_explorer_renders_and_runs(self, run: RunAll) -> None:
         assert "failed" not in run.seen, run.seen
-        assert run.seen["sliders"] >= 6, run.seen  # one a setting
+        assert run.seen["sliders"] >= 7, run.seen  # one a setting, the round trip's included
         assert run.seen["summaries before the click"] == 0  # the summary waits for the button
+        # The experiment ran across the simulated network the slider asked for.
+        assert run.seen["round-trip sliders"] == 1, run.seen
+        assert "50" in run.seen["round trip set"], run.seen
+        assert "round trip: 50 ms" in run.seen["summary"], run.seen
         assert (run.seen["widget errors"], run.seen["new stderr"]) == (0, 0), run.seen
 
 
