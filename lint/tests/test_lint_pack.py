@@ -105,3 +105,16 @@ def test_notebook_10_links_real_sections() -> None:
     assert len(links) >= len(RULES)
     for name, anchor in links:
         assert anchor in _anchors(ROOT / "notebooks" / name), (name, anchor)
+
+
+def test_docs_lint_md_links_each_lesson_at_its_section() -> None:
+    """docs/lint.md's rule table: every lesson is a link, and each lands on a heading."""
+    text = (ROOT / "docs" / "lint.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if re.match(r"\| OO1\d\d \|", line)][:9]
+    assert [row.split()[1] for row in rows] == sorted(RULES)
+    link = r"\[[^]]+\]\(\.\./notebooks/(\d\d_\w+\.ipynb)#([^\s]+?)\)(?=;|$)"
+    for row in rows:
+        cell = row.rstrip(" |").rsplit("| ", 1)[1]
+        assert re.sub(link, "", cell).replace(";", "").strip() == "", (row.split()[1], cell)
+        for name, anchor in re.findall(link, cell):
+            assert anchor in _anchors(ROOT / "notebooks" / name), (name, anchor)
