@@ -21,6 +21,7 @@ from labkit import PoolReport, explore_pool, run_pool_experiment
 from labkit.pool import POOL_TIMEOUT, RequestOutcome, ideal_elapsed, peak_in_flight, waiting_steps
 from labkit.server import RequestRecord
 from labkit.widgets import MAX_RUN_SECONDS, WAITING_TEXT
+from tests.explorer import explorer_with
 from tests.libraries import httpx_only
 
 
@@ -486,16 +487,9 @@ def test_the_panel_builds_with_its_parts_exposed() -> None:
 
 
 def test_a_click_runs_the_experiment_and_fills_summary_progress_and_timeline() -> None:
-    panel = explore_pool()
-    settings = {
-        "max_connections": 2,
-        "max_keepalive_connections": 2,
-        "workers": 4,
-        "requests": 6,
-        "latency_ms": 20,
-    }
-    for name, value in settings.items():
-        panel.controls[name].value = value
+    panel = explorer_with(
+        max_connections=2, max_keepalive_connections=2, workers=4, requests=6, latency_ms=20
+    )
     panel.run_button.click()
     report = panel.last_report
     assert report is not None and (report.requests, report.workers, report.latency) == (6, 4, 0.02)
@@ -509,9 +503,7 @@ def test_a_click_runs_the_experiment_and_fills_summary_progress_and_timeline() -
 
 
 def test_https_toggle_reaches_the_experiment() -> None:
-    panel = explore_pool()
-    for name, value in {"requests": 2, "latency_ms": 0, "workers": 1}.items():
-        panel.controls[name].value = value
+    panel = explorer_with(requests=2, latency_ms=0, workers=1)
     panel.protocol.value = True
     panel.run_button.click()
     assert panel.last_report is not None and panel.last_report.tls
