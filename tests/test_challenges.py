@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from labkit.checks._kernel import last_mistake
 from labkit.checks.challenges import (
     check_linkcheck,
     check_loop_clients,
@@ -334,7 +335,7 @@ def pools_outlive_the_client(urls: list[str], limits: dict[str, int]) -> list[st
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
-        (one_pool_for_both, ["of your requests", "Each host has its own limit"]),
+        (one_pool_for_both, ["of your requests", "Cap each host on its own"]),
         (client_per_request, ["TCP connections for", "don't make one per request"]),
         (module_client_never_closed, ["still had", "must close them"]),
         (one_at_a_time, ["one at a time", "Use the concurrency"]),
@@ -361,7 +362,7 @@ def test_02_stub_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
         raise NotImplementedError
 
     assert_rejected(check_two_hosts, stub, ["❌ Not yet:"], capsys)
-    words = ["of your requests", "Each host has its own limit"]
+    words = ["of your requests", "Cap each host on its own"]
     first, second = rejected_twice(check_two_hosts, one_pool_for_both, words, capsys)
     assert "section 1" in second
 
@@ -380,7 +381,8 @@ def test_02_one_shared_client_is_never_told_to_share_one(
     """However the server's in-flight count falls, a shared client over a host's limit hears
     about the per-host limit, never "don't make one per request"."""
     for _ in range(3):
-        out = assert_rejected(check_two_hosts, answer, ["Each host has its own limit"], capsys)
+        out = assert_rejected(check_two_hosts, answer, [], capsys)
+        assert last_mistake() in {"c2.over", "c2.evicted", "c2.churn"}, out  # per-host limits
         assert "one per request" not in out, out
 
 
@@ -940,3 +942,73 @@ def test_05_each_kind_gets_its_id(
     answer: type, mistake: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert_diagnosed(check_loop_clients, answer, mistake, capsys)
+
+
+# --- 01 and 02: kinds misdiagnosed before (issue 19), each with the id it must get ------------
+
+_linkcheck = load_solution("01_linkcheck", "check_links")
+
+
+def closes_every_connection(client: httpx.Client, urls: list[str]) -> dict[str, str]:
+    """The fix, plus a permanent `Connection: close` on the caller's client ("to be safe")."""
+    client.headers["Connection"] = "close"
+    return _linkcheck(client, urls)  # type: ignore[no-any-return]
+
+
+_KEPT_CLIENT: list[httpx.Client] = []
+
+
+def module_level_client(urls: list[str], limits: dict[str, int]) -> list[str]:
+    """One client made once (as at module level), closed at the end of the first call."""
+    if not _KEPT_CLIENT:
+        _KEPT_CLIENT.append(httpx.Client())
+    client = _KEPT_CLIENT[0]
+    pools = {base: ThreadPoolExecutor(max_workers=limit) for base, limit in limits.items()}
+    futures = [
+        pools[next(b for b in limits if url.startswith(b + "/"))].submit(client.get, url)
+        for url in urls
+    ]
+    for pool in pools.values():
+        pool.shutdown(wait=True)
+    client.close()
+    return [future.result().text for future in futures]
+
+
+def the_smaller_limit(urls: list[str], limits: dict[str, int]) -> list[str]:
+    """One cap for both hosts: the smaller limit ("never more than either allows")."""
+    with httpx.Client() as client, ThreadPoolExecutor(max_workers=min(limits.values())) as pool:
+        return [response.text for response in pool.map(client.get, urls)]
+
+
+@pytest.mark.parametrize(
+    ("check", "answer", "mistake"),
+    [
+        (check_linkcheck, closes_every_connection, "c1.connection-close"),
+        (check_two_hosts, module_level_client, "c2.kept-client"),
+        (check_two_hosts, the_smaller_limit, "c2.serial"),
+    ],
+    ids=["Connection: close on the caller's client", "a module-level client", "min() of limits"],
+)
+def test_01_02_each_kind_gets_its_id(
+    check: Callable[[Any], bool], answer: Any, mistake: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        assert_diagnosed(check, answer, mistake, capsys)
+    finally:
+        _KEPT_CLIENT.clear()
+
+
+class DropsTheParentsOverrides(Fetcher):  # type: ignore[valid-type,misc]
+    """with_options keeps only the overrides it is given: a facade of a facade loses its
+    parent's."""
+
+    def with_options(self, **overrides: Any) -> Any:
+        derived = super().with_options(**overrides)
+        derived._options = dict(overrides)
+        return derived
+
+
+def test_04_a_facade_of_a_facade_that_drops_its_parents_overrides_is_named(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert_diagnosed(check_with_options, DropsTheParentsOverrides, "c4.dropped", capsys)

@@ -13,7 +13,8 @@ import httpx
 
 from ..server import LabServer
 from ._evidence import OPEN_TWICE, REOPEN, SEND_CLOSED, kind, recorder
-from ._kernel import CheckFailed, CheckServer, describe, exercise_check
+from ._kernel import CheckFailed, CheckServer, describe, exercise_check, lib
+from ._twins import closing
 from .challenge_hints import HintSteps
 
 CheckLinks = Callable[[httpx.Client, list[str]], dict[str, str]]
@@ -183,7 +184,7 @@ def check_linkcheck(candidate: CheckLinks) -> str:
     sent: list[httpx.Request] = []  # the caller's client notes each request it sends
     total = 0
     with CheckServer() as server:
-        client = httpx.Client(**server.client_kwargs(), **recorder(sent))
+        client = lib().Client(**server.client_kwargs(), **recorder(sent))
         try:
             for call, paths in enumerate(ROUNDS, 1):
                 server.reset()
@@ -209,6 +210,16 @@ def check_linkcheck(candidate: CheckLinks) -> str:
                         f"{opened} TCP connections).",
                         "Send every request, the retries too, on the caller's client: no "
                         "new client, no httpx.get().",
+                    )
+                if opened > (1 if call == 1 else 0) and closing(sent):
+                    STEPS.fail(
+                        "connection-close",
+                        f"the server saw {opened} new TCP connections in call {call} for "
+                        f"{asked} requests on one client: every request asked the server to "
+                        "close its connection (a `Connection: close` header).",
+                        "Leave the caller's client as it was given: no `Connection: close` "
+                        "header on it (client.headers belongs to the caller). Without it, one "
+                        "connection carries all these requests.",
                     )
                 if opened > (1 if call == 1 else 0):
                     STEPS.fail(

@@ -91,8 +91,9 @@ STEPS = HintSteps(
 
 
 HINT_OVER = (
-    "Each host has its own limit: never more than {limit} requests in flight to host {name}, "
-    "whatever the other host allows."
+    "Cap each host on its own: host {name} allows {limit} requests at once, the other host "
+    "its own number. Not one number for both (the smaller slows the other host down, the "
+    "larger overloads this one): a client, or a semaphore, per host, with that host's limit."
 )
 
 
@@ -132,7 +133,7 @@ class Senders:
 
 
 def _call(
-    candidate: FetchFromHosts, urls: list[str], limits: dict[str, int], senders: Senders
+    candidate: FetchFromHosts, urls: list[str], limits: dict[str, int], senders: Senders, call: int
 ) -> object:
     problem = hint = failure = ""
     try:
@@ -142,7 +143,19 @@ def _call(
         problem = "Not yet: fetch_from_hosts still raises NotImplementedError."
         hint = "Write its body, run that cell, then run this check again."
     except (RuntimeError, httpx.ReadError, httpx.ReadTimeout) as exc:
-        if not isinstance(exc, RuntimeError) or str(exc) == SEND_CLOSED:
+        if call > 1 and str(exc) == SEND_CLOSED:  # call 1 worked: its client was kept, closed
+            failure = "kept-client"
+            problem = (
+                f"fetch_from_hosts raised {describe(exc)} in call {call}: call 1 worked, and "
+                "closed a client that call {call} used again (a client made at module level, "
+                "or kept from call 1?)."
+            ).replace("{call}", str(call))
+            hint = (
+                "Make the clients inside fetch_from_hosts, one per host with that host's limit, "
+                "and close them before it returns: a client made once, outside, is closed by "
+                "the first call and stays closed for every call after it."
+            )
+        elif not isinstance(exc, RuntimeError) or str(exc) == SEND_CLOSED:
             failure = "closed"
             problem = (
                 f"fetch_from_hosts raised {describe(exc)}: a client closed while requests "
@@ -360,7 +373,7 @@ def check_two_hosts(candidate: FetchFromHosts) -> str:
             urls = [f"{servers[host].url}/delay/{delay}" for host, delay in plan]
             expected = [f"waited {delay} s\n" for _, delay in plan]
             senders.clear()
-            got = _call(candidate, urls, limits, senders)
+            got = _call(candidate, urls, limits, senders, call)
             _judge_order(got, expected, [host for host, _ in plan])
             records = sorted(host_a.requests + host_b.requests, key=lambda r: r.finished)
             judge_bodies(

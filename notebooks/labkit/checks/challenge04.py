@@ -21,6 +21,7 @@ from ._kernel import (
     describe,
     exercise_check,
     learner_call,
+    lib,
     plural,
     quietly,
 )
@@ -111,10 +112,24 @@ def _fetch(fetcher: Any, url: str, what: str, hint: str, kind_: str = "") -> Non
     STEPS.fail("shape", problem, why)
 
 
-def _judge_requests(sent: list[httpx.Request], derived_at: set[int], where: str) -> None:
-    """Requests at `derived_at` (indices into sent) carry OVERRIDES; the others carry none."""
+def _judge_requests(
+    sent: list[httpx.Request], derived_at: set[int], where: str, nested: bool = False
+) -> None:
+    """Requests at `derived_at` (indices into sent) carry OVERRIDES; the others carry none.
+    `nested`: those came from a facade of a facade, whose parent gave the header."""
     for index, request in enumerate(sent):
         header, timeout = _sent_with(request)
+        if nested and index in derived_at and timeout and not header:
+            STEPS.fail(
+                "dropped",
+                f"a request from a facade of a facade ({where}: with_options(headers=...)"
+                f".with_options(timeout=...)) carried timeout={TIMEOUT:g} but not the {HEADER} "
+                "header its parent was made with: the second with_options dropped the first "
+                "one's overrides.",
+                "A facade made from a facade keeps its parent's overrides and adds its own: "
+                "merge them (`{**self._options, **overrides}`), don't start again from the "
+                "given ones only.",
+            )
         if index in derived_at and not (header and timeout):
             missing = " and ".join(
                 name
@@ -262,7 +277,7 @@ def _borrowed(candidate: type) -> None:
     sent: list[httpx.Request] = []
     with CheckServer() as server:
         url = server.url + "/"
-        with httpx.Client(**server.client_kwargs(), **recorder(sent)) as client:
+        with lib().Client(**server.client_kwargs(), **recorder(sent)) as client:
             fetcher = learner_call(
                 "Fetcher(client)", candidate, client, hint="Fix Fetcher first (Exercise 4.1)."
             )
@@ -279,7 +294,7 @@ def _borrowed(candidate: type) -> None:
             )
             _fetch(fetcher, url, "Fetcher(client)", "Fix that error first.")
             if len(sent) == 2:
-                _judge_requests(sent, {0}, "a facade of a facade, on a borrowed client")
+                _judge_requests(sent, {0}, "a facade of a facade, on a borrowed client", True)
             learner_call("the new facade's close()", derived.close, hint="Fix that error first.")
             learner_call("Fetcher(client).close()", fetcher.close, hint="Fix that error first.")
             if client.is_closed:

@@ -294,9 +294,12 @@ def _together_in_two_threads(clients: Any, server: LabServer) -> None:
         await clients.aclose()
 
     def run() -> None:
-        with asyncio.Runner() as runner:
-            runner.get_loop().set_exception_handler(lambda loop, context: None)
-            runner.run(one_loop())
+        try:
+            with asyncio.Runner() as runner:
+                runner.get_loop().set_exception_handler(lambda loop, context: None)
+                runner.run(one_loop())
+        except Exception as exc:  # noqa: BLE001 - evidence (a client of the other loop's), judged below
+            failed.append(describe(exc))
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="labkit-loops") as pool:
         futures = [pool.submit(run) for _ in range(2)]
