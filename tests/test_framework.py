@@ -379,3 +379,10 @@ def test_an_answer_in_httpx2_is_read_as_such_without_running_it() -> None:
     assert library_of(named) is httpx2
     assert library_of(Owner) is httpx2
     assert library_of(functools.partial(named, url="http://127.0.0.1/")) is httpx2
+
+
+def test_the_instructor_guides_stuck_points_are_mistakes_of_the_catalogue() -> None:
+    guide = (ROOT / "docs" / "instructor-guide.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:list|fan|0\d|c\d)\.[a-z0-9-]+)`", guide))
+    assert len(named) >= 10, named
+    assert named - set(MISTAKES) == set()
