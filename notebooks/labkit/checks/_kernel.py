@@ -58,7 +58,6 @@ __all__ = [
     "need_class",
     "need_function",
     "plural",
-    "pointed_hint",
     "quietly",
     "readable",
     "run_in_own_loop",
@@ -272,17 +271,9 @@ def explain(exc: BaseException) -> str:
     return said
 
 
-NOT_YET_HINT = MISTAKES["kernel.not-yet"].hint
-
 # Errors whose own message doesn't say what to change: (words in the verdict, what does): a
 # catalogue id, or (checks not yet moved to the catalogue) a hint's words.
 Slips = Sequence[tuple[str, str]]
-
-
-def pointed_hint(problem: str, hint: str, slips: Slips) -> str:
-    """The hint for `problem`: the one naming the fix when it shows a known slip, else `hint`."""
-    pointed = next((pointed for words, pointed in slips if words in problem), hint)
-    return MISTAKES[pointed].hint if pointed in MISTAKES else pointed
 
 
 def _is_stub(exc: BaseException) -> bool:

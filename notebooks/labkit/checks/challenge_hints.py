@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from ._kernel import CheckFailed
+from ._kernel import CheckFailed, reset_repeats
 
 __all__ = ["HintSteps", "reset_hint_steps"]
 
@@ -26,6 +26,7 @@ _FAILURES: dict[tuple[str, str], int] = {}
 def reset_hint_steps() -> None:
     """Forget every check's failures: each next ❌ is a first one again."""
     _FAILURES.clear()
+    reset_repeats()
 
 
 class HintSteps:
