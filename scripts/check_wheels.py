@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -44,8 +46,15 @@ from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "notebooks"))
-from labkit.setup_check import SUPPORTED_PYTHONS  # noqa: E402  (stdlib only, needs the path)
+# labkit/setup_check.py alone (the standard library only), not the labkit package (httpx...):
+# this script runs with nothing installed but pip.
+_spec = importlib.util.spec_from_file_location(
+    "setup_check", ROOT / "notebooks/labkit/setup_check.py"
+)
+assert _spec and _spec.loader
+_setup_check = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_setup_check)
+SUPPORTED_PYTHONS: tuple[tuple[int, int], ...] = _setup_check.SUPPORTED_PYTHONS
 
 REQUIREMENTS = ROOT / "requirements.txt"
 DEV = ROOT / "requirements-dev.txt"
@@ -163,9 +172,14 @@ def pinned_here(python: str, platform: Platform, requirements: Path) -> list[str
     return sorted(names)
 
 
-def pip_command(python: str, platform: Platform, requirements: Path, index: str) -> list[str]:
+def pip_command(
+    python: str, platform: Platform, requirements: Path, index: str, target: str
+) -> list[str]:
+    """`pip install --dry-run` for that platform; `--target` (never written to: a dry run) is
+    what pip before 24 asks for with `--platform`, and .ci/run's virtual environments have
+    the pip that their Python came with."""
     env = marker_environment(python, platform)
-    command = [sys.executable, "-c", CHILD, json.dumps(env), "install"]
+    command = [sys.executable, "-c", CHILD, json.dumps(env), "install", "--target", target]
     command += ["--isolated", "--index-url", index, "--dry-run", "--ignore-installed", "--quiet"]
     command += ["--report", "-", "--only-binary=:all:", "--implementation", "cp"]
     command += ["--python-version", python, "-r", str(requirements)]
@@ -191,8 +205,9 @@ def resolve(
     if max_age > 0 and key.exists() and time.time() - key.stat().st_mtime < max_age * 3600:
         return Result(**{**json.loads(key.read_text(encoding="utf-8")), "cached": True})
     started = time.monotonic()
-    command = pip_command(python, platform, requirements, index)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    with tempfile.TemporaryDirectory() as target:
+        command = pip_command(python, platform, requirements, index, target)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
     result = Result(python, platform.name, requirements.name, False, time.monotonic() - started)
     result.pinned_here = pinned_here(python, platform, requirements)
     if done.returncode != 0:
@@ -262,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=6, help="resolves at once (default 6)")
     parser.add_argument("--fresh", action="store_true", help="ignore the cache of passed resolves")
     args = parser.parse_args(argv)
+    if int(version("pip").split(".")[0]) < 24:
+        print(f"pip {version('pip')} is too old for this check: requirements-dev.txt pins pip 26")
+        return 2
 
     pythons = args.python or [f"{major}.{minor}" for major, minor in SUPPORTED_PYTHONS]
     platforms = [p for p in PLATFORMS if not args.platform or p.name in args.platform]

@@ -32,8 +32,9 @@ def test_the_matrix_is_every_supported_python_on_five_platforms() -> None:
     linux = BY_NAME["Linux x86_64"].tags
     assert "manylinux_2_28_x86_64" in linux and "manylinux_2_17_x86_64" in linux
     assert "manylinux2014_x86_64" in linux  # pip does not expand manylinux_2_28 by itself
+    windows = BY_NAME["Windows amd64"]
     command = check_wheels.pip_command(
-        "3.15", BY_NAME["Windows amd64"], check_wheels.REQUIREMENTS, "https://pypi.org/simple"
+        "3.15", windows, check_wheels.REQUIREMENTS, "https://pypi.org/simple", "/nowhere"
     )
     for option in ("--only-binary=:all:", "--isolated", "--dry-run", "--ignore-installed"):
         assert option in command
