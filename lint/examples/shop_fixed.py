@@ -61,8 +61,8 @@ def fetch(url: str, client: httpx.Client) -> str:
     return client.get(url).text
 
 
-def post_alert(client: httpx.Client, text: str) -> int:
-    return client.post("https://alerts.example", json={"text": text}).status_code
+def post_alerts(client: httpx.Client, texts: list[str]) -> list[int]:
+    return [client.post("https://alerts.example", content=t).status_code for t in texts]
 
 
 def make_client() -> httpx.Client:

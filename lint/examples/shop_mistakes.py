@@ -53,9 +53,9 @@ def fetch(url: str, client: httpx.Client = httpx.Client()) -> str:
     return client.get(url).text
 
 
-def post_alert(text: str) -> int:
+def post_alerts(texts: list[str]) -> list[int]:
     client = httpx.Client()
-    return client.post("https://alerts.example", json={"text": text}).status_code
+    return [client.post("https://alerts.example", content=t).status_code for t in texts]
 
 
 def make_client() -> httpx.Client:

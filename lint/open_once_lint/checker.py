@@ -41,8 +41,8 @@ RULES: dict[str, tuple[str, str]] = {
         "02_open_once_share_across_threads.ipynb#1.-The-pattern:-open-once,-share,-close-once",
     ),
     "OO103": (
-        "`with` on a client this function did not create closes it for its owner: use it "
-        "without `with`",
+        "{name} on a client this function did not create closes it for its owner: use it "
+        "without `with` or close(), and let its owner close it",
         "01_the_reopen_error.ipynb#4.1-with-self.client:-in-a-method",
     ),
     "OO104": (
@@ -567,9 +567,10 @@ def _per_call(module: _Module, call: ast.Call) -> Iterator[Finding]:
         sends = [parent]  # type: ignore[list-item]
     in_with = isinstance(binder, (ast.With, ast.AsyncWith))
     leaks = list(_leaks(module, call, function, name, binder, inline_send))
-    if leaks:  # never closed: the one finding that says so (its fix is the same)
-        yield from leaks
-    elif sends:
+    # Never closed (OO107) and built per call (OO101) are two mistakes, both reported: `with`
+    # fixes the leak only, and `--select OO101` must still find every client per request.
+    yield from leaks
+    if sends:
         yield from _oo101(module, call, function, name, sends, in_with)
     if in_with and name is not None and function is not None:
         yield from _oo108(module, function, binder, name)  # type: ignore[arg-type]
@@ -755,15 +756,20 @@ def _client_attributes(module: _Module, cls: ast.ClassDef) -> set[str]:
     return found
 
 
-def _borrowed_withs(module: _Module) -> Iterator[Finding]:
-    """OO103: `with` on a client the function did not build."""
-    module_clients = {
+def _module_clients(module: _Module) -> set[str]:
+    """Names a module binds to a client at its top level."""
+    return {
         t.id
         for node in getattr(module.tree, "body", [])
-        if isinstance(node, ast.Assign) and module.builds_client(node.value)
-        for t in node.targets
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and module.builds_client(node.value)
+        for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
         if isinstance(t, ast.Name)
     }
+
+
+def _borrowed_withs(module: _Module) -> Iterator[Finding]:
+    """OO103: `with` on a client the function did not build."""
+    module_clients = _module_clients(module)
     attributes: dict[ast.ClassDef, set[str]] = {}
     for with_node in module.withs:
         function = module.function_of(with_node)
@@ -773,12 +779,12 @@ def _borrowed_withs(module: _Module) -> Iterator[Finding]:
             expr = item.context_expr
             if isinstance(expr, ast.Attribute):
                 if _borrowed_attribute(module, function, expr, attributes):
-                    yield _finding(expr, "OO103")
+                    yield _oo103(expr, "`with`")
             elif isinstance(expr, ast.Name):
                 if _assigned_in(function, expr.id):
                     # `client = request.app.state.client`: a local name for a borrowed client.
                     if _bound_to_borrowed(module, function, expr.id, attributes):
-                        yield _finding(expr, "OO103")
+                        yield _oo103(expr, "`with`")
                     continue
                 params = {
                     p.arg: p
@@ -791,9 +797,110 @@ def _borrowed_withs(module: _Module) -> Iterator[Finding]:
                     if module.is_client_annotation(param.annotation) or (
                         param.annotation is None and CLIENT_NAME.search(param.arg)
                     ):
-                        yield _finding(expr, "OO103")
+                        yield _oo103(expr, "`with`")
                 elif expr.id in module_clients:
-                    yield _finding(expr, "OO103")
+                    yield _oo103(expr, "`with`")
+
+
+def _oo103(node: ast.AST, name: str) -> Finding:
+    message = RULES["OO103"][0].format(name=name)
+    return Finding(node.lineno, node.col_offset, "OO103", message)  # type: ignore[attr-defined]
+
+
+# Functions whose job is to close what the program keeps: shutdown hooks, close() methods.
+CLOSER_NAME = re.compile(
+    r"close|shutdown|stop|clean|tear_?down|dispose|finali[sz]e|terminate|disconnect|exit|"
+    r"__del__|release|destroy|quit|reset|lifespan",
+    re.I,
+)
+
+
+def _borrowed_closes(module: _Module) -> Iterator[Finding]:
+    """OO103 too: `client.close()` / `await client.aclose()` on a client the function did not
+    build, in a function that also uses it (a dependency that yields the app's client and closes
+    it in `finally`, a route, a method): the first call closes it for every later one. Left
+    alone where closing is the function's job: lifespans and other run-once functions (main,
+    fixtures), shutdown hooks, `close()`/`__exit__`/`__del__` and other closers, atexit."""
+    module_clients = _module_clients(module)
+    attributes: dict[ast.ClassDef, set[str]] = {}
+    for call in module.calls:
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr in CLOSING_USES):
+            continue
+        function = module.function_of(call)
+        if (
+            function is None
+            or module.kind(function) == "once"
+            or CLOSER_NAME.search(function.name)
+            or any(_last_name(d) == "register" for d in function.decorator_list)
+        ):
+            continue
+        target = func.value
+        if _borrowed_target(module, function, target, module_clients, attributes) and _used_besides(
+            module, function, target
+        ):
+            yield _oo103(call, f"`{ast.unparse(func)}()`")
+
+
+def _borrowed_target(
+    module: _Module,
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    target: ast.expr,
+    module_clients: set[str],
+    attributes: dict[ast.ClassDef, set[str]],
+) -> bool:
+    if isinstance(target, ast.Attribute):
+        root: ast.expr = target.value
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(root, ast.Name) and root.id in ("self", "cls"):
+            return _borrowed_attribute(module, function, target, attributes)
+        return (
+            isinstance(root, ast.Name)
+            and root.id not in module.libraries
+            and bool(CLIENT_NAME.search(target.attr))
+            and not _assigns_attribute(function, target.attr)
+        )
+    if not isinstance(target, ast.Name):
+        return False
+    if _assigned_in(function, target.id):
+        return _bound_to_borrowed(module, function, target.id, attributes)
+    params = {
+        p.arg: p for p in function.args.posonlyargs + function.args.args + function.args.kwonlyargs
+    }
+    param = params.get(target.id)
+    if param is None:
+        return target.id in module_clients
+    if not (
+        module.is_client_annotation(param.annotation)
+        or (param.annotation is None and CLIENT_NAME.search(param.arg))
+    ):
+        return False
+    # `consume(httpx.Client())` somewhere in the module: the caller hands its client over.
+    return not any(
+        isinstance(call.func, ast.Name)
+        and call.func.id == function.name
+        and any(
+            module.builds_client(a.value if isinstance(a, ast.keyword) else a)
+            for a in [*call.args, *call.keywords]
+        )
+        for call in module.calls
+    )
+
+
+def _used_besides(module: _Module, function: ast.AST, target: ast.expr) -> bool:
+    """The function uses the client for more than closing it (a pure closer only closes)."""
+    shape = ast.dump(target)
+    for node in ast.walk(function):
+        if node is target or not isinstance(node, (ast.Name, ast.Attribute)):
+            continue
+        if not isinstance(node.ctx, ast.Load) or ast.dump(node) != shape:
+            continue
+        parent = module.parents.get(node)
+        if isinstance(parent, ast.Attribute) and parent.attr in CLOSING_USES | {"is_closed"}:
+            continue
+        return True
+    return False
 
 
 def _borrowed_attribute(
@@ -1191,6 +1298,7 @@ def check_tree(tree: ast.AST) -> list[Finding]:
             findings.update(_streams(module, call))
     findings.update(_objects_per_request(module))
     findings.update(_borrowed_withs(module))
+    findings.update(_borrowed_closes(module))
     findings.update(_defaults(module))
     findings.update(_loops_shared(module))
     return sorted(findings)

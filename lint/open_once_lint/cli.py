@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.list_rules:
         for code, (message, section) in RULES.items():
-            example = {"OO102": "httpx.get", "OO109": "`client`"}.get(code, "")
+            example = {"OO102": "httpx.get", "OO103": "`with`", "OO109": "`client`"}.get(code, "")
             print(f"{code} {message.format(name=example)}\n      taught in notebooks/{section}")
         return 0
     select = tuple(c.strip() for c in args.select.split(",") if c.strip())

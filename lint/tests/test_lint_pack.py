@@ -26,6 +26,7 @@ ON_PURPOSE: dict[str, list[tuple[str, str]]] = {
         ("OO103", "with self.client:"),  # 4.1: `with self.client:` in a method
         ("OO103", "with client:"),  # exercise 1.1's broken fetch_statuses, as shown
         ("OO103", "with client:"),  # ... and its stub
+        ("OO103", "shared_client.close()"),  # 4.2: one of its users closes the module's client
     ],
     "02_open_once_share_across_threads.ipynb": [
         ("OO101", "with httpx.Client(**server.client_kwargs()) as own:"),  # a client per task
@@ -45,7 +46,8 @@ ON_PURPOSE: dict[str, list[tuple[str, str]]] = {
     "08_many_clients_and_http2.ipynb": [
         ("OO101", "client = httpx.Client()"),  # 1.1: a client per request, kept
         ("OO101", "client = httpx.Client(verify=plain_trust())"),
-        ("OO107", "httpx.Client(verify=plain_trust()).get(url)"),  # 1.2: dropped at once
+        ("OO101", "httpx.Client(verify=plain_trust()).get(url)"),  # 1.2: a client per loop pass,
+        ("OO107", "httpx.Client(verify=plain_trust()).get(url)"),  # ... dropped at once
     ],
 }
 

@@ -300,6 +300,52 @@ FLAGGED: dict[str, str] = {
             with shared:  # <- OO103
                 return shared.get("https://reports.example").text
     """,
+    # ... and close()/aclose() on a borrowed client, in a function that also uses it
+    "OO103 a dependency closes the module's client (the first request closes it)": """
+        from typing import AsyncGenerator
+        import httpx
+
+        client = httpx.AsyncClient()
+
+        async def get_http_client() -> AsyncGenerator[httpx.AsyncClient, None]:
+            try:
+                yield client
+            finally:
+                await client.aclose()  # <- OO103
+    """,
+    "OO103 a route closes app.state's client": """
+        from fastapi import FastAPI, Request
+        import httpx
+        app = FastAPI()
+
+        @app.get("/rates")
+        async def rates(request: Request):
+            client = request.app.state.http_client
+            response = await client.get("https://rates.example/")
+            await client.aclose()  # <- OO103
+            return response.json()
+    """,
+    "OO103 a method closes its object's client after one call": """
+        import httpx
+
+        class Api:
+            def __init__(self):
+                self._client = httpx.Client(base_url="https://api.example")
+
+            def user(self, user_id):
+                try:
+                    return self._client.get(f"/users/{user_id}").json()
+                finally:
+                    self._client.close()  # <- OO103
+    """,
+    "OO103 a helper closes the client it was given": """
+        import httpx
+
+        def fetch(client: httpx.Client, url: str) -> str:
+            text = client.get(url).text
+            client.close()  # <- OO103
+            return text
+    """,
     # --- OO104: streamed responses -----------------------------------------------------------
     "OO104 client.stream() without with": """
         import httpx
@@ -385,14 +431,14 @@ FLAGGED: dict[str, str] = {
         import httpx
 
         def post_message(channel, text):
-            client = httpx.Client()  # <- OO107
+            client = httpx.Client()  # <- OO107  # <- OO101
             return client.post("https://chat.example", json={"channel": channel, "text": text})
     """,
     "OO107 used inline": """
         import httpx
 
         async def current_ip():
-            return (await httpx.AsyncClient().get("https://ip.example")).text  # <- OO107
+            return (await httpx.AsyncClient().get("https://ip.ex")).text  # <- OO107  # <- OO101
     """,
     "OO107 a polling helper": """
         import time
@@ -414,6 +460,19 @@ FLAGGED: dict[str, str] = {
             client = httpx.Client()  # <- OO107
             rows = collect(client, urls)
             return rows
+    """,
+    "OO107 and OO101: a route's client, never closed (both reported; `with` fixes one)": """
+        from fastapi import FastAPI
+        from httpx import AsyncClient
+        app = FastAPI()
+
+        async def get_proxy(port, rest):
+            client = AsyncClient(base_url=f"http://localhost:{port}/")  # <- OO107  # <- OO101
+            return await client.send(client.build_request("GET", rest))
+
+        @app.get("/x/{rest:path}")
+        async def route(rest: str):
+            return await get_proxy(1, rest)
     """,
     # --- OO108: a closed client handed back --------------------------------------------------
     "OO108 return inside async with": """
@@ -935,6 +994,101 @@ CLEAN: dict[str, str] = {
                 async with self._client:
                     await self._client.start()
     """,
+    "closing a kept client where closing is the job: lifespan, shutdown hooks, atexit": """
+        import atexit
+        from contextlib import asynccontextmanager
+        import httpx
+        from fastapi import FastAPI
+
+        client = httpx.AsyncClient()
+        sync_client = httpx.Client()
+        atexit.register(sync_client.close)
+
+        @asynccontextmanager
+        async def lifespan(app):
+            yield
+            await client.aclose()
+
+        app = FastAPI(lifespan=lifespan)
+
+        @app.on_event("shutdown")
+        async def shutdown_event():
+            await client.aclose()
+
+        async def on_shutdown():
+            await app.state.client.aclose()
+
+        @atexit.register
+        def _bye():
+            if not sync_client.is_closed:
+                sync_client.post("https://hooks.example/bye")
+                sync_client.close()
+
+        async def close_client():
+            await client.aclose()
+
+        def when_done():  # a closer by another name: it only closes
+            sync_client.close()
+
+        @app.get("/")
+        async def index():
+            return (await client.get("https://upstream.example/")).text
+    """,
+    "closing its own client: close(), __exit__, __aexit__, __del__ of the owner": """
+        import httpx
+
+        class Api:
+            def __init__(self):
+                self._client = httpx.Client(base_url="https://api.example")
+
+            def user(self, user_id):
+                return self._client.get(f"/users/{user_id}").json()
+
+            def close(self):
+                self._client.post("/logout")
+                self._client.close()
+
+            def __exit__(self, *exc):
+                self._client.close()
+
+            def __del__(self):
+                self._client.close()
+
+        class AsyncApi:
+            def __init__(self, client: httpx.AsyncClient):
+                self.client = client
+
+            async def __aexit__(self, *exc):
+                await self.client.__aexit__(*exc)
+
+            async def aclose(self):
+                await self.client.aclose()
+    """,
+    "closing in main, a fixture's teardown, or a client handed over": """
+        import httpx
+        import pytest
+
+        shared = httpx.Client()
+
+        def main():
+            for url in ["https://a.example", "https://b.example"]:
+                print(shared.get(url).status_code)
+            shared.close()
+
+        @pytest.fixture
+        def api():
+            yield shared
+            shared.close()
+
+        def consume(client, urls):
+            try:
+                return [client.get(u).status_code for u in urls]
+            finally:
+                client.close()
+
+        def run_all(urls):
+            return consume(httpx.Client(), urls)
+    """,
     "a name that only looks like httpx": """
         from mylib import httpx_helpers
 
@@ -949,7 +1103,7 @@ def expected(source: str) -> set[tuple[str, int]]:
     return {
         (match.group(1), number)
         for number, line in enumerate(source.splitlines(), start=1)
-        if (match := MARK.search(line))
+        for match in MARK.finditer(line)
     }
 
 
@@ -961,7 +1115,7 @@ def found(source: str) -> set[tuple[str, int]]:
 def test_flagged(name: str) -> None:
     source = textwrap.dedent(FLAGGED[name])
     want = expected(source)
-    assert want and {code for code, _ in want} == {name.split()[0]}  # the fixture tests its rule
+    assert want and name.split()[0] in {code for code, _ in want}  # the fixture tests its rule
     assert found(source) == want
 
 
