@@ -142,8 +142,7 @@ def test_lessons_and_docs_connect_to_127_0_0_1_not_localhost() -> None:
         for line in text.splitlines():
             if "localhost" in line and "127.0.0.1" not in line:  # "127.0.0.1, localhost" is fine
                 offenders.append(f"{path.relative_to(ROOT)}: {line.strip()[:100]}")
-    # 03's one cell that shows a second origin for the same server (H21 fixes it, issue 17).
-    assert [o for o in offenders if not o.startswith("notebooks/03_")] == []
+    assert offenders == []
 
 
 def test_the_room_check_names_the_range_of_pythons() -> None:
