@@ -312,6 +312,19 @@ def stub_then_more(
     return send_with_retry(client, method, url, attempts=attempts)  # type: ignore[no-any-return]
 
 
+def flushes_the_pool(
+    client: httpx.Client, method: str, url: str, *, attempts: int = 2
+) -> httpx.Response:
+    for attempt in range(attempts):
+        try:
+            return client.request(method, url)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError):
+            if method not in IDEMPOTENT or attempt == attempts - 1:
+                raise
+            client._transport.close()  # "flush the pool": every connection in it goes
+    raise AssertionError("unreachable")
+
+
 WRONG: dict[str, tuple[Any, str, list[str]]] = {
     # name: (answer, the mistake it must get, evidence the verdict must say)
     "no retry": (no_retry, "07.no-retry", ["(a FIN)"]),
@@ -345,6 +358,8 @@ WRONG: dict[str, tuple[Any, str, list[str]]] = {
     "only the FIN face of the race": (only_the_fin_face, "07.no-retry", ["(a reset)"]),
     "NotImplementedError past the stub": (stub_then_more, "07.error", []),
     "not the function": (None, "kernel.needs-function", []),
+    # Accepted before the walker's report (H19b):
+    "empties the pool before the retry": (flushes_the_pool, "07.pool-emptied", []),
 }
 IN_HTTPX2 = ["no retry", "retries a POST", "retries a read timeout", "returns an unread stream"]
 IN_HTTPX2 += ["range(1, attempts)", "only the FIN face of the race", "one try too many"]

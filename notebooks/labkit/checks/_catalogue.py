@@ -623,6 +623,13 @@ MISTAKES: dict[str, Mistake] = {
         "Send every try on the client you were given: its pool opens a fresh "
         "connection for the retry by itself. A new client per try loses the pool.",
     ),
+    "07.pool-emptied": Mistake(
+        "On {what}, send_with_retry got the answer, but emptied the client's pool: the "
+        "connection it held to another server was gone afterwards.",
+        "Leave the client's pool alone (no client._transport.close()): other threads' "
+        "connections live in it too. There is nothing to flush: a pool never reuses a "
+        "connection the server has closed, the retry gets a new one by itself.",
+    ),
     "07.extra-tries": Mistake(
         "On {what}, send_with_retry sent {tries} requests, where 2 were enough.",
         "Return as soon as a try gives a response.",

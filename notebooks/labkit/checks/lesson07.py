@@ -6,7 +6,8 @@ request hook) and what the lab servers saw. In order, the first that goes wrong 
 verdict (each a mistake of the catalogue, ids `07.*`):
 
 1. GET on a connection the server closes as the request arrives (the staged race, its FIN
-   face): the retry, on the same client, gets the answer.
+   face): the retry, on the same client, gets the answer; the pool's other connection (to
+   another server) is still there after it.
 2. The same race, its reset face (`httpx.ReadError`): retried too.
 3. GET /status/503: the 503 comes back as it is, after one request.
 4. POST on a stale connection: `httpx.RemoteProtocolError` is raised, after one try.
@@ -137,11 +138,14 @@ def _expect_error(outcome: Outcome, what: str, error: str, mistake: str) -> None
         flunk(mistake, what=what, did=f"raised {outcome.error_text} (expected httpx.{error})")
 
 
-def _stale_get(candidate: SendWithRetry, racy: LabServer, face: str) -> None:
-    """Scenarios 1 and 2: the retry of a GET whose connection went stale gets the answer."""
+def _stale_get(candidate: SendWithRetry, racy: LabServer, face: str, plain: LabServer) -> None:
+    """Scenarios 1 and 2: the retry of a GET whose connection went stale gets the answer, and
+    the pool's other connection (to `plain`, as another thread's would be) stays in it."""
     sent: list[Any] = []
     racy.reset()
     with _stale_client(racy, sent) as client:
+        plain.reset()
+        client.get(plain.url + "/")  # a healthy connection, idle in the same pool
         what = f"a GET whose pooled connection the server closed ({face}) as the request arrived"
         outcome = _call(candidate, client, sent, "GET", racy.url + "/", 2)
         if outcome.error is not None and outcome.tries <= 1:
@@ -152,6 +156,9 @@ def _stale_get(candidate: SendWithRetry, racy: LabServer, face: str) -> None:
             flunk("07.own-client", what=what, tries=outcome.tries)
         if outcome.tries > 2:
             flunk("07.extra-tries", what=what, tries=outcome.tries)
+        client.get(plain.url + "/")
+        if plain.connections_opened > 1:
+            flunk("07.pool-emptied", what=what)
 
 
 def _no_retry(candidate: SendWithRetry, racy: LabServer, what: str, outcome: Outcome) -> None:
@@ -271,8 +278,8 @@ def check_send_with_retry(candidate: SendWithRetry) -> str:
         CheckServer(idle_timeout=IDLE, staged_race="reset") as racy_reset,
         CheckServer() as plain,
     ):
-        _stale_get(candidate, racy, "a FIN")
-        _stale_get(candidate, racy_reset, "a reset")
+        _stale_get(candidate, racy, "a FIN", plain)
+        _stale_get(candidate, racy_reset, "a reset", plain)
         _status_503(candidate, plain)
         _stale_post(candidate, racy)
         _read_timeout(candidate, plain)
