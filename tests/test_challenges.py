@@ -135,6 +135,7 @@ FRESH_RETRY = """def retry_once(client, url):
     with httpx.Client() as fresh:  # "retry on a fresh connection"
         response = fresh.get(url)"""
 RETRY_CALL = "        return retry_once(client, url)\n"
+RETRY_IGNORED = "        retry_once(client, url)\n"  # falls through to the first answer
 
 
 @pytest.mark.parametrize(
@@ -182,6 +183,10 @@ WRONG_01 = {
         ["were not sent on the client check_links was given", "the retries too"],
     ),
     "pool-emptied": ({FORGET: EMPTY_POOL}, ["new TCP connections", "emptied its pool"]),
+    "retry-ignored": (  # accepted before the walker's report (H19b)
+        {RETRY_CALL: RETRY_IGNORED, FORGET: NO_CLOSE},
+        ["/flaky/502", "'broken (502)', not 'ok'", "the retry's status"],
+    ),
     "status-codes-returned": ({BODY: CODES_BODY, FORGET: NO_CLOSE}, ["said 200, not 'ok'"]),
     "results-reversed": (
         {BODY: REVERSED_BODY, FORGET: NO_CLOSE},
@@ -984,10 +989,20 @@ def the_smaller_limit(urls: list[str], limits: dict[str, int]) -> list[str]:
     ("check", "answer", "mistake"),
     [
         (check_linkcheck, closes_every_connection, "c1.connection-close"),
+        (
+            check_linkcheck,
+            linkcheck({RETRY_CALL: RETRY_IGNORED, FORGET: NO_CLOSE}),
+            "c1.retry-ignored",
+        ),
         (check_two_hosts, module_level_client, "c2.kept-client"),
         (check_two_hosts, the_smaller_limit, "c2.serial"),
     ],
-    ids=["Connection: close on the caller's client", "a module-level client", "min() of limits"],
+    ids=[
+        "Connection: close on the caller's client",
+        "the retry's answer ignored",
+        "a module-level client",
+        "min() of limits",
+    ],
 )
 def test_01_02_each_kind_gets_its_id(
     check: Callable[[Any], bool], answer: Any, mistake: str, capsys: pytest.CaptureFixture[str]

@@ -93,6 +93,14 @@ def test_reset_clears_count_and_records(server: LabServer) -> None:
     assert len(server.requests) == 1
 
 
+def test_a_flaky_path_answers_its_status_once_then_200_until_reset(server: LabServer) -> None:
+    with httpx.Client() as client:
+        got = [client.get(server.url + path).status_code for path in ["/flaky/503"] * 3]
+        assert got + [client.get(server.url + "/flaky/502").status_code] == [503, 200, 200, 502]
+        server.reset()
+        assert client.get(server.url + "/flaky/503").status_code == 503
+
+
 def test_http_needs_no_client_settings(server: LabServer) -> None:
     assert server.client_kwargs() == {}
     assert server.url.startswith("http://127.0.0.1:")
@@ -145,6 +153,7 @@ def test_delay_body_names_the_delay(server: LabServer) -> None:
         ("/bytes/many", 400, "bad size 'many'"),
         ("/status/999", 400, "bad status '999'"),
         ("/status/abc", 400, "bad status 'abc'"),
+        ("/flaky/600", 400, "bad status '600'"),
         ("/nope", 404, "no such path: /nope"),
         ("/delay/1/2", 404, "no such path"),
     ],

@@ -181,6 +181,7 @@ class _Server(JoinedThreadsMixIn, HTTPServer):
         self.next_connection = 1
         self.connections: list[_Connection] = []  # since start or reset(), in accept order
         self.records: list[RequestRecord] = []
+        self.flaky_seen: set[str] = set()  # /flaky/<status> paths answered once already
         super().__init__(("127.0.0.1", 0), _Handler)
 
     def get_request(self) -> tuple[socket.socket, Any]:
@@ -330,7 +331,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = path.strip("/").split("/")
         if path in ("", "/"):
             return 200, b"Hello from the lab server.\n"
-        if len(parts) != 2 or parts[0] not in ("delay", "status", "bytes"):
+        if len(parts) != 2 or parts[0] not in ("delay", "status", "flaky", "bytes"):
             return (
                 404,
                 f"no such path: {path} (try /, /delay/0.1, /status/404, /bytes/10)\n".encode(),
@@ -348,12 +349,17 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ConnectionAbortedError("the lab server is closing")
             return 200, f"waited {raw} s\n".encode()
         number = int(raw) if raw.isdigit() else -1
-        if kind == "status":
+        if kind in ("status", "flaky"):
             if not 200 <= number <= 599 or number in (204, 304):
                 return (
                     400,
                     f"bad status {raw!r}: give a code from 200 to 599 (not 204 or 304)\n".encode(),
                 )
+            if kind == "flaky":  # a hiccup: that status once (since start or reset), then 200
+                with self.server.lock:
+                    first = path not in self.server.flaky_seen
+                    self.server.flaky_seen.add(path)
+                number = number if first else 200
             return number, f"status {number}\n".encode()
         if not 0 <= number <= MAX_BYTES:
             return 400, f"bad size {raw!r}: give a byte count from 0 to {MAX_BYTES}\n".encode()
@@ -481,10 +487,12 @@ class LabServer:
             return list(self._server.records)
 
     def reset(self) -> None:
-        """Start counting afresh (connections already open stay open, no longer listed)."""
+        """Start counting afresh (connections already open stay open, no longer listed), and
+        let every /flaky/<status> answer its status once more."""
         with self._server.lock:
             self._server.connections = []
             self._server.records.clear()
+            self._server.flaky_seen.clear()
 
     def close(self) -> None:
         """Stop serving and close every socket. Calling it again does nothing."""
