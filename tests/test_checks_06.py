@@ -241,6 +241,20 @@ def closes_in_the_path_function(upstream: str) -> FastAPI:
     return app
 
 
+def enters_the_borrowed_client(upstream: str) -> FastAPI:
+    """The lifespan's client, entered again (`async with client:`) in the path function."""
+    app = FastAPI(lifespan=_lifespan_on_state(FastAPI()))
+    app.state.upstream = upstream
+
+    @app.get("/status")
+    async def status(client: Annotated[httpx.AsyncClient, Depends(_from_state)]) -> dict[str, str]:
+        async with client:
+            response = await client.get("/delay/0.05")
+        return {"upstream": response.text}
+
+    return app
+
+
 WRONG: dict[str, tuple[MakeApp | Any, str, list[str]]] = {
     # name: (answer, the mistake it must get, evidence the verdict must say)
     "one client with max_keepalive_connections=0": (no_keepalive, "06.no-keepalive", []),
@@ -274,6 +288,12 @@ WRONG: dict[str, tuple[MakeApp | Any, str, list[str]]] = {
     ),
     "aclose() in the path function": (closes_in_the_path_function, "06.closed-in-path", []),
     "not the function": (FastAPI(), "06.not-the-function", []),
+    # Misdiagnosed before the walker's report (H19b): one full stop, not "once..".
+    "async with on the borrowed client": (
+        enters_the_borrowed_client,
+        "06.entered-borrowed",
+        ["more than once.\n"],
+    ),
 }
 
 

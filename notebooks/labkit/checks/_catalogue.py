@@ -498,6 +498,13 @@ MISTAKES: dict[str, Mistake] = {
         "lifespan, which closes it once, at shutdown.",
         Pointer(NB06, "1c. The pattern: lifespan, `app.state`, a dependency"),
     ),
+    "06.entered-borrowed": Mistake(
+        "GET /status failed: the app raised {error}.",
+        "The path function entered the app's client (`async with client:`): that client is "
+        "borrowed from the lifespan, already open, and `async with` opens it again, then "
+        "closes it for every later request. Use it as it is: `await client.get(...)`.",
+        Pointer(NB06, "1c. The pattern: lifespan, `app.state`, a dependency"),
+    ),
     "06.no-state": Mistake(
         "GET /status failed: the app raised {error}.",
         "The lifespan did not keep the client on app.state: `app.state.client = client` before "

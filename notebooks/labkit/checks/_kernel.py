@@ -87,10 +87,22 @@ class CheckFailed(Exception):
         return CheckFailed(self.problem, self.hint, self.mistake)
 
 
+def _fill(template: str, evidence: dict[str, Any]) -> str:
+    """`template` with its blanks filled; evidence ending in "." before a "." loses its own
+    (an error's message usually ends a sentence already: no "once.." in a verdict)."""
+    trimmed = {
+        key: value[:-1]
+        if isinstance(value, str) and value.endswith(".") and f"{{{key}}}." in template
+        else value
+        for key, value in evidence.items()
+    }
+    return template.format(**trimmed)
+
+
 def diagnosis(mistake: str, **evidence: Any) -> CheckFailed:
     """The catalogue's entry `mistake`, its blanks filled with `evidence`, as a failure."""
     entry = MISTAKES[mistake]
-    return CheckFailed(entry.problem.format(**evidence), entry.hint.format(**evidence), mistake)
+    return CheckFailed(_fill(entry.problem, evidence), _fill(entry.hint, evidence), mistake)
 
 
 def flunk(mistake: str, **evidence: Any) -> NoReturn:

@@ -29,7 +29,7 @@ import httpx
 from ..apps import AsgiServer, StartupFailed, burst
 from ..pool import peak_in_flight
 from ..server import LabServer
-from ._evidence import SEND_CLOSED
+from ._evidence import OPEN_TWICE, REOPEN, SEND_CLOSED
 from ._kernel import (
     CheckServer,
     describe,
@@ -115,6 +115,8 @@ def _judge_answers(
             flunk("06.not-yet-dependency")
         if not lifespan and "'State' object has no attribute" in first.message:
             flunk("06.no-lifespan")
+        if OPEN_TWICE in first.message or REOPEN in first.message:
+            flunk("06.entered-borrowed", error=first.message)
         closed = [e.message for e in served if SEND_CLOSED in e.message]
         if closed and upstream.requests:  # it worked, then it didn't: closed while serving
             flunk("06.closed-in-path", served=len(upstream.requests), error=closed[0])
