@@ -46,6 +46,7 @@ STEPS = HintSteps(
         "one-client": "Notebook 05, section 4, 'The pitfall: one client, two event loops', runs "
         "this very case.",
         "same": "Section 2, 'Open once per event loop, share across tasks'.",
+        "race": "Section 2, 'Open once per event loop, share across tasks'.",
         "settings": "",
         "bound": "Section 4, 'The pitfall: one client, two event loops': what else belongs to "
         "the loop it was first used in?",
@@ -132,6 +133,18 @@ async def _one_loop(
                 "each time.",
                 "Within one event loop, every call must get the same client, even calls that "
                 "overlap: make it on the loop's first call, keep it, and hand it out again.",
+            )
+        later = await asyncio.create_task(from_a_task())  # a new task, after the race
+        if any(later is client for client in early):  # kept by the loop, so not per task
+            return stop(
+                "race",
+                f"in event loop {run}, the first {AT_ONCE} current() calls, from tasks at the "
+                f"same time, got {made} different clients, though a later task got one of "
+                "them again: the calls raced.",
+                "current() awaits between finding no client for this loop and storing one, so "
+                "every task that calls it meanwhile finds none and makes its own. Store the "
+                "new client before any `await` (no await between the check and the store), "
+                "or guard both with an asyncio.Lock made per loop.",
             )
         return stop(
             "per-task",
