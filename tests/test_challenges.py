@@ -1006,6 +1006,32 @@ def the_smaller_limit(urls: list[str], limits: dict[str, int]) -> list[str]:
         return [response.text for response in pool.map(client.get, urls)]
 
 
+def semaphore_per_call(urls: list[str], limits: dict[str, int]) -> list[str]:
+    """A semaphore per host's limit, but made inside each call: it caps nothing."""
+
+    def get(url: str) -> str:
+        host = next(host for host in limits if url.startswith(host))
+        with threading.Semaphore(limits[host]):
+            return client.get(url).text
+
+    with httpx.Client() as client, ThreadPoolExecutor(max_workers=sum(limits.values())) as pool:
+        return list(pool.map(get, urls))
+
+
+def keepalive_as_the_cap(urls: list[str], limits: dict[str, int]) -> list[str]:
+    """A client per host, but its limit given as max_keepalive_connections, not max_connections."""
+    clients = {
+        h: httpx.Client(limits=httpx.Limits(max_keepalive_connections=n)) for h, n in limits.items()
+    }
+    try:
+        with ThreadPoolExecutor(max_workers=sum(limits.values())) as pool:
+            host = {url: next(h for h in limits if url.startswith(h)) for url in urls}
+            return list(pool.map(lambda url: clients[host[url]].get(url).text, urls))
+    finally:
+        for client in clients.values():
+            client.close()
+
+
 @pytest.mark.parametrize(
     ("check", "answer", "mistake"),
     [
@@ -1017,12 +1043,16 @@ def the_smaller_limit(urls: list[str], limits: dict[str, int]) -> list[str]:
         ),
         (check_two_hosts, module_level_client, "c2.kept-client"),
         (check_two_hosts, the_smaller_limit, "c2.serial"),
+        (check_two_hosts, semaphore_per_call, "c2.semaphore-per-call"),
+        (check_two_hosts, keepalive_as_the_cap, "c2.keepalive-cap"),
     ],
     ids=[
         "Connection: close on the caller's client",
         "the retry's answer ignored",
         "a module-level client",
         "min() of limits",
+        "a semaphore made per call",
+        "max_keepalive_connections as the cap",
     ],
 )
 def test_01_02_each_kind_gets_its_id(

@@ -70,6 +70,10 @@ STEPS = HintSteps(
     {
         "over": "Notebook 02, section 1 ('The pattern'): what decides how many requests are in "
         "flight at once? Here each host needs its own such number.",
+        "keepalive-cap": "Notebook 03, section 1 ('What `httpx.Limits` controls'): which of the "
+        "two numbers caps the connections?",
+        "semaphore-per-call": "A semaphore counts the threads inside it: how many threads are "
+        "ever inside one made for a single request?",
         "serial": "Notebook 02, section 1 ('The pattern'): what decides how many requests are in "
         "flight at once? Here each host needs its own such number.",
         "connections": "Section 1 compares one shared client with a client per request: read the "
@@ -106,22 +110,31 @@ class Senders:
 
     def __init__(self) -> None:
         self.sent: list[tuple[httpx.Client, httpx.Request]] = []
+        self.semaphores = 0  # threading.(Bounded)Semaphores made meanwhile: one per request?
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def watching(self) -> Iterator[Senders]:
         original = httpx.Client.__dict__["send"]
+        made = threading.Semaphore.__init__  # BoundedSemaphore's calls it too
 
         def send(client: httpx.Client, request: httpx.Request, *args: Any, **kwargs: Any) -> Any:
             with self._lock:
                 self.sent.append((client, request))
             return original(client, request, *args, **kwargs)
 
+        def semaphore(sem: threading.Semaphore, value: int = 1) -> None:
+            with self._lock:
+                self.semaphores += 1
+            made(sem, value)
+
         setattr(httpx.Client, "send", send)  # noqa: B010 - wrapped in every thread, then put back
+        setattr(threading.Semaphore, "__init__", semaphore)  # noqa: B010 - counted, put back
         try:
             yield self
         finally:
             setattr(httpx.Client, "send", original)  # noqa: B010
+            setattr(threading.Semaphore, "__init__", made)  # noqa: B010
 
     def to(self, server: LabServer) -> list[tuple[httpx.Client, httpx.Request]]:
         """The (client, request) pairs sent to `server`."""
@@ -130,6 +143,7 @@ class Senders:
 
     def clear(self) -> None:
         self.sent.clear()
+        self.semaphores = 0
 
 
 def _call(
@@ -295,6 +309,45 @@ def _judge_one_client(
     )
 
 
+def _judge_over(
+    name: str,
+    limit: int,
+    call: int,
+    peak: int,
+    sent: list[tuple[httpx.Client, httpx.Request]],
+    semaphores: int,
+) -> None:
+    """More than `limit` at once: two caps that cap nothing have a diagnosis of their own."""
+    clients = {id(client): client for client, _ in sent}
+    if len(clients) == 1:
+        (client,) = clients.values()
+        keep = _pool_limit(client, "_max_keepalive_connections")
+        most = _pool_limit(client, "_max_connections")
+        if keep == limit and (most is None or most > limit):
+            cap = (
+                "no max_connections" if most is None or most > 2**30 else f"max_connections={most}"
+            )
+            STEPS.fail(
+                "keepalive-cap",
+                f"host {name} (limit {limit}) was serving {peak} of your requests at once "
+                f"(call {call}), all from one client made with max_keepalive_connections="
+                f"{limit} and {cap}.",
+                "max_keepalive_connections only says how many idle connections the pool keeps "
+                "for later; max_connections caps how many are open, so how many requests are in "
+                f"flight: httpx.Limits(max_connections={limit}, max_keepalive_connections="
+                f"{limit}) for host {name}.",
+            )
+    if semaphores >= len(sent):
+        STEPS.fail(
+            "semaphore-per-call",
+            f"host {name} (limit {limit}) was serving {peak} of your requests at once (call "
+            f"{call}), and that call made {semaphores} semaphores: one per request?",
+            "A semaphore made for each request caps nothing: each one only ever has one thread "
+            f"inside. Make one per host, before the work starts (threading.Semaphore({limit}) "
+            f"for host {name}), and share it between the threads that send to that host.",
+        )
+
+
 def _judge_host(
     name: str,
     server: LabServer,
@@ -302,6 +355,7 @@ def _judge_host(
     call: int,
     sent: list[tuple[httpx.Client, httpx.Request]],
     opened_in_all: int,
+    semaphores: int = 0,
 ) -> None:
     """One host's evidence: in flight at once, TCP connections opened, and all of them closed.
 
@@ -311,6 +365,7 @@ def _judge_host(
     requests, opened = server.requests, server.connections_opened
     peak = peak_in_flight(requests)
     if peak > limit:
+        _judge_over(name, limit, call, peak, sent, semaphores)
         STEPS.fail(
             "over",
             f"host {name} (limit {limit}) was serving {peak} of your requests at "
@@ -386,7 +441,8 @@ def check_two_hosts(candidate: FetchFromHosts) -> str:
             opened_in_all = host_a.connections_opened + host_b.connections_opened
             for name, limit in (("A", limit_a), ("B", limit_b)):
                 sent = senders.to(servers[name])
-                _judge_host(name, servers[name], limit, call, sent, opened_in_all)
+                made = senders.semaphores
+                _judge_host(name, servers[name], limit, call, sent, opened_in_all, made)
     STEPS.passed()
     return (
         "fetch_from_hosts works: each host got at most its limit at once (and used it), no "
