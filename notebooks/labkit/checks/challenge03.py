@@ -150,16 +150,16 @@ def check_size_for_service(candidate: Callable[[], dict[str, Any]]) -> str:
         seen = (
             f"{failed} of {REQUESTS} calls failed with httpx.PoolTimeout in this run"
             if failed
-            else "this run was lucky: no PoolTimeout, but a busy machine gets them"
+            else "no PoolTimeout in this run, but a slower answer or a busy machine gives them"
         )
         STEPS.fail(
             "timeouts",
             f"pool_timeout={timeout:g}: a waiting call gives up unless a connection comes "
             f"free within {timeout:g} s, and one comes free only every {LATENCY:g} s (the "
             f"service's latency); {seen}.",
-            f"Give a waiting call time to see the next connection come free, with room to "
-            f"spare (at least {LATENCY + MARGIN:g} s), while staying within the "
-            f"{BUDGET:g} s budget.",
+            f"Give a waiting call time to see the next connection come free, with the room "
+            f"the service's note asks for ({MARGIN:g} s above {LATENCY:g} s: at least "
+            f"{LATENCY + MARGIN:g} s), while staying within the {BUDGET:g} s budget.",
         )
     STEPS.passed()
     longer = (
