@@ -93,6 +93,26 @@ def test_other_right_styles_pass(
     assert passed, out
 
 
+def network_errors(
+    client: httpx.Client, method: str, url: str, *, attempts: int = 2
+) -> httpx.Response:
+    for attempt in range(attempts):
+        try:
+            return client.request(method, url)
+        except (httpx.RemoteProtocolError, httpx.NetworkError):  # + WriteError, CloseError
+            if method not in IDEMPOTENT or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def test_catching_network_error_passes(capfd: pytest.CaptureFixture[str]) -> None:
+    """Decided (H19b, walker's report): httpx.NetworkError adds WriteError and CloseError to
+    ReadError and ConnectError: a connection that broke, as the prompt's three say, so
+    safe to retry for an idempotent method; unlike a timeout or a bad URL, it is accepted."""
+    passed, out = _verdict(check_send_with_retry, network_errors, capfd)
+    assert passed, out
+
+
 # Wrong answers, each as a learner might write it.
 
 
