@@ -185,7 +185,11 @@ def worker_fetch(path: str) -> tuple[int, str]:
 
 
 def _spawn_pool(base: str) -> None:
-    client = httpx.Client(base_url=base)
+    # Kept alive longer than httpx's 5 s default: on a loaded machine starting a spawned worker
+    # (a new Python importing labkit) can take longer than that, and the count below is about
+    # fork/spawn sharing sockets, not about keep-alive expiry.
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=60.0)
+    client = httpx.Client(base_url=base, limits=limits)
     _say("parent", "/delay/0", _get(client, "/delay/0"))  # the parent's pooled connection...
     paths = [f"/delay/0.0{n}" for n in range(1, 5)]
     context = multiprocessing.get_context("spawn")  # ...which no spawned worker inherits
