@@ -165,7 +165,7 @@ def test_01_the_original_module_is_not_yet_and_points_at_the_retry(
         ],
         capsys,
     )
-    assert "Section 4.2" in second and "Section 4.2" not in first
+    assert "section “4.2" in second and "section “4.2" not in first
 
 
 WRONG_01 = {
@@ -210,7 +210,7 @@ def test_01_the_pointer_comes_with_the_second_failure_of_a_kind_only(
     other = assert_rejected(check_linkcheck, retry_removed, ["not 2"], capsys)
     assert POINTER not in first and POINTER not in other  # two kinds, once each
     again = assert_rejected(check_linkcheck, linkcheck(), ["Not yet", POINTER], capsys)
-    assert "Section 4.2" in again
+    assert "section “4.2" in again
     accepted(check_linkcheck, load_solution("01_linkcheck", "check_links"), capsys)
     after_a_pass = assert_rejected(check_linkcheck, linkcheck(), ["Not yet"], capsys)
     assert POINTER not in after_a_pass  # a pass forgets

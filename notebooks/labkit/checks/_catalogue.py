@@ -848,6 +848,94 @@ MISTAKES: dict[str, Mistake] = {
         "Send plain client.get(url) requests, and leave the "
         "client's settings and the response as they are.",
     ),
+    # Challenge 1.2: check_links(client, urls), a teammate's link checker (challenge01.py)
+    "c1.not-the-function": Mistake(
+        "check_linkcheck needs the function check_links, not {got}.",
+        "Call check_linkcheck(check_links).",
+    ),
+    "c1.not-yet": Mistake(
+        "Not yet: check_links still raises NotImplementedError.",
+        "Run the module's cell as it was given (reload it with %load), then this check.",
+    ),
+    "c1.closed": Mistake(
+        "Not yet: on call {call} of {calls}, check_links raised RuntimeError: {message} That "
+        "client is the caller's (the check's), and something in the module closed it.{evidence}",
+        "The traceback shows where the closed client was used, not where it was closed. "
+        "Follow the client from check_links through every helper it is passed to, and find "
+        "what closes it.",
+        Pointer(NB01, "4.2 A module-level client, closed by one of its users"),
+    ),
+    "c1.with": Mistake(
+        "check_links raised RuntimeError: {message} (call {call} of {calls}).",
+        "The module was given an open client: it must not open it (`with client:`) nor close "
+        "it. Leave the caller's client to the caller.",
+        Pointer(NB01, "4.1 `with self.client:` in a method"),
+    ),
+    "c1.error": Mistake(
+        "check_links raised {error}",
+        "Fix that error; the module only needs its lifetime bug fixed.",
+    ),
+    "c1.left-closed": Mistake(
+        "check_links returned, but left the caller's client closed (call {call} of "
+        "{calls}).{evidence}",
+        "The client is the caller's: it opens and closes it. Find what closes it in the "
+        "module, and leave it open.",
+        Pointer(NB01, "4.2 A module-level client, closed by one of its users"),
+    ),
+    "c1.not-a-dict": Mistake(
+        "check_links returned {got}, not a dict.",
+        "Keep what check_links returns: {{url: 'ok' or 'broken (<status>)'}}.",
+    ),
+    "c1.extra-links": Mistake(
+        "check_links returned links it was not asked about.",
+        "Return one entry per url it was given.",
+    ),
+    "c1.wrong-result": Mistake(
+        "for {path} check_links said {got!r}, not {expected!r}.",
+        "Keep what each link gets: 'ok' below 400, else 'broken (<status>)'.",
+        Pointer(NB01, "Challenge 1.2: the link checker that breaks far from its bug"),
+    ),
+    "c1.retry-ignored": Mistake(
+        "for {path} check_links said {got!r}, not 'ok': its first GET got a 5xx, its retry a "
+        "200, and the retry's answer was dropped.",
+        "Keep the module's rule: a 5xx is asked once more, and the link gets the retry's "
+        "status (status_of returns what retry_once returns).",
+        Pointer(NB01, "Challenge 1.2: the link checker that breaks far from its bug"),
+    ),
+    "c1.order": Mistake(
+        "check_links returned the right entries, but not in the order of urls (first {first}, "
+        "where urls starts with {start}).",
+        "Keep the module's order: one entry per url, in the order of urls (a dict keeps the "
+        "order its keys were added in).",
+    ),
+    "c1.retry": Mistake(
+        "the server saw {times} GET of {path}, not {want}: the module's rule is that {what}.",
+        "Keep the module's behaviour (its retry of a 5xx); fix only its bug.",
+        Pointer(NB01, "Challenge 1.2: the link checker that breaks far from its bug"),
+    ),
+    "c1.not-on-client": Mistake(
+        "{missing} of the {asked} requests of call {call} were not sent on the client "
+        "check_links was given (the server saw {opened} TCP connections).",
+        "Send every request, the retries too, on the caller's client: no new client, no "
+        "httpx.get().",
+        Pointer(NB01, "What an open client keeps: its connection pool"),
+    ),
+    "c1.connection-close": Mistake(
+        "the server saw {opened} new TCP connections in call {call} for {asked} requests on "
+        "one client: every request asked the server to close its connection (a "
+        "`Connection: close` header).",
+        "Leave the caller's client as it was given: no `Connection: close` header on it "
+        "(client.headers belongs to the caller). Without it, one connection carries all "
+        "these requests.",
+    ),
+    "c1.connections": Mistake(
+        "the server saw {opened} new TCP connections in call {call} for {asked} requests on "
+        "one client: something emptied its pool.",
+        "Leave the client's pool alone: one client keeps one connection for all these "
+        "requests. There is nothing to forget: a pool never reuses a connection the server "
+        "has closed, it notices and opens a new one by itself.",
+        Pointer(NB01, "What an open client keeps: its connection pool"),
+    ),
 }
 
 # The words a hint needs from where a mistake was made: how to keep the order of urls.

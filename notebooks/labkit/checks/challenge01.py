@@ -13,9 +13,8 @@ import httpx
 
 from ..server import LabServer
 from ._evidence import OPEN_TWICE, REOPEN, SEND_CLOSED, kind, recorder
-from ._kernel import CheckFailed, CheckServer, describe, exercise_check, lib
+from ._kernel import CheckServer, describe, exercise_check, flunk, lib
 from ._twins import closing
-from .challenge_hints import HintSteps
 
 CheckLinks = Callable[[httpx.Client, list[str]], dict[str, str]]
 
@@ -24,31 +23,6 @@ CheckLinks = Callable[[httpx.Client, list[str]], dict[str, str]]
 ROUNDS = (
     ("/status/200", "/status/503", "/status/404", "/", "/flaky/502", "/status/201"),
     ("/status/500", "/status/200", "/status/418"),
-)
-
-KEY_POINTS = (
-    "Section 4.2 of this notebook ('A module-level client, closed by one of its "
-    "users') shows this bug: the error shows up far from the close. Its last paragraph "
-    "states the rule."
-)
-STEPS = HintSteps(
-    "check_linkcheck",
-    {
-        "closed": KEY_POINTS,
-        "with": "Section 2.2 ('A second `with`, after the first one ended') and section 4.1 "
-        "('`with self.client:` in a method') show what a `with client:` does to a client.",
-        "retry": "Only the lifetime bug needs fixing: compare your module with the original cell "
-        "(reload it with %load) and undo the other changes.",
-        "connections": (
-            "Section 1, 'What an open client keeps: its connection pool', shows one client "
-            "reusing one connection: that is what the server should see here."
-        ),
-        "results": (
-            "Compare your module with the original (reload it with %load): only the "
-            "lifetime bug needs fixing."
-        ),
-    },
-    prefix="c1",
 )
 
 
@@ -79,91 +53,42 @@ def _close_evidence(server: LabServer) -> str:
 def _call(
     candidate: CheckLinks, client: httpx.Client, urls: list[str], call: int, server: LabServer
 ) -> object:
-    """One call; the lifetime errors become stepped verdicts, anything else a plain one."""
-    problem = hint = failure_kind = ""
+    """One call; the lifetime errors get their own mistakes, anything else `c1.error`."""
+    mistake, evidence = "c1.error", {}
     try:
         return candidate(client, list(urls))
     except NotImplementedError:
-        problem, hint = (
-            "Not yet: check_links still raises NotImplementedError.",
-            "Run the module's cell as it was given (reload it with %load), then this check.",
-        )
-    except RuntimeError as exc:
-        message = str(exc)
-        if message == SEND_CLOSED and client.is_closed:
-            failure_kind = "closed"
-            problem = (
-                f"Not yet: on call {call} of {len(ROUNDS)}, check_links raised "
-                f"RuntimeError: {message} That client is the caller's (the check's), and "
-                "something in the module closed it."
-            )
-            hint = (
-                "The traceback shows where the closed client was used, not where it was "
-                "closed. Follow the client from check_links through every helper it is "
-                "passed to, and find what closes it."
-            )
-        elif message in (REOPEN, OPEN_TWICE):
-            failure_kind = "with"
-            problem = f"check_links raised RuntimeError: {message} (call {call} of {len(ROUNDS)})."
-            hint = (
-                "The module was given an open client: it must not open it (`with client:`) "
-                "nor close it. Leave the caller's client to the caller."
-            )
-        else:
-            problem, hint = (
-                f"check_links raised {describe(exc)}",
-                "Fix that error; the module only needs its lifetime bug fixed.",
-            )
+        mistake = "c1.not-yet"
     except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
-        problem, hint = (
-            f"check_links raised {describe(exc)}",
-            "Fix that error; the module only needs its lifetime bug fixed.",
-        )
-    evidence = _close_evidence(server) if failure_kind == "closed" else ""
-    if failure_kind:
-        STEPS.fail(failure_kind, problem + evidence, hint)
-    raise CheckFailed(problem, hint)  # outside `except`: no learner frames kept alive
+        message, calls = str(exc), len(ROUNDS)
+        if isinstance(exc, RuntimeError) and message == SEND_CLOSED and client.is_closed:
+            mistake = "c1.closed"
+            evidence = {"message": message, "call": call, "calls": calls}
+        elif isinstance(exc, RuntimeError) and message in (REOPEN, OPEN_TWICE):
+            mistake = "c1.with"
+            evidence = {"message": message, "call": call, "calls": calls}
+        else:
+            evidence = {"error": describe(exc)}
+    if mistake == "c1.closed":
+        evidence["evidence"] = _close_evidence(server)
+    flunk(mistake, **evidence)  # outside `except`: no learner frames kept alive
 
 
 def _judge_results(got: object, urls: tuple[str, ...], base: str) -> None:
     expected = {base + path: _expected(path) for path in urls}
     if not isinstance(got, dict):
-        STEPS.fail(
-            "results",
-            f"check_links returned {kind(got)}, not a dict.",
-            "Keep what check_links returns: {url: 'ok' or 'broken (<status>)'}.",
-        )
+        flunk("c1.not-a-dict", got=kind(got))
     if got != expected:
         wrong = next((url for url in expected if got.get(url) != expected[url]), None)
-        if wrong is not None and "/flaky/" in wrong and str(got.get(wrong)).startswith("broken"):
-            STEPS.fail(
-                "retry-ignored",
-                f"for {wrong.removeprefix(base)} check_links said {got.get(wrong)!r}, not 'ok': "
-                "its first GET got a 5xx, its retry a 200, and the retry's answer was dropped.",
-                "Keep the module's rule: a 5xx is asked once more, and the link gets the "
-                "retry's status (status_of returns what retry_once returns).",
-            )
         if wrong is None:
-            STEPS.fail(
-                "results",
-                "check_links returned links it was not asked about.",
-                "Return one entry per url it was given.",
-            )
-        STEPS.fail(
-            "results",
-            f"for {wrong.removeprefix(base)} check_links said {got.get(wrong)!r}, not "
-            f"{expected[wrong]!r}.",
-            "Keep what each link gets: 'ok' below 400, else 'broken (<status>)'.",
-        )
+            flunk("c1.extra-links")
+        path, said = wrong.removeprefix(base), got.get(wrong)
+        if "/flaky/" in wrong and str(said).startswith("broken"):
+            flunk("c1.retry-ignored", path=path, got=said)
+        flunk("c1.wrong-result", path=path, got=said, expected=expected[wrong])
     if list(got) != list(expected):  # equal dicts, in another order
-        STEPS.fail(
-            "results",
-            "check_links returned the right entries, but not in the order of urls (first "
-            f"{next(iter(got)).removeprefix(base)}, where urls starts with "
-            f"{next(iter(expected)).removeprefix(base)}).",
-            "Keep the module's order: one entry per url, in the order of urls (a dict keeps "
-            "the order its keys were added in).",
-        )
+        first, start = next(iter(got)), next(iter(expected))
+        flunk("c1.order", first=first.removeprefix(base), start=start.removeprefix(base))
 
 
 def _judge_retries(server: LabServer, paths: tuple[str, ...]) -> None:
@@ -174,23 +99,14 @@ def _judge_retries(server: LabServer, paths: tuple[str, ...]) -> None:
         times, want = asked.count(path), 2 if hiccup else 1
         if times != want:
             what = "a 5xx answer is asked once more" if want == 2 else "only a 5xx is asked again"
-            STEPS.fail(
-                "retry",
-                f"the server saw {times} GET of {path}, not {want}: the module's rule is "
-                f"that {what}.",
-                "Keep the module's behaviour (its retry of a 5xx); fix only its bug.",
-            )
+            flunk("c1.retry", times=times, path=path, want=want, what=what)
 
 
-@exercise_check
+@exercise_check(stepped=True)
 def check_linkcheck(candidate: CheckLinks) -> str:
     """`check_links(client, urls)`: works on every call with the caller's client, left open."""
     if not callable(candidate):
-        STEPS.fail(
-            "results",
-            f"check_linkcheck needs the function check_links, not {kind(candidate)}.",
-            "Call check_linkcheck(check_links).",
-        )
+        flunk("c1.not-the-function", got=kind(candidate))
     sent: list[httpx.Request] = []  # the caller's client notes each request it sends
     total = 0
     with CheckServer() as server:
@@ -200,50 +116,24 @@ def check_linkcheck(candidate: CheckLinks) -> str:
                 server.reset()
                 got = _call(candidate, client, [server.url + path for path in paths], call, server)
                 if client.is_closed:
-                    STEPS.fail(
-                        "closed",
-                        f"check_links returned, but left the caller's client closed (call "
-                        f"{call} of {len(ROUNDS)})." + _close_evidence(server),
-                        "The client is the caller's: it opens and closes it. Find what "
-                        "closes it in the module, and leave it open.",
-                    )
+                    evidence = _close_evidence(server)
+                    flunk("c1.left-closed", call=call, calls=len(ROUNDS), evidence=evidence)
                 _judge_retries(server, paths)  # first: a retry not asked changes results too
                 _judge_results(got, paths, server.url)
                 asked = len(server.requests)
                 total += asked
                 opened = server.connections_opened
                 if len(sent) != total:
-                    STEPS.fail(
-                        "connections",
-                        f"{total - len(sent)} of the {asked} requests of call {call} were "
-                        f"not sent on the client check_links was given (the server saw "
-                        f"{opened} TCP connections).",
-                        "Send every request, the retries too, on the caller's client: no "
-                        "new client, no httpx.get().",
+                    missing = total - len(sent)
+                    flunk(
+                        "c1.not-on-client", missing=missing, asked=asked, call=call, opened=opened
                     )
                 if opened > (1 if call == 1 else 0) and closing(sent):
-                    STEPS.fail(
-                        "connection-close",
-                        f"the server saw {opened} new TCP connections in call {call} for "
-                        f"{asked} requests on one client: every request asked the server to "
-                        "close its connection (a `Connection: close` header).",
-                        "Leave the caller's client as it was given: no `Connection: close` "
-                        "header on it (client.headers belongs to the caller). Without it, one "
-                        "connection carries all these requests.",
-                    )
+                    flunk("c1.connection-close", opened=opened, call=call, asked=asked)
                 if opened > (1 if call == 1 else 0):
-                    STEPS.fail(
-                        "connections",
-                        f"the server saw {opened} new TCP connections in call {call} for "
-                        f"{asked} requests on one client: something emptied its pool.",
-                        "Leave the client's pool alone: one client keeps one connection "
-                        "for all these requests. There is nothing to forget: a pool never "
-                        "reuses a connection the server has closed, it notices and opens "
-                        "a new one by itself.",
-                    )
+                    flunk("c1.connections", opened=opened, call=call, asked=asked)
         finally:
             client.close()
-    STEPS.passed()
     return (
         f"check_links works: {len(ROUNDS)} calls, {total} requests (each 5xx asked twice) on "
         "one TCP connection, and the caller's client left open for its owner."
