@@ -936,6 +936,65 @@ MISTAKES: dict[str, Mistake] = {
         "has closed, it notices and opens a new one by itself.",
         Pointer(NB01, "What an open client keeps: its connection pool"),
     ),
+    # Challenge 3.2: size_for_service() -> the pool's sizes (challenge03.py)
+    "c3.httpx-objects": Mistake(
+        "size_for_service returned httpx objects: the check builds the client itself, from "
+        "plain numbers.",
+        "Return {{'max_connections': ..., 'max_keepalive_connections': ..., 'pool_timeout': "
+        "...}}: two whole numbers and seconds.",
+    ),
+    "c3.not-a-dict": Mistake(
+        "size_for_service returned {got}, not a dict.",
+        "Return {{'max_connections': ..., 'max_keepalive_connections': ..., 'pool_timeout': ...}}.",
+    ),
+    "c3.keys": Mistake(
+        "size_for_service's dict has {what}{why}.", "Return exactly these keys: {keys}."
+    ),
+    "c3.not-whole": Mistake(
+        "{key} is {got}, not a whole number of 1 or more.", "Give {key} as an int, e.g. {example}."
+    ),
+    "c3.bad-timeout": Mistake(
+        "pool_timeout is {got}, not seconds above 0.",
+        "Give pool_timeout in seconds, as a float, e.g. {example}.",
+    ),
+    "c3.budget": Mistake(
+        "pool_timeout={timeout} is over the {budget} s budget: if the service stalled, a call "
+        "would wait {timeout} s for a connection before giving up.",
+        "Keep pool_timeout at {budget} s or less. If you chose it to cover the longest wait in "
+        "the queue: does a call that waits in the queue longer than the pool timeout really "
+        "fail?",
+        Pointer(NB03, "The pool timeout is not a deadline"),
+    ),
+    "c3.cap": Mistake(
+        "max_connections={connections} lets the pool open more connections than the service "
+        "allows ({cap}); this run opened {opened}.",
+        "The cap is the service's: max_connections={cap} at most. Calls beyond it queue in the "
+        "pool; the pool timeout decides whether they may.",
+        Pointer(NB03, "7. Choosing sizes"),
+    ),
+    "c3.keepalive": Mistake(
+        "the server saw {opened} TCP connections for max_connections={connections}: with "
+        "max_keepalive_connections={keepalive}, the pool closed connections between calls and "
+        "opened new ones.",
+        "Keep every connection between calls: max_keepalive_connections equal to max_connections.",
+        Pointer(NB03, "An honest note about `max_keepalive_connections`"),
+    ),
+    "c3.deadline": Mistake(
+        "at most {connections} calls in flight: {rounds} rounds of {latency} s = {ideal} s "
+        "(measured {elapsed} s), over the {deadline} s deadline.",
+        "How many calls must be in flight at once to finish {requests} within {deadline} s? "
+        "The service allows {cap}.",
+        Pointer(NB03, "2. More workers than connections: requests queue"),
+    ),
+    "c3.timeouts": Mistake(
+        "pool_timeout={timeout}: a waiting call gives up unless a connection comes free within "
+        "{timeout} s, and one comes free only every {latency} s (the service's latency); "
+        "{seen}.",
+        "Give a waiting call time to see the next connection come free, with the room the "
+        "service's note asks for ({margin} s above {latency} s: at least {least} s), while "
+        "staying within the {budget} s budget.",
+        Pointer(NB03, "6. `PoolTimeout`: waiting for a connection that never comes"),
+    ),
 }
 
 # The words a hint needs from where a mistake was made: how to keep the order of urls.

@@ -6,10 +6,10 @@ adds a pointer to the notebook section that covers it: a place to read, never th
 Memory is per Python process (one notebook kernel), keyed by check and failure kind; a pass
 clears that check's memory. Tests call `reset_hint_steps()`.
 
-Not yet on the catalogue (`_catalogue.py`): challenges 2 to 5 write their words inline, and a
+Not yet on the catalogue (`_catalogue.py`): challenges 2, 4 and 5 write their words inline; a
 failure's id is `<prefix>.<kind>` (`c5.same`), which tests can assert; the kernel's own
 stepped hints (`@exercise_check(stepped=True)`) are where they are to move, as challenge 1's
-have (`c1.*` in the catalogue).
+have, and challenge 3's (`c1.*`, `c3.*`).
 """
 
 from __future__ import annotations
