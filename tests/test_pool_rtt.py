@@ -89,8 +89,10 @@ def test_on_loopback_no_handshake_is_drawn() -> None:
     report = run_pool_experiment(
         max_connections=2, max_keepalive_connections=2, workers=2, requests=2, latency=0.0
     )
-    assert report.rtt == 0.0 and report.connections_opened == 2
-    assert len(report.plot().axes[0].patches) == 2
+    # One bar per request and none for a handshake, however many connections the two workers
+    # opened (with answers of 0 s, one connection can serve both on a loaded machine).
+    assert report.rtt == 0.0 and report.connections_opened >= 1
+    assert len(report.plot().axes[0].patches) == report.requests == 2
     assert not any(line.startswith("round trip") for line in report.summary_lines())
 
 
