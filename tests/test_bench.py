@@ -271,7 +271,11 @@ def check_network_rows(out: str) -> None:
         trips = bench.NETWORK_ROWS[label][2]
         assert float(model) == pytest.approx(float(loopback) + trips * 10, abs=0.11)
         assert float(measured) >= trips * 10 * 0.98  # no row beats its round trips: physics
-        assert float(off) == pytest.approx((float(measured) / float(model) - 1) * 100, abs=1)
+        # `off` comes from the unrounded figures; the printed ones are rounded to 0.05 ms, which
+        # moves their ratio the more the further measured is from the model (a stalled row).
+        low = ((float(measured) - 0.05) / (float(model) + 0.05) - 1) * 100
+        high = ((float(measured) + 0.05) / (float(model) - 0.05) - 1) * 100
+        assert low - 0.05 <= float(off) <= high + 0.05, (off, measured, model)
     assert TARGET_LINE.search(out), out
 
 
