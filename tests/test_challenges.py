@@ -953,24 +953,15 @@ class ReplacedWhenClosed:
         self._client = None
 
 
-class RacesAcrossAnAwait:
+class RacesAcrossAnAwait(DictPoppedByAclose):
     """Keyed by the loop, but an `await` between the look-up and the store lets tasks race."""
 
-    def __init__(self, **client_kwargs: Any) -> None:
-        self._kwargs = client_kwargs
-        self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
-
-    async def current(self) -> httpx.AsyncClient:
+    async def current(self) -> httpx.AsyncClient:  # type: ignore[override]
         loop = asyncio.get_running_loop()
         if loop not in self._clients:
             await asyncio.sleep(0)  # "an async set-up step"
             self._clients[loop] = httpx.AsyncClient(**self._kwargs)
         return self._clients[loop]
-
-    async def aclose(self) -> None:
-        client = self._clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
 
 
 @pytest.mark.parametrize(
