@@ -279,7 +279,8 @@ def _judge_one_client(
             "alive as the connections you allow.",
         )
     peak_open = max(_peak_open(server), opened if kept_all else 0)
-    if peak_open > limit:
+    if peak_open > limit:  # the server's clocks missed the overlap that its connections show
+        _judge_over(name, limit, call, peak_open, [(client, request) for request in sent])
         STEPS.fail(
             "over",
             f"host {name} (limit {limit}) had {peak_open} of your requests in flight at once "
