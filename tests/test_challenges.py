@@ -371,7 +371,7 @@ def test_02_stub_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
     assert_rejected(check_two_hosts, stub, ["❌ Not yet:"], capsys)
     words = ["of your requests", "Cap each host on its own"]
     first, second = rejected_twice(check_two_hosts, one_pool_for_both, words, capsys)
-    assert "section 1" in second
+    assert "section “1. The pattern" in second
 
 
 def one_sized_client_no_cap(urls: list[str], limits: dict[str, int]) -> list[str]:
@@ -389,7 +389,7 @@ def test_02_one_shared_client_is_never_told_to_share_one(
     about the per-host limit, never "don't make one per request"."""
     for _ in range(3):
         out = assert_rejected(check_two_hosts, answer, [], capsys)
-        assert last_mistake() in {"c2.over", "c2.evicted", "c2.churn"}, out  # per-host limits
+        assert last_mistake() in {"c2.over", "c2.evicted", "c2.few-keepalive"}, out  # per-host limits
         assert "one per request" not in out, out
 
 

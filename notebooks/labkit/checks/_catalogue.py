@@ -85,6 +85,12 @@ HINT_DROP_CONNECTION_CLOSE = (
     "connection after each answer, so every request opens a new one."
 )
 
+HINT_OVER = (  # challenge 2.2: one number for both hosts reads as "use the smaller limit"
+    "Cap each host on its own: host {name} allows {limit} requests at once, the other host its "
+    "own number. Not one number for both (the smaller slows the other host down, the larger "
+    "overloads this one): a client, or a semaphore, per host, with that host's limit."
+)
+
 NB01 = "01_the_reopen_error.ipynb"
 NB02 = "02_open_once_share_across_threads.ipynb"
 NB03 = "03_pool_sizes_explorer.ipynb"
@@ -994,6 +1000,104 @@ MISTAKES: dict[str, Mistake] = {
         "service's note asks for ({margin} s above {latency} s: at least {least} s), while "
         "staying within the {budget} s budget.",
         Pointer(NB03, "6. `PoolTimeout`: waiting for a connection that never comes"),
+    ),
+    # Challenge 2.2: fetch_from_hosts(urls, limits), two hosts, a limit for each (challenge02.py)
+    "c2.error": Mistake("{name} raised {error}", "Fix that error first."),
+    "c2.kept-client": Mistake(
+        "in call {call}, {name} raised {error}. Call 1 worked, and closed a client that call "
+        "{call} used again (a client made at module level, or kept from call 1?).",
+        "Make the clients inside fetch_from_hosts, one per host with that host's limit, and "
+        "close them before it returns: a client made once, outside, is closed by the first "
+        "call and stays closed for every call after it.",
+        Pointer(NB01, "4.2 A module-level client, closed by one of its users"),
+    ),
+    "c2.closed": Mistake(
+        "{name} raised {error}: a client closed while requests were still being sent on it "
+        "(the lab server answers within 0.2 s).",
+        "Every worker must be done before the client it uses closes: end the thread pools "
+        "(their `with`, or shutdown(wait=True)) first, then the client.",
+        Pointer(NB02, "Closing the client while workers still send"),
+    ),
+    "c2.grouped": Mistake(
+        "the bodies are grouped by host, not in the order of urls.",
+        "Return one body per url, in the order of urls, however you split the work between "
+        "the hosts.",
+        Pointer(NB02, "1. The pattern: open once, share, close once"),
+    ),
+    "c2.over": Mistake(
+        "host {name} (limit {limit}) was serving {peak} of your requests at once (call "
+        "{call}){seen}.",
+        HINT_OVER,
+        Pointer(NB02, "1. The pattern: open once, share, close once"),
+    ),
+    "c2.keepalive-cap": Mistake(
+        "host {name} (limit {limit}) was serving {peak} of your requests at once (call "
+        "{call}), all from one client made with max_keepalive_connections={limit} and {cap}.",
+        "max_keepalive_connections only says how many idle connections the pool keeps for "
+        "later; max_connections caps how many are open, so how many requests are in flight: "
+        "httpx.Limits(max_connections={limit}, max_keepalive_connections={limit}) for host "
+        "{name}.",
+        Pointer(NB03, "1. What `httpx.Limits` controls"),
+    ),
+    "c2.semaphore-per-call": Mistake(
+        "host {name} (limit {limit}) got more than {limit} of your requests at once (call "
+        "{call}), and that call made {made} semaphores: one per request?",
+        "A semaphore made for each request caps nothing: each one only ever has one thread "
+        "inside. Make one per host, before the work starts (threading.Semaphore({limit}) for "
+        "host {name}), and share it between the threads that send to that host.",
+    ),
+    "c2.churn": Mistake(
+        "host {name} saw {opened} TCP connections for {requests} requests, all from one "
+        "client: it closed each connection after one answer (call {call}).",
+        "Your client is shared, but it does not keep its connections alive: "
+        "max_keepalive_connections=0 closes each one after its answer. Keep as many alive as "
+        "the connections you allow.",
+        Pointer(NB03, "4. `max_keepalive_connections=0`: a connection per request"),
+    ),
+    "c2.connection-close": Mistake(
+        "host {name} saw {opened} TCP connections for {requests} requests, all from one "
+        "client that closed {which} after its answer (call {call}): a `Connection: close` "
+        "header.",
+        HINT_DROP_CONNECTION_CLOSE,
+    ),
+    "c2.few-keepalive": Mistake(
+        "host {name} saw {opened} TCP connections for {requests} requests, all from one "
+        "client that closed some of them after their answer (call {call}).",
+        "Your client is shared, but with max_keepalive_connections={keep} it keeps fewer "
+        "connections alive than the {peak} it had open at once: the others close after their "
+        "answer. Keep as many alive as the connections you allow.",
+        Pointer(NB03, "An honest note about `max_keepalive_connections`"),
+    ),
+    "c2.evicted": Mistake(
+        "host {name} saw {opened} TCP connections for {requests} requests, all from one "
+        "client whose pool closed idle ones to make room (call {call}).",
+        "One pool for both hosts: when it is full, it closes an idle connection to one host to "
+        "open one to the other. Each host has its own limit: use a client per host with that "
+        "host's limit, or one pool big enough for both plus a per-host cap (a semaphore).",
+        Pointer(NB02, "1. The pattern: open once, share, close once"),
+    ),
+    "c2.connections": Mistake(
+        "host {name} saw {opened} TCP connections for {requests} requests, with at most "
+        "{peak} in flight at once (call {call}).",
+        "A connection is reused only by the client that opened it: share a client between "
+        "the requests, don't make one per request (httpx.get() makes one too).",
+        Pointer(NB02, "2. Seeing reuse from both sides"),
+    ),
+    "c2.serial": Mistake(
+        "host {name} (limit {limit}) got your {requests} requests one at a time (call {call}).",
+        "Use the concurrency host {name} allows: up to {limit} requests at once, the other "
+        "host its own number.",
+        Pointer(NB02, "1. The pattern: open once, share, close once"),
+    ),
+    "c2.open": Mistake(
+        "after fetch_from_hosts returned, host {name} still had {still} open (call {call}).",
+        "fetch_from_hosts opens its client(s), so it must close them, once, before it returns: "
+        "every client it made, after every worker is done with it.",
+        Pointer(NB02, "1. The pattern: open once, share, close once"),
+    ),
+    "c2.server-closed": Mistake(
+        "host {name} closed {closed} connections itself.",
+        "Run the check again; if it persists, re-run the notebook from the top.",
     ),
 }
 

@@ -18,86 +18,17 @@ import httpx
 
 from ..pool import peak_in_flight
 from ..server import LabServer
-from ._evidence import SEND_CLOSED, judge_bodies, kind
-from ._kernel import CheckFailed, CheckServer, describe, exercise_check
-from ._twins import HINT_CONNECTION_CLOSE
-from .challenge_hints import HintSteps
+from ._evidence import SEND_CLOSED, judge_bodies
+from ._kernel import CheckServer, exercise_check, flunk, learner_call, need_function, plural
 
 FetchFromHosts = Callable[[list[str], dict[str, int]], list[str]]
 
-# (limit of host A, limit of host B, URLs as (host, delay)), every delay distinct within a call,
+# (limit of host A, limit of host B, URLs as "host:delay"), every delay distinct within a call,
 # so each body names its URL. Call 1 alternates the hosts; call 2 starts with three URLs on A,
 # whose limit is 1: one thread pool for both hosts sends them at once, and A counts them.
-CALLS: tuple[tuple[int, int, tuple[tuple[str, str], ...]], ...] = (
-    (
-        3,
-        2,
-        (
-            ("A", "0.12"),
-            ("B", "0.09"),
-            ("A", "0.06"),
-            ("B", "0.14"),
-            ("A", "0.1"),
-            ("B", "0.05"),
-            ("A", "0.08"),
-            ("A", "0.04"),
-            ("B", "0.11"),
-            ("A", "0.07"),
-            ("B", "0.13"),
-            ("A", "0.15"),
-        ),
-    ),
-    (
-        1,
-        4,
-        (
-            ("A", "0.1"),
-            ("A", "0.05"),
-            ("A", "0.08"),
-            ("B", "0.12"),
-            ("B", "0.06"),
-            ("B", "0.09"),
-            ("B", "0.04"),
-            ("B", "0.11"),
-            ("B", "0.07"),
-            ("B", "0.13"),
-        ),
-    ),
-)
-
-STEPS = HintSteps(
-    "check_two_hosts",
-    {
-        "over": "Notebook 02, section 1 ('The pattern'): what decides how many requests are in "
-        "flight at once? Here each host needs its own such number.",
-        "keepalive-cap": "Notebook 03, section 1 ('What `httpx.Limits` controls'): which of the "
-        "two numbers caps the connections?",
-        "semaphore-per-call": "A semaphore counts the threads inside it: how many threads are "
-        "ever inside one made for a single request?",
-        "serial": "Notebook 02, section 1 ('The pattern'): what decides how many requests are in "
-        "flight at once? Here each host needs its own such number.",
-        "connections": "Section 1 compares one shared client with a client per request: read the "
-        "two connection counts again.",
-        "churn": "Section 1 compares one shared client with a client per request: what keeps "
-        "the shared client's connection count low?",
-        "evicted": "Notebook 02, section 1 ('The pattern'): what decides how many requests are in "
-        "flight at once? Here each host needs its own such number.",
-        "open": "Section 1's sequence diagram: who closes the client, and when the executor's with "
-        "ends.",
-        "order": (
-            "Section 1, 'Thread pools in one paragraph': which call gives results in the "
-            "order of the items?"
-        ),
-        "closed": "Section 4, 'Closing the client while workers still send'.",
-    },
-    prefix="c2",
-)
-
-
-HINT_OVER = (
-    "Cap each host on its own: host {name} allows {limit} requests at once, the other host "
-    "its own number. Not one number for both (the smaller slows the other host down, the "
-    "larger overloads this one): a client, or a semaphore, per host, with that host's limit."
+CALLS = (
+    (3, 2, "A:0.12 B:0.09 A:0.06 B:0.14 A:0.1 B:0.05 A:0.08 A:0.04 B:0.11 A:0.07 B:0.13 A:0.15"),
+    (1, 4, "A:0.1 A:0.05 A:0.08 B:0.12 B:0.06 B:0.09 B:0.04 B:0.11 B:0.07 B:0.13"),
 )
 
 
@@ -149,61 +80,26 @@ class Senders:
 def _call(
     candidate: FetchFromHosts, urls: list[str], limits: dict[str, int], senders: Senders, call: int
 ) -> object:
-    problem = hint = failure = ""
-    try:
-        with senders.watching():
-            return candidate(list(urls), dict(limits))
-    except NotImplementedError:
-        problem = "Not yet: fetch_from_hosts still raises NotImplementedError."
-        hint = "Write its body, run that cell, then run this check again."
-    except (RuntimeError, httpx.ReadError, httpx.ReadTimeout) as exc:
-        if call > 1 and str(exc) == SEND_CLOSED:  # call 1 worked: its client was kept, closed
-            failure = "kept-client"
-            problem = (
-                f"fetch_from_hosts raised {describe(exc)} in call {call}: call 1 worked, and "
-                "closed a client that call {call} used again (a client made at module level, "
-                "or kept from call 1?)."
-            ).replace("{call}", str(call))
-            hint = (
-                "Make the clients inside fetch_from_hosts, one per host with that host's limit, "
-                "and close them before it returns: a client made once, outside, is closed by "
-                "the first call and stays closed for every call after it."
-            )
-        elif not isinstance(exc, RuntimeError) or str(exc) == SEND_CLOSED:
-            failure = "closed"
-            problem = (
-                f"fetch_from_hosts raised {describe(exc)}: a client closed while requests "
-                "were still being sent on it (the lab server answers within 0.2 s)."
-            )
-            hint = (
-                "Every worker must be done before the client it uses closes: end the thread "
-                "pools (their `with`, or shutdown(wait=True)) first, then the client."
-            )
-        else:
-            problem, hint = f"fetch_from_hosts raised {describe(exc)}", "Fix that error first."
-    except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
-        problem, hint = f"fetch_from_hosts raised {describe(exc)}", "Fix that error first."
-    if failure:
-        STEPS.fail(failure, problem, hint)
-    raise CheckFailed(problem, hint)  # outside `except`: no learner frames kept alive
+    """One call; a closed client's error is named: kept from call 1, or closed too early."""
+    closed = "c2.kept-client" if call > 1 else "c2.closed"  # call 1 worked: its client was kept
+    slips = ((SEND_CLOSED, closed), ("httpx.ReadError", "c2.closed"), ("ReadTimeout", "c2.closed"))
+    with senders.watching():
+        return learner_call(
+            "fetch_from_hosts",
+            candidate,
+            list(urls),
+            dict(limits),
+            slips=slips,
+            mistake="c2.error",
+            words={"call": str(call)},
+        )
 
 
 def _judge_order(got: object, expected: list[str], hosts: list[str]) -> None:
-    if isinstance(got, Iterator):
-        STEPS.fail(
-            "order",
-            f"fetch_from_hosts returned {kind(got)} (an iterator), not a list.",
-            "Turn the results into a list before returning them.",
-        )
     on_a = [body for body, host in zip(expected, hosts, strict=True) if host == "A"]
     on_b = [body for body, host in zip(expected, hosts, strict=True) if host == "B"]
     if isinstance(got, list) and got != expected and got in (on_a + on_b, on_b + on_a):
-        STEPS.fail(
-            "order",
-            "the bodies are grouped by host, not in the order of urls.",
-            "Return one body per url, in the order of urls, however you split the work "
-            "between the hosts.",
-        )
+        flunk("c2.grouped")
 
 
 def _peak_open(server: LabServer) -> int:
@@ -243,95 +139,41 @@ def _pool_limit(client: httpx.Client, name: str) -> int | None:
 
 
 def _judge_one_client(
-    name: str,
-    server: LabServer,
-    limit: int,
-    call: int,
-    client: httpx.Client,
-    sent: list[httpx.Request],
-    opened_in_all: int,
+    host: dict[str, Any], server: LabServer, client: httpx.Client, sent: list[httpx.Request]
 ) -> None:
-    """Every request to this host came from one client, yet it opened more than `limit`
+    """Every request to this host came from one client, yet it opened more than its limit of
     connections: it either closed them after use, or had more than `limit` requests in flight
     (the server's in-flight count can miss one whose answer was just leaving).
 
-    `opened_in_all`, on both hosts, tells the two apart when the server's clocks can't: a pool
-    that never filled up (no more connections in all than its max_connections) and kept every
-    connection alive opened a new one only while each one it had was busy.
+    The connections opened on both hosts tell the two apart when the server's clocks can't: a
+    pool that never filled up (no more connections in all than its max_connections) and kept
+    every connection alive opened a new one only while each one it had was busy.
     """
-    requests, opened = server.requests, server.connections_opened
-    used = Counter(r.connection for r in requests)
+    used = Counter(r.connection for r in server.requests)
     closing = any(r.headers.get("connection", "").lower() == "close" for r in sent)
     keep = _pool_limit(client, "_max_keepalive_connections")
     most = _pool_limit(client, "_max_connections")
-    kept_all = (
-        not closing and keep is not None and most is not None and opened_in_all <= min(keep, most)
-    )
+    kept_all = not closing and keep is not None and most is not None
+    kept_all = kept_all and host["in_all"] <= min(keep or 0, most or 0)
     if all(n == 1 for n in used.values()) and (closing or keep in (0, None)):
-        STEPS.fail(
-            "churn",
-            f"host {name} saw {opened} TCP connections for {len(requests)} requests, all "
-            f"from one client: it closed each connection after one answer (call {call}).",
-            HINT_CONNECTION_CLOSE
-            if closing
-            else "Your client is shared, but it does not keep its connections alive: "
-            "max_keepalive_connections=0 closes each one after its answer. Keep as many "
-            "alive as the connections you allow.",
+        flunk("c2.connection-close" if closing else "c2.churn", which="each connection", **host)
+    peak = max(_peak_open(server), host["opened"] if kept_all else 0)
+    if peak > host["limit"]:  # the server's clocks missed the overlap that its connections show
+        _judge_over(host, peak, [(client, request) for request in sent])
+        seen = (
+            f": one client sent them all and kept {peak} TCP connections to it open together, "
+            "and a client opens another one only while each one it has is busy"
         )
-    peak_open = max(_peak_open(server), opened if kept_all else 0)
-    if peak_open > limit:  # the server's clocks missed the overlap that its connections show
-        _judge_over(name, limit, call, peak_open, [(client, request) for request in sent])
-        STEPS.fail(
-            "over",
-            f"host {name} (limit {limit}) had {peak_open} of your requests in flight at once "
-            f"(call {call}): one client sent them all and kept {peak_open} TCP connections to "
-            "it open together, and a client opens another one only while each one it has is "
-            "busy.",
-            HINT_OVER.format(limit=limit, name=name),
-        )
-    if closing or (keep is not None and keep < peak_open):
-        STEPS.fail(
-            "churn",
-            f"host {name} saw {opened} TCP connections for {len(requests)} requests, all "
-            f"from one client that closed some of them after their answer (call {call}).",
-            HINT_CONNECTION_CLOSE
-            if closing
-            else f"Your client is shared, but with max_keepalive_connections={keep} it keeps "
-            f"fewer connections alive than the {peak_open} it had open at once: the others "
-            "close after their answer. Keep as many alive as the connections you allow.",
-        )
-    STEPS.fail(
-        "evicted",
-        f"host {name} saw {opened} TCP connections for {len(requests)} requests, all from "
-        f"one client whose pool closed idle ones to make room (call {call}).",
-        "One pool for both hosts: when it is full, it closes an idle connection to one host to "
-        "open one to the other. Each host has its own limit: use a client per host with that "
-        "host's limit, or one pool big enough for both plus a per-host cap (a semaphore).",
-    )
-
-
-def _judge_semaphores(
-    name: str, limit: int, call: int, sent: list[tuple[httpx.Client, httpx.Request]], made: int
-) -> None:
-    """Over the limit (by the server's clocks or by the connections one pool opened), and a
-    semaphore made for every request: a cap that caps nothing."""
-    if made >= len(sent):
-        STEPS.fail(
-            "semaphore-per-call",
-            f"host {name} (limit {limit}) got more than {limit} of your requests at once (call "
-            f"{call}), and that call made {made} semaphores: one per request?",
-            "A semaphore made for each request caps nothing: each one only ever has one thread "
-            f"inside. Make one per host, before the work starts (threading.Semaphore({limit}) "
-            f"for host {name}), and share it between the threads that send to that host.",
-        )
+        flunk("c2.over", peak=peak, seen=seen, **host)
+    if closing:
+        flunk("c2.connection-close", which="some of them", **host)
+    if keep is not None and keep < peak:
+        flunk("c2.few-keepalive", keep=keep, peak=peak, **host)
+    flunk("c2.evicted", **host)
 
 
 def _judge_over(
-    name: str,
-    limit: int,
-    call: int,
-    peak: int,
-    sent: list[tuple[httpx.Client, httpx.Request]],
+    host: dict[str, Any], peak: int, sent: list[tuple[httpx.Client, httpx.Request]]
 ) -> None:
     """More than `limit` at once: a cap given as max_keepalive_connections has its own name."""
     clients = {id(client): client for client, _ in sent}
@@ -339,99 +181,53 @@ def _judge_over(
         (client,) = clients.values()
         keep = _pool_limit(client, "_max_keepalive_connections")
         most = _pool_limit(client, "_max_connections")
-        if keep == limit and (most is None or most > limit):
+        if keep == host["limit"] and (most is None or most > host["limit"]):
             cap = (
                 "no max_connections" if most is None or most > 2**30 else f"max_connections={most}"
             )
-            STEPS.fail(
-                "keepalive-cap",
-                f"host {name} (limit {limit}) was serving {peak} of your requests at once "
-                f"(call {call}), all from one client made with max_keepalive_connections="
-                f"{limit} and {cap}.",
-                "max_keepalive_connections only says how many idle connections the pool keeps "
-                "for later; max_connections caps how many are open, so how many requests are in "
-                f"flight: httpx.Limits(max_connections={limit}, max_keepalive_connections="
-                f"{limit}) for host {name}.",
-            )
+            flunk("c2.keepalive-cap", peak=peak, cap=cap, **host)
 
 
 def _judge_host(
-    name: str,
-    server: LabServer,
-    limit: int,
-    call: int,
-    sent: list[tuple[httpx.Client, httpx.Request]],
-    opened_in_all: int,
-    semaphores: int = 0,
+    host: dict[str, Any], server: LabServer, sent: list[tuple[httpx.Client, httpx.Request]]
 ) -> None:
     """One host's evidence: in flight at once, TCP connections opened, and all of them closed.
 
     The number of connections comes before "one at a time": on a loaded machine a client per
     request takes so long to build that its requests no longer overlap at the server.
     """
-    requests, opened = server.requests, server.connections_opened
-    peak = peak_in_flight(requests)
+    limit, opened = host["limit"], host["opened"]
+    peak = peak_in_flight(server.requests)
     if peak > limit:
-        _judge_over(name, limit, call, peak, sent)
-    if peak > limit or opened > limit:  # the server's clocks can miss an overlap: both count
-        _judge_semaphores(name, limit, call, sent, semaphores)
+        _judge_over(host, peak, sent)
+    # Over the limit (by the server's clocks or by the connections), and a semaphore made for
+    # every request: a cap that caps nothing. The clocks can miss an overlap: both count.
+    if (peak > limit or opened > limit) and host["made"] >= len(sent):
+        flunk("c2.semaphore-per-call", **host)
     if peak > limit:
-        STEPS.fail(
-            "over",
-            f"host {name} (limit {limit}) was serving {peak} of your requests at "
-            f"once (call {call}).",
-            HINT_OVER.format(limit=limit, name=name),
-        )
-    clients = {id(client) for client, _ in sent}
-    if opened > limit and len(clients) == 1 and len(sent) == len(requests):
-        mine = [r for _, r in sent]
-        _judge_one_client(name, server, limit, call, sent[0][0], mine, opened_in_all)
+        flunk("c2.over", peak=peak, seen="", **host)
+    if opened > limit and len({id(c) for c, _ in sent}) == 1 and len(sent) == host["requests"]:
+        _judge_one_client(host, server, sent[0][0], [r for _, r in sent])
     if opened > limit:
-        STEPS.fail(
-            "connections",
-            f"host {name} saw {opened} TCP connections for {len(requests)} requests, with "
-            f"at most {peak} in flight at once (call {call}).",
-            "A connection is reused only by the client that opened it: share a client "
-            "between the requests, don't make one per request (httpx.get() makes one too).",
-        )
+        flunk("c2.connections", peak=peak, **host)
     if peak < min(2, limit):
-        STEPS.fail(
-            "serial",
-            f"host {name} (limit {limit}) got your {len(requests)} requests one "
-            f"at a time (call {call}).",
-            f"Use the concurrency host {name} allows: up to {limit} requests at once.",
-        )
+        flunk("c2.serial", **host)
     if not server.wait_until_closed(1.0):
-        still = server.open_connections
-        STEPS.fail(
-            "open",
-            f"after fetch_from_hosts returned, host {name} still had {still} TCP "
-            f"connection{'s' if still > 1 else ''} open (call {call}).",
-            "fetch_from_hosts opens its client(s), so it must close them, once, before it "
-            "returns: every client it made, after every worker is done with it.",
-        )
+        flunk("c2.open", still=plural(server.open_connections, "TCP connection"), **host)
     closed_by_server = [c for c in server.connections if c.closed_by == "server"]
     if closed_by_server:  # never expected: the lab server closes only when told to
-        STEPS.fail(
-            "open",
-            f"host {name} closed {len(closed_by_server)} connections itself.",
-            "Run the check again; if it persists, re-run the notebook from the top.",
-        )
+        flunk("c2.server-closed", closed=len(closed_by_server), **host)
 
 
-@exercise_check
+@exercise_check(stepped=True)
 def check_two_hosts(candidate: FetchFromHosts) -> str:
     """`fetch_from_hosts(urls, limits)`: url order, each host's limit kept, clients closed."""
-    if not callable(candidate):
-        STEPS.fail(
-            "order",
-            f"check_two_hosts needs the function, not {kind(candidate)}.",
-            "Call check_two_hosts(fetch_from_hosts).",
-        )
+    need_function("check_two_hosts", "fetch_from_hosts", candidate)
     senders = Senders()
     with CheckServer() as host_a, CheckServer() as host_b:
         servers = {"A": host_a, "B": host_b}
-        for call, (limit_a, limit_b, plan) in enumerate(CALLS, 1):
+        for call, (limit_a, limit_b, planned) in enumerate(CALLS, 1):
+            plan = [item.split(":") for item in planned.split()]
             for server in servers.values():
                 server.reset()
             limits = {host_a.url: limit_a, host_b.url: limit_b}
@@ -441,19 +237,13 @@ def check_two_hosts(candidate: FetchFromHosts) -> str:
             got = _call(candidate, urls, limits, senders, call)
             _judge_order(got, expected, [host for host, _ in plan])
             records = sorted(host_a.requests + host_b.requests, key=lambda r: r.finished)
-            judge_bodies(
-                "fetch_from_hosts",
-                got,
-                expected,
-                records,
-                order="c2",
-            )
-            opened_in_all = host_a.connections_opened + host_b.connections_opened
+            judge_bodies("fetch_from_hosts", got, expected, records, order="c2")
+            in_all = host_a.connections_opened + host_b.connections_opened
             for name, limit in (("A", limit_a), ("B", limit_b)):
-                sent = senders.to(servers[name])
-                made = senders.semaphores
-                _judge_host(name, servers[name], limit, call, sent, opened_in_all, made)
-    STEPS.passed()
+                server = servers[name]
+                host = {"name": name, "limit": limit, "call": call, "in_all": in_all}
+                host |= {"opened": server.connections_opened, "requests": len(server.requests)}
+                _judge_host(host | {"made": senders.semaphores}, server, senders.to(server))
     return (
         "fetch_from_hosts works: each host got at most its limit at once (and used it), no "
         "more connections than that, all closed before returning, bodies in url order."
