@@ -99,6 +99,47 @@ NB05 = "05_async_clients.ipynb"
 NB06 = "06_one_client_per_application.ipynb"
 NB07 = "07_when_pooled_connections_break.ipynb"
 
+# Advice that several of the Fetcher / AsyncFetcher entries give (the `04.*` ones).
+FACADE_BORROWED = (
+    "A borrowed client is the caller's: use it, but never enter it (`{with_} client:`, "
+    "client.{enter}()) or close it ({shut}). Close only a client your {facade} made."
+)
+FACADE_OWNED = (
+    "Make the client once, in __init__, with {client}(**client_kwargs); reuse it in every "
+    "fetch; close it once, in {close}()."
+)
+FACADE_ENTER = "{enter} should return self (the {facade}), and {exit} should {call} self.{close}()."
+FACADE_ON_ERROR = (
+    "{exit} runs however the block ends: close there whatever exc_info says, and return None, "
+    "so an error goes on to the caller."
+)
+FACADE_ONLY_WHEN_NONE = (
+    "Make a client only when none is given: `client if client is not None else "
+    "{client}(**client_kwargs)`, in __init__."
+)
+FACADE_SHARED = (
+    "Give each {facade} its own client, made in __init__ as self._client: a class attribute is "
+    "shared by every instance, and the first {close}() closes it for all{loop}."
+)
+FACADE_OWNS = (
+    "{close}() trusts owns_client: if it could change, {article} {facade} could close a client "
+    "it only borrowed. Decide it once in __init__ (self._owns_client = client is None) and "
+    "expose it as a @property without a setter."
+)
+FACADE_NOT_CLOSED = (
+    "{ended_by} did not close the client the {facade} made (owns_client is True): its "
+    "connections stay open."
+)
+FACADE_CHURN = "{before}{fetches} fetches ({situation}) opened {opened}, not 1{guess}"
+FACADE_OWNERSHIP = Pointer(
+    NB04,
+    "Rules 1 and 2: decide ownership once; never enter or close a borrowed client",
+)
+FACADE_CLOSING = Pointer(
+    NB04,
+    "Rules 3 and 4: close an owned client once; the facade is the context manager",
+)
+
 MISTAKES: dict[str, Mistake] = {
     # What any check can meet: the kernel's own diagnoses.
     "kernel.not-yet": Mistake(
@@ -429,8 +470,133 @@ MISTAKES: dict[str, Mistake] = {
         "only {ok} of {total} requests got an answer ({timeouts}).",
         "Run the cell again; if it persists, re-run the notebook from the top.",
     ),
-    # 04 Fetcher and 05 AsyncFetcher: `_facade` (most of its verdicts still write their words
-    # in `_facade.Words`; these are the kinds it named wrongly, or missed, before).
+    # 04 Fetcher and 05 AsyncFetcher: `_facade`. {facade}, {client}, {with_}, {close}, {enter},
+    # {exit}, {get}, {shut}, {call}... are the flavour's words (`_facade._words`); {label}
+    # names the instance (`Fetcher(client)`), {situation} what it was given.
+    "04.opened-client": Mistake(
+        "{name} raised {error}",
+        "Send with {get} and nothing else: no `{with_} client:` and no client.{enter}() in "
+        "fetch, __init__ or {enter}. A client opens by itself on its first request, a borrowed "
+        "one may already be open, and leaving `{with_} client:` closes a client for good.",
+        Pointer(NB04, "2. The naive facade"),
+    ),
+    "04.borrowed-error": Mistake("{name} raised {error}", FACADE_BORROWED, FACADE_OWNERSHIP),
+    "04.closed-borrowed": Mistake(
+        "{ended_by} closed the client the {facade} was given (borrowed).",
+        FACADE_BORROWED,
+        FACADE_OWNERSHIP,
+    ),
+    "04.owned-error": Mistake("{name} raised {error}", FACADE_OWNED, FACADE_CLOSING),
+    "04.client-per-fetch": Mistake(
+        "one {label} made {made} for {fetches} fetches: a new client per fetch?", FACADE_OWNED
+    ),
+    "04.no-method": Mistake("{facade} has no {method}() method.", FACADE_OWNED),
+    "04.settings-error": Mistake(
+        "{name} raised {error}",
+        "Accept any client settings as **client_kwargs (the check passes transport=, "
+        "event_hooks=, verify=, timeout=) and make the client once, in __init__, with "
+        "{client}(**client_kwargs).",
+    ),
+    "04.https-settings": Mistake(
+        "{name} raised {error}",
+        "Pass **client_kwargs on to {client}(...): here they hold verify= (trust in the lab's "
+        "certificate authority) and timeout=.",
+    ),
+    "04.settings-ignored": Mistake(
+        "{label} did not give {setting} to {client}: {seen}.",
+        "Make the client with {client}(**client_kwargs).",
+    ),
+    "04.ignores-given": Mistake(
+        "fetch() sent {sent} of its {fetches} requests on the client it was given, and "
+        "{label}{where} made {made} of its own.",
+        "Send every request with the client you were given. " + FACADE_ONLY_WHEN_NONE,
+    ),
+    "04.builds-when-borrowing": Mistake(
+        "{label}{where} made {made} of its own, although it was given one.", FACADE_ONLY_WHEN_NONE
+    ),
+    "04.own-client-in-fetch": Mistake(
+        "fetch() sent {sent} of its {fetches} requests on the client it was given (the server "
+        "saw {opened}).",
+        "Use the client you were given: don't make a client in fetch().",
+    ),
+    "04.extra-requests": Mistake(
+        "fetch() sent {sent} requests on the client it was given for {fetches} fetches.",
+        "Send one GET per fetch(), and return its response.",
+    ),
+    "04.shared-client-error": Mistake("{name} raised {error}", FACADE_SHARED),
+    "04.shared-client": Mistake("{between}: one client shared by every instance?", FACADE_SHARED),
+    "04.lazy-without-lock": Mistake(
+        "{at_once} {workers}' first fetches made {made} for one {label}: a client made on first "
+        "use, without a lock?",
+        "Make the client in __init__; or, to make it on first use, hold {lock} while you check "
+        "for it and make it, so only one is ever made.",
+        Pointer(NB04, "One facade for a thread pool"),
+    ),
+    "04.churn": Mistake(FACADE_CHURN, HINT_REUSE),
+    "04.connection-close": Mistake(FACADE_CHURN, HINT_DROP_CONNECTION_CLOSE),
+    "04.close-not-closing": Mistake(
+        FACADE_NOT_CLOSED,
+        "In {close}(), close the client when the {facade} made it.",
+        FACADE_CLOSING,
+    ),
+    "04.close-twice": Mistake(
+        "{name} raised {error}", "{close}() must be harmless when called again (httpx's own is)."
+    ),
+    "04.no-context-manager": Mistake(
+        "{facade} has no {missing}, so `{with_} {facade}(client) as f:` can't work.", FACADE_ENTER
+    ),
+    "04.enter-returns": Mistake(
+        "{block} made f {got}, not the {facade}.", FACADE_ENTER, FACADE_CLOSING
+    ),
+    "04.exit-error": Mistake("{name} raised {error}", FACADE_ENTER, FACADE_CLOSING),
+    "04.exit-not-closing": Mistake(FACADE_NOT_CLOSED, FACADE_ENTER, FACADE_CLOSING),
+    "04.exit-arguments": Mistake(
+        "{name} raised {error}",
+        "{exit} is given the error that ended the block, as three arguments (type, value, "
+        "traceback; three Nones if none did): `def {exit}(self, *exc_info):`.",
+    ),
+    "04.exit-raised": Mistake("{ended_by} raised {error}", FACADE_ON_ERROR),
+    "04.exit-swallows": Mistake(
+        "{ended_by} swallowed that error: {exit} returned {returned}, so the caller never saw it.",
+        FACADE_ON_ERROR,
+    ),
+    "04.error-not-closing": Mistake(FACADE_NOT_CLOSED, FACADE_ON_ERROR, FACADE_CLOSING),
+    "04.works-after-close": Mistake(
+        "{what} {did}",
+        "Note in {close}() that the {facade} is closed, and make fetch() raise RuntimeError "
+        "then: a closed {facade} must not work, even if its client still does.",
+        Pointer(NB04, "Rule 5: a closed facade says so"),
+    ),
+    "04.accepts-both": Mistake(
+        "{what} {did}",
+        "Raise TypeError in __init__ when both a client and client settings are given: the "
+        "settings can't reach a client that already exists.",
+        Pointer(NB04, "Rule 6: a client *and* client settings is a mistake"),
+    ),
+    "04.owns-client": Mistake("{what} {did}", FACADE_OWNS, FACADE_OWNERSHIP),
+    "04.owns-client-error": Mistake("{name} raised {error}", FACADE_OWNS, FACADE_OWNERSHIP),
+    "04.status-not-raised": Mistake(
+        "{what} {did}",
+        "Call response.raise_for_status() before returning the response: it raises "
+        "httpx.HTTPStatusError for a 4xx or 5xx answer, so no one mistakes an error for data.",
+    ),
+    "04.refuses-success": Mistake(
+        "{name} raised {error}",
+        "Raise only for an error answer: response.raise_for_status() raises for a 4xx or 5xx "
+        "and lets any 2xx through (201 Created, 203...). `status_code != 200` refuses successes.",
+    ),
+    "04.noise": Mistake(
+        "{who} warned during correct use: {warning}",
+        "A warning that fires when all is well is noise, and teaches people to ignore warnings. "
+        "Warn only about a real mistake, such as an owned client never closed.",
+        Pointer(NB04, "Rule 7: warn about real mistakes only"),
+    ),
+    "05.async-init": Mistake(
+        "{facade}.__init__ is an async def: Python calls __init__ without awaiting it.",
+        "Make __init__ a plain def: {client}(**client_kwargs) needs no await (a client opens on "
+        "its first request).",
+    ),
+    # Kinds the facade check named wrongly, or missed, before the catalogue (issue 19).
     "04.del-closes-borrowed": Mistake(
         "dropping a {name} that borrowed its client (its __del__, at garbage collection) "
         "closed the caller's client: the caller's next request fails.",
