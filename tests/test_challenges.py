@@ -389,7 +389,9 @@ def test_02_one_shared_client_is_never_told_to_share_one(
     about the per-host limit, never "don't make one per request"."""
     for _ in range(3):
         out = assert_rejected(check_two_hosts, answer, [], capsys)
-        assert last_mistake() in {"c2.over", "c2.evicted", "c2.few-keepalive"}, out  # per-host limits
+        assert last_mistake() in {"c2.over", "c2.evicted", "c2.few-keepalive"}, (
+            out
+        )  # per-host limits
         assert "one per request" not in out, out
 
 
@@ -706,11 +708,11 @@ def test_04_stub_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
     first, second = rejected_twice(
         check_with_options, CopyKeepsOwnershipHidden, ["closed the client"], capsys
     )
-    assert "rules 3 and 4" in second
+    assert "section “Rules 3 and 4" in second
     first, second = rejected_twice(
         check_with_options, SettingsOnABorrowedClient, ["TypeError", "per request"], capsys
     )
-    assert "Still stuck?" not in first and "rule 6" in second.split("Still stuck?")[1]
+    assert "Still stuck?" not in first and "Rule 6" in second.split("Still stuck?")[1]
 
 
 # --- 05: a client per event loop ------------------------------------------------------------------
@@ -875,7 +877,7 @@ def test_05_stub_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert_rejected(check_loop_clients, Stub, ["❌ Not yet:"], capsys)
     first, second = rejected_twice(check_loop_clients, OneClient, ["event loop 1's"], capsys)
-    assert "section 4" in second
+    assert "section “4. The pitfall" in second
 
 
 def test_05_the_solution_frees_each_finished_loop() -> None:

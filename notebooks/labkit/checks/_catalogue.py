@@ -1265,6 +1265,201 @@ MISTAKES: dict[str, Mistake] = {
         "host {name} closed {closed} connections itself.",
         "Run the check again; if it persists, re-run the notebook from the top.",
     ),
+    # Challenge 4.2: Fetcher.with_options(**overrides), a facade on the same client (challenge04.py)
+    "c4.no-method": Mistake(
+        "Not yet: Fetcher has no with_options method.",
+        "Add with_options(self, **overrides) to your Fetcher, run its cell, then this check.",
+    ),
+    "c4.fetcher-error": Mistake("{name} raised {error}", "Fix your Fetcher first (Exercise 4.1)."),
+    "c4.error": Mistake(
+        "{name} raised {error}",
+        "Fix that error first: with_options(**overrides) returns a new facade on the same "
+        "client, which fetches, closes and works in a `with` like any Fetcher.",
+    ),
+    "c4.settings-on-client": Mistake(
+        "{name} raised {error}",
+        "The client exists already, so its settings can't change (rule 6): keep the overrides "
+        "in the new facade and send them with each of its requests, per request.",
+        Pointer(NB04, "Rule 6: a client *and* client settings is a mistake"),
+    ),
+    "c4.same-fetcher": Mistake(
+        "{name} returned the same Fetcher, changed.",
+        "Return a new facade: the Fetcher it was called on must keep its own settings (its "
+        "other callers count on them).",
+    ),
+    "c4.not-a-facade": Mistake(
+        "{name} returned {got}, not a facade with a fetch() method.",
+        "Return a Fetcher-like object: fetch(url), close(), with-support.",
+    ),
+    "c4.dropped": Mistake(
+        "a request from a facade of a facade ({where}: with_options(headers=...)"
+        ".with_options(timeout=...)) carried timeout={timeout} but not the {header} header its "
+        "parent was made with: the second with_options dropped the first one's overrides.",
+        "A facade made from a facade keeps its parent's overrides and adds its own: merge them "
+        "(`{{**self._options, **overrides}}`), don't start again from the given ones only.",
+    ),
+    "c4.overrides": Mistake(
+        "a request from the facade with_options gave ({where}) was sent without {missing}.",
+        "Each request the new facade sends must carry the overrides it was made with; the "
+        "Fetcher it came from keeps sending without them.",
+        Pointer(NB04, "Rule 6: a client *and* client settings is a mistake"),
+    ),
+    "c4.leak": Mistake(
+        "after with_options(...), a request from the original Fetcher ({where}) carried the "
+        "overrides too.",
+        "with_options must leave the original Fetcher (and the shared client's own settings) "
+        "as they were: keep the overrides in the new facade, and apply them to its requests "
+        "only.",
+        Pointer(NB04, NB04_OWNERSHIP),
+    ),
+    "c4.other-client": Mistake(
+        "only {hooked} of the 3 requests went through the Fetcher's client (its request hook "
+        "saw them); the server saw {opened}.",
+        "The new facade must send on the very client of the Fetcher it came from (its "
+        "settings, hooks and pool), not on a client of its own.",
+        Pointer(NB04, NB04_OWNERSHIP),
+    ),
+    "c4.pool": Mistake(
+        "the server saw {opened} for 3 requests one after another: the two facades don't "
+        "share one pool.",
+        "Share the client, and so its pool: no new httpx.Client in with_options.",
+        Pointer(NB04, NB04_OWNERSHIP),
+    ),
+    "c4.owns": Mistake(
+        "the new facade's owns_client is {owns}.",
+        "It shares a client it did not make: it must not own it, or its close() would close "
+        "the client under the original Fetcher.",
+        Pointer(NB04, NB04_CLOSING),
+    ),
+    "c4.closed-shared": Mistake(
+        "after the new facade's close(), the original Fetcher's fetch() raised {error}",
+        "Closing the facade from with_options closed the client the original Fetcher still "
+        "uses: only the Fetcher that made the client closes it.",
+        Pointer(NB04, NB04_CLOSING),
+    ),
+    "c4.closed-by-with": Mistake(
+        "after a `with` on a facade from with_options, the original Fetcher's fetch() raised "
+        "{error}",
+        "Leaving the new facade's `with` must not close the shared client: only the Fetcher "
+        "that made the client closes it.",
+        Pointer(NB04, NB04_CLOSING),
+    ),
+    "c4.unclosed": Mistake(
+        "after the original Fetcher's close(), the server still had {still} open.",
+        "The client must still be closed, once, by the Fetcher that made it, however many "
+        "facades share it.",
+        Pointer(NB04, NB04_CLOSING),
+    ),
+    "c4.after": Mistake(
+        "after the original Fetcher closed its client, the new facade's fetch() {did}.",
+        "A facade whose client is closed must refuse to work, with a RuntimeError (httpx's own "
+        "is fine).",
+        Pointer(NB04, "Rule 5: a closed facade says so"),
+    ),
+    "c4.closed-borrowed": Mistake(
+        "closing the two facades closed the caller's client (Fetcher(client) borrowed it).",
+        "A borrowed client is the caller's: no facade closes it, not even one made by "
+        "with_options.",
+        Pointer(NB04, NB04_OWNERSHIP),
+    ),
+    "c4.borrowed-pool": Mistake(
+        "with a borrowed client, the server saw {opened} and the client's hook {hooked} of 2.",
+        "Every facade sends on the one client it shares.",
+        Pointer(NB04, NB04_OWNERSHIP),
+    ),
+    # Challenge 5.3: LoopClients, one AsyncClient per event loop (challenge05.py)
+    "c5.init-error": Mistake(
+        "{name} raised {error}",
+        "LoopClients(**client_kwargs) keeps the settings for the clients it makes; fix that "
+        "error first.",
+    ),
+    "c5.error": Mistake("in event loop {run}, {name} raised {error}", "Fix that error first."),
+    "c5.bound": Mistake(
+        "in event loop {run}, {name} raised {error}: something made in an earlier event loop "
+        "(a lock?) was used here.",
+        "An asyncio.Lock (or Event, Semaphore, Condition, Queue) belongs to the first event "
+        "loop that waits on it, as a client does: don't make one in __init__. Make it per "
+        "loop, next to that loop's client, or need none: a plain `def current()` that never "
+        "awaits can't be interleaved.",
+        Pointer(NB05, "asyncio's own tools belong to a loop too"),
+    ),
+    "c5.not-a-client": Mistake(
+        "current() returned {got}, not an httpx.AsyncClient.",
+        "Return the running loop's httpx.AsyncClient.",
+    ),
+    "c5.same": Mistake(
+        "in event loop {run}, {seen}.",
+        "Within one event loop, every call must get the same client, even calls that overlap: "
+        "make it on the loop's first call, keep it, and hand it out again.",
+        Pointer(NB05, NB05_SHARE),
+    ),
+    "c5.race": Mistake(
+        "in event loop {run}, the first {at_once} current() calls, from tasks at the same "
+        "time, got {made} different clients, though a later task got one of them again: the "
+        "calls raced.",
+        "current() awaits between finding no client for this loop and storing one, so every "
+        "task that calls it meanwhile finds none and makes its own. Store the new client "
+        "before any `await` (no await between the check and the store), or guard both with an "
+        "asyncio.Lock made per loop.",
+        Pointer(NB05, NB05_SHARE),
+    ),
+    "c5.per-task": Mistake(
+        "in event loop {run}, the first {at_once} current() calls, from tasks at the same "
+        "time, got {made} different clients: one per task, not one per loop.",
+        "Key the cache by the running event loop (asyncio.get_running_loop()), not by task: a "
+        "context variable is copied into each task, so each task that sets it gets a client "
+        "of its own, and nothing closes them.",
+        Pointer(NB05, NB05_SHARE),
+    ),
+    "c5.one-client": Mistake(
+        "in event loop {run}, {name} raised {error}. That client is event loop {prev}'s.",
+        HINT_LOOP_KEY,
+        Pointer(NB05, NB05_PITFALL),
+    ),
+    "c5.shared-client": Mistake(
+        "event loop {run} got the client of event loop {prev}.",
+        HINT_LOOP_KEY,
+        Pointer(NB05, NB05_PITFALL),
+    ),
+    "c5.settings": Mistake(
+        "in event loop {run}, current()'s client was not made with the settings given to "
+        "LoopClients(**client_kwargs): the check's request hook heard {heard} of its "
+        "{requests} requests.",
+        "Keep the keyword arguments __init__ gets and make every client with them: "
+        "httpx.AsyncClient(**self._client_kwargs).",
+    ),
+    "c5.open": Mistake(
+        "in event loop {run}, aclose() left the loop's client open.",
+        "aclose() must close the running loop's client, inside that loop: `await "
+        "client.aclose()` on the client current() gave in this loop.",
+        Pointer(NB05, NB05_PITFALL),
+    ),
+    "c5.connections": Mistake(
+        "event loop {run} opened {opened} for {requests} requests one after another.",
+        "One client per loop, reused: its pool keeps one connection for them.",
+        Pointer(NB05, NB05_SHARE),
+    ),
+    "c5.open-connections": Mistake(
+        "after event loop {run} ended (its aclose() awaited), the server still had {still} open.",
+        "aclose() must close the running loop's client, inside that loop: once the loop is "
+        "closed, nothing can close its connections any more.",
+        Pointer(NB05, NB05_PITFALL),
+    ),
+    "c5.left": Mistake(
+        "after event loop {run} ended and its client was closed, the cache still kept that "
+        "client (and so, maybe, the dead loop).",
+        "A finished loop must leave nothing behind in the cache: let aclose() remove the "
+        "loop's entry, or key the cache so that a dead loop's entry goes by itself "
+        "(weakref.WeakKeyDictionary).",
+        Pointer(NB05, NB05_PITFALL),
+    ),
+    "c5.concurrent": Mistake(
+        "two event loops running at the same time, in two threads, got {got}{failed}: the "
+        "check's loops one after the other never showed it.",
+        "Key the cache by the running loop itself (asyncio.get_running_loop()), not by "
+        "whichever loop ran last or by a client that is still open: two loops can run at "
+        "once, one per thread, and each needs its own client.",
+    ),
 }
 
 # The words a hint needs from where a mistake was made: how to keep the order of urls.

@@ -10,43 +10,26 @@ whether they were closed at the end.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from ._evidence import kind, recorder
 from ._kernel import (
-    CheckFailed,
     CheckServer,
     describe,
     exercise_check,
+    flunk,
     learner_call,
     lib,
+    need_class,
     plural,
     quietly,
 )
-from .challenge_hints import HintSteps
 
 HEADER, VALUE, TIMEOUT = "X-Team", "lab", 2.5
 OVERRIDES: dict[str, Any] = {"timeout": TIMEOUT, "headers": {HEADER: VALUE}}
-
-STEPS = HintSteps(
-    "check_with_options",
-    {
-        "shape": "",
-        "overrides": "Notebook 04, section 3, rule 6 shows why settings can't reach a client that "
-        "exists already; httpx's client.get() takes per-request settings too.",
-        "leak": "Section 3, rules 1 and 2: what a facade may and may not do to a client it did not "
-        "make.",
-        "pool": "Section 3, rules 1 and 2: decide ownership once; a facade that shares a client "
-        "borrows it.",
-        "early": "Section 3, rules 3 and 4: who closes a client, and when. The table after section "
-        "2 says it per kind of client.",
-        "unclosed": "Section 3, rules 3 and 4: who closes a client, and when.",
-        "after": "Section 3, rule 5: a closed facade says so.",
-    },
-    prefix="c4",
-)
 
 
 def _sent_with(request: httpx.Request) -> tuple[bool, bool]:
@@ -56,60 +39,19 @@ def _sent_with(request: httpx.Request) -> tuple[bool, bool]:
 
 
 def _derive(fetcher: Any, what: str, **overrides: Any) -> Any:
-    stepped: tuple[str, str] | None = None
-    try:
-        derived = learner_call(
-            f"{what}.with_options(...)",
-            fetcher.with_options,
-            **overrides,
-            hint="with_options(**overrides) returns a new facade on the same "
-            "client; fix that error first.",
-            slips=(
-                (
-                    "TypeError",
-                    "The client exists already, so its settings "
-                    "can't change (rule 6): keep the overrides in the new facade "
-                    "and send them with each of its requests, per request.",
-                ),
-            ),
-        )
-    except CheckFailed as failure:
-        if "TypeError" not in failure.problem:
-            raise
-        stepped = (failure.problem, failure.hint)
-    if stepped is not None:  # a TypeError here is the overrides mistake: its hint steps
-        STEPS.fail("overrides", *stepped)
+    """`fetcher.with_options(**overrides)`: a new facade (a TypeError is rule 6's)."""
+    name = f"{what}.with_options(...)"
+    slips = (("TypeError", "c4.settings-on-client"),)
+    derived = learner_call(name, fetcher.with_options, **overrides, slips=slips, mistake="c4.error")
     if derived is fetcher:
-        STEPS.fail(
-            "shape",
-            f"{what}.with_options(...) returned the same Fetcher, changed.",
-            "Return a new facade: the Fetcher it was called on must keep its own "
-            "settings (its other callers count on them).",
-        )
+        flunk("c4.same-fetcher", name=name)
     if not callable(getattr(derived, "fetch", None)):
-        STEPS.fail(
-            "shape",
-            f"{what}.with_options(...) returned {kind(derived)}, not a facade "
-            "with a fetch() method.",
-            "Return a Fetcher-like object: fetch(url), close(), with-support.",
-        )
+        flunk("c4.not-a-facade", name=name, got=kind(derived))
     return derived
 
 
-def _fetch(fetcher: Any, url: str, what: str, hint: str, kind_: str = "") -> None:
-    try:
-        fetcher.fetch(url)
-    except NotImplementedError:
-        problem = f"Not yet: {what}.fetch() still raises NotImplementedError."
-        why = "Write it (Exercise 4.1 first), run that cell, then this check."
-        kind_ = ""
-    except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
-        problem, why = f"{what}.fetch() raised {describe(exc)}", hint
-    else:
-        return
-    if kind_:
-        STEPS.fail(kind_, problem, why)
-    STEPS.fail("shape", problem, why)
+def _fetch(fetcher: Any, url: str, what: str, mistake: str = "c4.error") -> None:
+    learner_call(f"{what}.fetch()", fetcher.fetch, url, mistake=mistake)
 
 
 def _judge_requests(
@@ -120,41 +62,13 @@ def _judge_requests(
     for index, request in enumerate(sent):
         header, timeout = _sent_with(request)
         if nested and index in derived_at and timeout and not header:
-            STEPS.fail(
-                "dropped",
-                f"a request from a facade of a facade ({where}: with_options(headers=...)"
-                f".with_options(timeout=...)) carried timeout={TIMEOUT:g} but not the {HEADER} "
-                "header its parent was made with: the second with_options dropped the first "
-                "one's overrides.",
-                "A facade made from a facade keeps its parent's overrides and adds its own: "
-                "merge them (`{**self._options, **overrides}`), don't start again from the "
-                "given ones only.",
-            )
+            flunk("c4.dropped", where=where, timeout=f"{TIMEOUT:g}", header=HEADER)
         if index in derived_at and not (header and timeout):
-            missing = " and ".join(
-                name
-                for name, ok in (
-                    (f"the {HEADER} header", header),
-                    (f"timeout={TIMEOUT:g}", timeout),
-                )
-                if not ok
-            )
-            STEPS.fail(
-                "overrides",
-                f"a request from the facade with_options gave ({where}) was sent without "
-                f"{missing}.",
-                "Each request the new facade sends must carry the overrides it was made "
-                "with; the Fetcher it came from keeps sending without them.",
-            )
+            wanted = ((f"the {HEADER} header", header), (f"timeout={TIMEOUT:g}", timeout))
+            missing = " and ".join(name for name, ok in wanted if not ok)
+            flunk("c4.overrides", where=where, missing=missing)
         if index not in derived_at and (header or timeout):
-            STEPS.fail(
-                "leak",
-                f"after with_options(...), a request from the original Fetcher ({where}) "
-                "carried the overrides too.",
-                "with_options must leave the original Fetcher (and the shared client's "
-                "own settings) as they were: keep the overrides in the new facade, and "
-                "apply them to its requests only.",
-            )
+            flunk("c4.leak", where=where)
 
 
 def _close_quietly(fetcher: Any) -> None:
@@ -164,112 +78,56 @@ def _close_quietly(fetcher: Any) -> None:
         pass
 
 
+def _shared(fetcher: Any, url: str, sent: list[httpx.Request], opened: Callable[[], int]) -> Any:
+    """The Fetcher owns its client: a facade from with_options shares its client and pool, and
+    neither its close() nor the end of its `with` closes that client."""
+    _fetch(fetcher, url, "Fetcher(...)", "c4.fetcher-error")
+    derived = _derive(fetcher, "Fetcher(...)", **OVERRIDES)
+    _fetch(derived, url, "the new facade")
+    _fetch(fetcher, url, "the original Fetcher")
+    if len(sent) < 3:
+        flunk("c4.other-client", hooked=len(sent), opened=plural(opened(), "TCP connection"))
+    _judge_requests(sent, {1}, "owned client")
+    if opened() != 1:
+        flunk("c4.pool", opened=plural(opened(), "TCP connection"))
+    owns = getattr(derived, "owns_client", False)
+    if owns is not False:
+        flunk("c4.owns", owns=repr(owns))
+    learner_call("the new facade's close()", derived.close, mistake="c4.error")
+    _fetch(fetcher, url, "after the new facade's close(), the original Fetcher", "c4.closed-shared")
+    with_block = _derive(fetcher, "Fetcher(...)", headers={HEADER: VALUE})
+    name = "`with fetcher.with_options(...) as f:`"
+    entered = learner_call(name, with_block.__enter__, mistake="c4.error")
+    _fetch(entered, url, "the facade in its with")
+    with_block.__exit__(None, None, None)
+    _fetch(fetcher, url, "the original Fetcher", "c4.closed-by-with")
+    return derived
+
+
 def _owned(candidate: type) -> None:
     """An owned client: both facades share one pool; closing the new one closes nothing."""
     sent: list[httpx.Request] = []
     with CheckServer() as server:
         url = server.url + "/"
-        fetcher = learner_call(
-            "Fetcher(...)",
-            candidate,
-            **server.client_kwargs(),
-            **recorder(sent),
-            hint="Fix Fetcher first (Exercise 4.1).",
-        )
+        kwargs = {**server.client_kwargs(), **recorder(sent)}
+        fetcher = learner_call("Fetcher(...)", candidate, **kwargs, mistake="c4.fetcher-error")
         try:
-            _fetch(fetcher, url, "Fetcher(...)", "Fix fetch() first (Exercise 4.1).")
-            derived = _derive(fetcher, "Fetcher(...)", **OVERRIDES)
-            _fetch(derived, url, "the new facade", "Fix that error first.")
-            _fetch(fetcher, url, "the original Fetcher", "Fix that error first.")
-            hooked = len(sent)
-            if hooked < 3:
-                STEPS.fail(
-                    "pool",
-                    f"only {hooked} of the 3 requests went through the Fetcher's client "
-                    f"(its request hook saw them); the server saw "
-                    f"{plural(server.connections_opened, 'TCP connection')}.",
-                    "The new facade must send on the very client of the Fetcher it came "
-                    "from (its settings, hooks and pool), not on a client of its own.",
-                )
-            _judge_requests(sent, {1}, "owned client")
-            if server.connections_opened != 1:
-                STEPS.fail(
-                    "pool",
-                    f"the server saw {plural(server.connections_opened, 'TCP connection')} "
-                    "for 3 requests one after another: the two facades don't share one "
-                    "pool.",
-                    "Share the client, and so its pool: no new httpx.Client in with_options.",
-                )
-            owns = getattr(derived, "owns_client", False)
-            if owns is not False:
-                STEPS.fail(
-                    "early",
-                    f"the new facade's owns_client is {owns!r}.",
-                    "It shares a client it did not make: it must not own it, or its "
-                    "close() would close the client under the original Fetcher.",
-                )
-            learner_call(
-                "the new facade's close()",
-                derived.close,
-                hint="close() on the new facade must work; fix that error.",
-            )
-            try:
-                fetcher.fetch(url)
-            except Exception as exc:  # noqa: BLE001 - the verdict names it
-                problem = (
-                    f"after the new facade's close(), the original Fetcher's fetch() "
-                    f"raised {describe(exc)}"
-                )
-            else:
-                problem = ""
-            if problem:
-                STEPS.fail(
-                    "early",
-                    problem,
-                    "Closing the facade from with_options closed the client the original "
-                    "Fetcher still uses: only the Fetcher that made the client closes it.",
-                )
-            with_block = _derive(fetcher, "Fetcher(...)", headers={HEADER: VALUE})
-            entered = learner_call(
-                "`with fetcher.with_options(...) as f:`",
-                with_block.__enter__,
-                hint="The new facade must support `with` like any Fetcher.",
-            )
-            _fetch(entered, url, "the facade in its with", "Fix that error first.")
-            with_block.__exit__(None, None, None)
-            _fetch(
-                fetcher,
-                url,
-                "the original Fetcher, after a `with` on a facade from with_options",
-                "Leaving the new facade's `with` must not close the shared client.",
-                "early",
-            )
+            derived = _shared(fetcher, url, sent, lambda: server.connections_opened)
         except BaseException:
             _close_quietly(fetcher)  # a verdict is on its way: leave no client open behind it
             raise
-        learner_call("Fetcher.close()", fetcher.close, hint="Fix close() first (Exercise 4.1).")
+        learner_call("Fetcher.close()", fetcher.close, mistake="c4.fetcher-error")
         if not server.wait_until_closed(1.0):
-            STEPS.fail(
-                "unclosed",
-                f"after the original Fetcher's close(), the server still had "
-                f"{plural(server.open_connections, 'TCP connection')} open.",
-                "The client must still be closed, once, by the Fetcher that made it, "
-                "however many facades share it.",
-            )
+            flunk("c4.unclosed", still=plural(server.open_connections, "TCP connection"))
         try:
             derived.fetch(url)
         except RuntimeError:
             return
-        except Exception as exc:  # noqa: BLE001
-            problem = f"raised {describe(exc)}, not RuntimeError"
+        except Exception as exc:  # noqa: BLE001 - the verdict names it
+            did = f"raised {describe(exc)}, not RuntimeError"
         else:
-            problem = "still worked"
-        STEPS.fail(
-            "after",
-            f"after the original Fetcher closed its client, the new facade's fetch() {problem}.",
-            "A facade whose client is closed must refuse to work, with a RuntimeError "
-            "(httpx's own is fine).",
-        )
+            did = "still worked"
+        flunk("c4.after", did=did)
 
 
 def _borrowed(candidate: type) -> None:
@@ -278,65 +136,35 @@ def _borrowed(candidate: type) -> None:
     with CheckServer() as server:
         url = server.url + "/"
         with lib().Client(**server.client_kwargs(), **recorder(sent)) as client:
-            fetcher = learner_call(
-                "Fetcher(client)", candidate, client, hint="Fix Fetcher first (Exercise 4.1)."
-            )
-            derived = _derive(
-                _derive(fetcher, "Fetcher(client)", headers={HEADER: VALUE}),
-                "a facade from with_options",
-                timeout=TIMEOUT,
-            )
-            _fetch(
-                derived,
-                url,
-                "fetcher.with_options(headers=...).with_options(timeout=...)",
-                "Fix that error first.",
-            )
-            _fetch(fetcher, url, "Fetcher(client)", "Fix that error first.")
+            name = "Fetcher(client)"
+            fetcher = learner_call(name, candidate, client, mistake="c4.fetcher-error")
+            parent = _derive(fetcher, name, headers={HEADER: VALUE})
+            derived = _derive(parent, "a facade from with_options", timeout=TIMEOUT)
+            _fetch(derived, url, "fetcher.with_options(headers=...).with_options(timeout=...)")
+            _fetch(fetcher, url, name)
             if len(sent) == 2:
                 _judge_requests(sent, {0}, "a facade of a facade, on a borrowed client", True)
-            learner_call("the new facade's close()", derived.close, hint="Fix that error first.")
-            learner_call("Fetcher(client).close()", fetcher.close, hint="Fix that error first.")
+            learner_call("the new facade's close()", derived.close, mistake="c4.error")
+            learner_call("Fetcher(client).close()", fetcher.close, mistake="c4.error")
             if client.is_closed:
-                STEPS.fail(
-                    "early",
-                    "closing the two facades closed the caller's client "
-                    "(Fetcher(client) borrowed it).",
-                    "A borrowed client is the caller's: no facade closes it, not even one "
-                    "made by with_options.",
-                )
+                flunk("c4.closed-borrowed")
             if len(sent) != 2 or server.connections_opened != 1:
-                STEPS.fail(
-                    "pool",
-                    f"with a borrowed client, the server saw "
-                    f"{plural(server.connections_opened, 'TCP connection')} and "
-                    f"the client's hook {plural(len(sent), 'request')} of 2.",
-                    "Every facade sends on the one client it shares.",
-                )
+                opened = plural(server.connections_opened, "TCP connection")
+                flunk("c4.borrowed-pool", opened=opened, hooked=plural(len(sent), "request"))
 
 
-@exercise_check
+@exercise_check(stepped=True)
 def check_with_options(candidate: type) -> str:
     """`Fetcher.with_options(**overrides)`: a facade on the same client, closed by its owner."""
-    if not isinstance(candidate, type):
-        STEPS.fail(
-            "shape",
-            f"check_with_options needs the class, not {kind(candidate)}.",
-            "Call check_with_options(Fetcher).",
-        )
+    need_class("check_with_options", "Fetcher", candidate)
     if not callable(getattr(candidate, "with_options", None)):
-        STEPS.fail(
-            "shape",
-            "Not yet: Fetcher has no with_options method.",
-            "Add with_options(self, **overrides) to your Fetcher, run its cell, then this check.",
-        )
+        flunk("c4.no-method")
 
     def scenarios() -> None:
         _owned(candidate)
         _borrowed(candidate)
 
     quietly(scenarios)
-    STEPS.passed()
     return (
         "with_options works: the new facade sends with its overrides on the same client and "
         "pool, never closes it, and the client still closes once, with its owner."
