@@ -91,6 +91,16 @@ HINT_OVER = (  # challenge 2.2: one number for both hosts reads as "use the smal
     "overloads this one): a client, or a semaphore, per host, with that host's limit."
 )
 
+HINT_LOOP_KEY = (  # challenge 5.3
+    "Each event loop needs a client of its own: a client made in (or used by) another loop "
+    "can't work in this one. Key your cache by the running loop."
+)
+# Sections that several challenge mistakes point to (notebooks 04 and 05).
+NB04_OWNERSHIP = "Rules 1 and 2: decide ownership once; never enter or close a borrowed client"
+NB04_CLOSING = "Rules 3 and 4: close an owned client once; the facade is the context manager"
+NB05_SHARE = "2. Open once per event loop, share across tasks"
+NB05_PITFALL = "4. The pitfall: one client, two event loops"
+
 NB01 = "01_the_reopen_error.ipynb"
 NB02 = "02_open_once_share_across_threads.ipynb"
 NB03 = "03_pool_sizes_explorer.ipynb"
