@@ -91,10 +91,6 @@ HINT_OVER = (  # challenge 2.2: one number for both hosts reads as "use the smal
     "overloads this one): a client, or a semaphore, per host, with that host's limit."
 )
 
-HINT_LOOP_KEY = (  # challenge 5.3
-    "Each event loop needs a client of its own: a client made in (or used by) another loop "
-    "can't work in this one. Key your cache by the running loop."
-)
 # Sections that several challenge mistakes point to (notebooks 04 and 05).
 NB04_OWNERSHIP = "Rules 1 and 2: decide ownership once; never enter or close a borrowed client"
 NB04_CLOSING = "Rules 3 and 4: close an owned client once; the facade is the context manager"
@@ -1423,12 +1419,8 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "c5.one-client": Mistake(
         "in event loop {run}, {name} raised {error}. That client is event loop {prev}'s.",
-        HINT_LOOP_KEY,
-        Pointer(NB05, NB05_PITFALL),
-    ),
-    "c5.shared-client": Mistake(
-        "event loop {run} got the client of event loop {prev}.",
-        HINT_LOOP_KEY,
+        "Each event loop needs a client of its own: a client made in (or used by) another "
+        "loop can't work in this one. Key your cache by the running loop.",
         Pointer(NB05, NB05_PITFALL),
     ),
     "c5.settings": Mistake(

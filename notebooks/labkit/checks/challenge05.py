@@ -127,8 +127,6 @@ def _run_loops(clients: Any, server: LabServer, heard: list[httpx.Request]) -> N
         with asyncio.Runner() as runner:
             runner.get_loop().set_exception_handler(lambda loop, context: None)
             client = runner.run(_one_loop(clients, server.url + "/", run, heard))
-        if seen and seen[-1]() is not None and seen[-1]() is client():
-            flunk("c5.shared-client", run=run, prev=run - 1)
         if server.connections_opened != 1:
             opened = plural(server.connections_opened, "TCP connection")
             flunk("c5.connections", run=run, opened=opened, requests=REQUESTS)
