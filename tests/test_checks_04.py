@@ -1,9 +1,10 @@
 """check_fetcher (04) and check_async_fetcher (05): one table of mistakes, played in both flavours.
 
 Each row is a kind of wrong answer: its Fetcher, its AsyncFetcher (None where the kind exists
-in one flavour only), and the words the verdict must say, spelled with {name}, {close},
-{with}, {client}... so one row holds both flavours' expectations. Mistakes that touch no
-await are written once, as a mixin on each flavour's solution (`both`).
+in one flavour only), the catalogue's mistake the verdict must name, and what it must say
+happened, spelled with {name}, {close}, {with}, {client}... so one row holds both flavours'
+expectations (never the hint's words: rewording a hint touches the catalogue only). Mistakes
+that touch no await are written once, as a mixin on each flavour's solution (`both`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from labkit import LabServer
 from labkit.checks import check_async_fetcher, check_fetcher
 from tests.verdicts import (
     assert_diagnosed,
-    assert_rejected,
     flavour_cases,
     in_httpx2,
     left_behind,
@@ -612,334 +612,168 @@ class ExitWithoutArguments(Fetcher):  # type: ignore[valid-type,misc]
 class Mistake:
     sync: type | None
     async_: type | None
-    words: tuple[str, ...]  # the verdict must say each, in the flavour's spelling
+    mistake: str  # the catalogue's id the verdict must name
+    evidence: tuple[str, ...] = ()  # what it must say happened, in the flavour's spelling
 
 
 MISTAKES: dict[str, Mistake] = {
     "naive facade": Mistake(
-        NaiveFacade,
-        AsyncNaiveFacade,
-        (
-            "fetch() (call 2 of 3, borrowed client) raised RuntimeError: "
-            "Cannot open a client instance more than once.",
-            "no `{with} client:`",
-        ),
+        NaiveFacade, AsyncNaiveFacade, "04.opened-client", ("fetch() (call 2 of 3, borrowed",)
     ),
     "`with client:` in fetch": Mistake(
         WithClientInFetch,
         AsyncWithClientInFetch,
-        (
-            "fetch() (call 2 of 3, borrowed client) raised RuntimeError: "
-            "Cannot reopen a client instance, once it has been closed.",
-            "closes a client for good",
-        ),
+        "04.opened-client",
+        ("fetch() (call 2 of 3, borrowed client)",),
     ),
     "closes the borrowed client": Mistake(
         ClosesTheBorrowedClient,
         AsyncClosesTheBorrowedClient,
-        ("{close}() closed the client the {name} was given (borrowed)", "never enter it"),
+        "04.closed-borrowed",
+        ("{close}() closed the client",),
     ),
     "a client per fetch": Mistake(
-        ClientPerFetch,
-        AsyncClientPerFetch,
-        (
-            f"one {OWNED} made 4 {{client}}s for 3 fetches: a new client per fetch?",
-            "Make the client once",
-        ),
+        ClientPerFetch, AsyncClientPerFetch, "04.client-per-fetch", ("made 4 {client}s for 3",)
     ),
     "ignores the given client": Mistake(
         IgnoresTheGivenClient,
         AsyncIgnoresTheGivenClient,
-        (
-            "fetch() sent 0 of its 3 requests on the client it was given, and {name}(client) made "
-            "3 {client}s of its own.",
-            "Send every request with the client you were given",
-        ),
+        "04.ignores-given",
+        ("sent 0 of its 3 requests", "made 3 {client}s"),
     ),
     "keeps a client of its own": Mistake(
-        *both(KeepsAClientOfItsOwn),
-        (
-            "fetch() sent 0 of its 3 requests on the client it was given, and {name}(client) made "
-            "1 {client} of its own.",
-            "Make a client only when none is given",
-        ),
+        *both(KeepsAClientOfItsOwn), "04.ignores-given", ("sent 0 of its 3", "made 1 {client}")
     ),
     "builds a client when borrowing": Mistake(
-        *both(BuildsOneAnyway),
-        (
-            "{name}(client) made 1 {client} of its own, although it was given one.",
-            "`client if client is not None else {client}(**client_kwargs)`",
-        ),
+        *both(BuildsOneAnyway), "04.builds-when-borrowing", ("made 1 {client}",)
     ),
     "builds one and drops it": Mistake(
-        *both(BuildsOneAndDropsIt),
-        ("{name}(client) made 1 {client} of its own, although it was given one.",),
+        *both(BuildsOneAndDropsIt), "04.builds-when-borrowing", ("made 1 {client}",)
     ),
     "never closes its client": Mistake(
-        NeverClosesItsClient,
-        AsyncNeverClosesItsClient,
-        (
-            "{close}() did not close the client the {name} made (owns_client is True)",
-            "In {close}(), close the client",
-        ),
+        NeverClosesItsClient, AsyncNeverClosesItsClient, "04.close-not-closing", ("{close}()",)
     ),
     "no status check": Mistake(
-        NoStatusCheck,
-        AsyncNoStatusCheck,
-        (
-            "fetch() of a 404 answer returned it instead of raising httpx.HTTPStatusError",
-            "response.raise_for_status()",
-        ),
+        NoStatusCheck, AsyncNoStatusCheck, "04.status-not-raised", ("a 404 answer",)
     ),
     "refuses every status but 200": Mistake(
-        OnlyTwoHundred,
-        AsyncOnlyTwoHundred,
-        (
-            "fetch() of a 201 answer (a success) raised RuntimeError: unexpected status 201",
-            "lets any 2xx through",
-            "`status_code != 200` refuses successes",
-        ),
+        OnlyTwoHundred, AsyncOnlyTwoHundred, "04.refuses-success", ("a 201 answer",)
     ),
     "enters the borrowed client": Mistake(
         EntersTheBorrowedClient,
         AsyncEntersTheBorrowedClient,
-        (
-            "`{with} {name}(client) as f:` inside the caller's `{with} client:` raised "
-            "RuntimeError: Cannot open a client instance more than once.",
-            "client.{enter}()",
-        ),
+        "04.opened-client",
+        ("`{with} {name}(client) as f:` inside the caller's `{with} client:`",),
     ),
     "enters the owned client in __enter__": Mistake(
         EntersTheOwnedClient,
         AsyncEntersTheOwnedClient,
-        (
-            f"`{{with}} {OWNED} as f:` raised RuntimeError: Cannot open a client instance more "
-            "than once.",
-            "no client.{enter}() in fetch, __init__ or {enter}",
-        ),
+        "04.opened-client",
+        (f"`{{with}} {OWNED} as f:`",),
     ),
     "enters it in __init__": Mistake(
-        EntersItInInit,
-        None,
-        (
-            "{name}(client) inside the caller's `{with} client:` raised RuntimeError: "
-            "Cannot open a client instance more than once.",
-        ),
+        EntersItInInit, None, "04.opened-client", ("{name}(client) inside the caller's",)
     ),
     "__enter__ returns the client": Mistake(
-        EnterReturnsTheClient,
-        AsyncEnterReturnsTheClient,
-        ("made f the {client}, not the {name}", "return self"),
+        EnterReturnsTheClient, AsyncEnterReturnsTheClient, "04.enter-returns", ("the {client}",)
     ),
     "ignores its settings": Mistake(
-        *both(IgnoresItsSettings),
-        (
-            f"{OWNED} did not give its settings to {{client}}: the transport carried 0 of 3 "
-            "requests.",
-            "{client}(**client_kwargs)",
-        ),
+        *both(IgnoresItsSettings), "04.settings-ignored", ("transport carried 0 of 3",)
     ),
     "__exit__ does not close": Mistake(
         ExitDoesNotClose,
         AsyncExitDoesNotClose,
-        (
-            f"leaving `{{with}} {OWNED} as f:` did not close the client the {{name}} made",
-            "{exit} should",
-        ),
+        "04.exit-not-closing",
+        (f"leaving `{{with}} {OWNED}",),
     ),
     "__exit__ swallows the error": Mistake(
-        ExitSwallowsErrors,
-        AsyncExitSwallowsErrors,
-        (
-            "leaving `{with} {name}(client) as f:` by an error swallowed that error: {exit} "
-            "returned True, so the caller never saw it.",
-            "return None, so an error goes on",
-        ),
+        ExitSwallowsErrors, AsyncExitSwallowsErrors, "04.exit-loses-error", ("returned True",)
     ),
     "closes only on success": Mistake(
-        ClosesOnlyOnSuccess,
-        AsyncClosesOnlyOnSuccess,
-        (
-            f"leaving `{{with}} {OWNED} as f:` by an error did not close the client the {{name}} "
-            "made",
-            "runs however the block ends",
-        ),
+        ClosesOnlyOnSuccess, AsyncClosesOnlyOnSuccess, "04.error-not-closing", ("by an error",)
     ),
     "close twice fails": Mistake(
-        CloseTwiceFails,
-        AsyncCloseTwiceFails,
-        ("{close}() a second time raised RuntimeError: already closed", "harmless"),
+        CloseTwiceFails, AsyncCloseTwiceFails, "04.close-twice", ("{close}() a second time",)
     ),
     "works after close": Mistake(
         WorksAfterClose,
         AsyncWorksAfterClose,
-        (
-            "fetch() after {close}() still worked (borrowed client, sent on the caller's client).",
-            "raise RuntimeError",
-        ),
+        "04.works-after-close",
+        ("sent on the caller's client",),
     ),
     "accepts client and settings": Mistake(
-        *both(AcceptsClientAndSettings),
-        (
-            "{name}(client, timeout=1.0) was accepted: that timeout is silently ignored.",
-            "TypeError",
-        ),
+        *both(AcceptsClientAndSettings), "04.accepts-both", ("{name}(client, timeout=1.0)",)
     ),
     "owns_client can be set": Mistake(
-        *both(WritableOwnsClient),
-        (
-            "setting owns_client was accepted: `fetcher.owns_client = False`.",
-            "@property without a setter",
-            "{close}() trusts",
-        ),
+        *both(WritableOwnsClient), "04.owns-client", ("`fetcher.owns_client = False`",)
     ),
     "owns_client as cached_property": Mistake(
-        *both(CachedOwnsClient), ("setting owns_client was accepted", "@property without a setter")
+        *both(CachedOwnsClient), "04.owns-client", ("setting owns_client",)
     ),
     "one client for the whole class": Mistake(
-        *both(ClassWideClient),
-        (
-            "fetch() (call 1 of 1, owned client) raised RuntimeError: "
-            "Cannot send a request, as the client has been closed.",
-            "a class attribute is shared by every instance",
-        ),
+        *both(ClassWideClient), "04.shared-client-error", ("(call 1 of 1, owned client)",)
     ),
     "a lazy client without a lock": Mistake(
-        LazyWithoutLock,
-        None,
-        (
-            "threads' first fetches made",
-            f"httpx.Clients for one {OWNED}: a client made on first use, without a lock?",
-            "threading.Lock",
-        ),
+        LazyWithoutLock, None, "04.lazy-without-lock", ("threads' first fetches",)
     ),
     "no __enter__/__exit__": Mistake(
-        NoContextManager,
-        AsyncNoContextManager,
-        (
-            "{name} has no {enter} and no {exit}, so `{with} {name}(client) as f:` can't work.",
-            "{enter} should return self",
-        ),
+        NoContextManager, AsyncNoContextManager, "04.no-context-manager", ("no {enter}",)
     ),
-    "only takes a client": Mistake(
-        *both(OnlyTakesAClient),
-        (  # names the settings it got
-            f"{OWNED} raised TypeError:",
-            "unexpected keyword argument 'transport'",
-            "**client_kwargs (the check passes transport=",
-        ),
+    "only takes a client": Mistake(  # names the settings it got
+        *both(OnlyTakesAClient), "04.settings-error", ("keyword argument 'transport'",)
     ),
     "warns on exit": Mistake(
-        WarnsOnExit,
-        AsyncWarnsOnExit,
-        (
-            "{name} warned during correct use: UserWarning: the borrowed client is still open",
-            "noise",
-        ),
+        WarnsOnExit, AsyncWarnsOnExit, "04.noise", ("UserWarning: the borrowed client",)
     ),
     "ResourceWarning in __del__ even when closed": Mistake(
-        *both(AlwaysWarnsInDel),
-        (
-            "{name} warned during correct use: ResourceWarning: AlwaysWarnsInDel was never "
-            "closed (every {name} the check made was closed",
-            "Rule 7 (notebook 04)",
-            "only when the {name} made its client and was never closed",
-        ),
+        *both(AlwaysWarnsInDel), "04.warns-on-correct-use", ("AlwaysWarnsInDel was never closed",)
     ),
     "Connection: close on every request": Mistake(
         ClosesEachConnection,
         AsyncClosesEachConnection,
-        (
-            "3 fetches (borrowed client) opened 3 TCP connections, not 1.",
-            "Drop the `Connection: close` header",
-        ),
+        "04.connection-close",
+        ("opened 3 TCP connections",),
     ),
     "fetches each url twice": Mistake(
-        FetchesTwice,
-        AsyncFetchesTwice,
-        (
-            "fetch() sent 6 requests on the client it was given for 3 fetches.",
-            "one GET per fetch()",
-        ),
+        FetchesTwice, AsyncFetchesTwice, "04.extra-requests", ("sent 6 requests",)
     ),
     "a wrong __del__": Mistake(
-        *both(BuggyDel), ("Exception ignored in BuggyDel.__del__: AttributeError",)
+        *both(BuggyDel), "kernel.ignored-error", ("BuggyDel.__del__: AttributeError",)
     ),
     "async def in a Fetcher": Mistake(
-        AsyncDefMethods,
-        None,
-        ("Fetcher.fetch is an async def, not a plain def.", "make it a plain `def`"),
+        AsyncDefMethods, None, "kernel.wrong-kind", ("Fetcher.fetch is an async def",)
     ),
     "plain def methods": Mistake(
-        None,
-        SyncMethods,
-        ("AsyncFetcher.fetch is a plain def, not an async def.", "make it `async def`"),
+        None, SyncMethods, "kernel.wrong-kind", ("AsyncFetcher.fetch is a plain def",)
     ),
-    "async def __init__": Mistake(
-        None,
-        AsyncInit,
-        (
-            "AsyncFetcher.__init__ is an async def: Python calls __init__ without awaiting it.",
-            "Make __init__ a plain def",
-        ),
-    ),
+    "async def __init__": Mistake(None, AsyncInit, "05.async-init"),
     "fetch is an async generator": Mistake(
-        None,
-        FetchYields,
-        ("AsyncFetcher.fetch is an async generator, not an async def.", "`yield`"),
+        None, FetchYields, "kernel.wrong-kind", ("an async generator",)
     ),
     "forgets await in fetch": Mistake(
-        None,
-        ForgetsAwaitInFetch,
-        (
-            "raised AttributeError: 'coroutine' object has no attribute 'raise_for_status'",
-            "A missing await",
-        ),
+        None, ForgetsAwaitInFetch, "05.missing-await", ("'raise_for_status'",)
     ),
     "forgets await inside a TaskGroup": Mistake(
-        None,
-        ForgetsAwaitInATaskGroup,
-        (
-            "raised ExceptionGroup: unhandled errors in a TaskGroup (1 sub-exception) (inside it: "
-            "AttributeError: 'coroutine' object has no attribute 'raise_for_status')",
-            "A missing await",
-        ),
+        None, ForgetsAwaitInATaskGroup, "05.missing-await", ("(inside it: AttributeError",)
     ),
     "__enter__ forgets to return self": Mistake(
-        EnterForgetsReturn, None, ("made f None, not the Fetcher.", "should return self")
+        EnterForgetsReturn, None, "04.enter-returns", ("made f None",)
     ),
     "fetch returns the text": Mistake(
-        ReturnsTheText,
-        None,
-        ("fetch() (call 1 of 3, borrowed client) returned a str, not an httpx.Response.",),
+        ReturnsTheText, None, "kernel.not-a-response", ("returned a str",)
     ),
     "__aexit__ forgets to await aclose()": Mistake(
-        None,
-        AexitForgetsAwait,
-        (
-            "leaving `async with AsyncFetcher(transport=..., event_hooks=...) as f:` did not close",
-            "__aexit__ should await self.aclose()",
-        ),
+        None, AexitForgetsAwait, "04.exit-not-closing", ("leaving `async with",)
     ),
     "returns a stream never read": Mistake(
-        ReturnsAStream,
-        AsyncReturnsAStream,
-        (
-            "fetch() (call 1 of 3, borrowed client) returned a streamed response whose body was "
-            "never read (httpx.ResponseNotRead).",
-        ),
+        ReturnsAStream, AsyncReturnsAStream, "kernel.unread-body", ("(call 1 of 3, borrowed",)
     ),
     "__exit__ without its arguments": Mistake(
-        ExitWithoutArguments,
-        None,
-        (
-            "__exit__() takes 1 positional argument but 4 were given",
-            "`def __exit__(self, *exc_info):`",
-        ),
+        ExitWithoutArguments, None, "04.exit-arguments", ("4 were given",)
     ),
-    "stub": Mistake(*both(Stub), ("❌ Not yet: {name}(client) still raises NotImplementedError.",)),
+    "stub": Mistake(*both(Stub), "kernel.not-yet", ("{name}(client)",)),
     "stub with async methods": Mistake(
-        None, AsyncStub, ("❌ Not yet: AsyncFetcher(client) still raises NotImplementedError.",)
+        None, AsyncStub, "kernel.not-yet", ("AsyncFetcher(client)",)
     ),
 }
 CASES = flavour_cases({name: (m.sync, m.async_) for name, m in MISTAKES.items()})
@@ -951,10 +785,10 @@ def test_each_wrong_answer_is_rejected_with_a_verdict_naming_its_mistake(
 ) -> None:
     mistake = MISTAKES[name]
     answer = mistake.sync if flavour == "sync" else mistake.async_
-    words = [word.format(**SPELLING[flavour]) for word in mistake.words]
+    evidence = [words.format(**SPELLING[flavour]) for words in mistake.evidence]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)  # what a wrong answer leaks, it leaks
-        assert_rejected(CHECKS[flavour], answer, words, capfd)
+        assert_diagnosed(CHECKS[flavour], answer, mistake.mistake, capfd, evidence)
 
 
 # --- right answers, in many styles --------------------------------------------------------------
@@ -1289,7 +1123,7 @@ def test_a_wrong_answer_leaves_no_socket_for_later(
     answer = both(KeepsAClientOfItsOwn)[flavour == "async"]
 
     def run() -> None:
-        assert_rejected(CHECKS[flavour], answer, ["made 1 ", " of its own."], capfd)
+        assert_diagnosed(CHECKS[flavour], answer, "04.ignores-given", capfd, ["made 1 "])
 
     assert left_behind(run, monkeypatch) == []
 
@@ -1302,12 +1136,7 @@ def test_an_instance_instead_of_the_class_gets_a_hint(
     fetcher = cls(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
     name = SPELLING[flavour]["name"]
     check = "check_fetcher" if flavour == "sync" else "check_async_fetcher"
-    assert_rejected(
-        CHECKS[flavour],
-        fetcher,
-        [f"{check} needs the class itself", f"Call {check}({name})"],
-        capfd,
-    )
+    assert_diagnosed(CHECKS[flavour], fetcher, "kernel.needs-class", capfd, [check, name])
 
 
 def test_after_a_missing_await_the_fixed_answer_passes(capfd: pytest.CaptureFixture[str]) -> None:

@@ -137,14 +137,7 @@ FACADE_NOT_CLOSED = (
     "connections stay open."
 )
 FACADE_CHURN = "{before}{fetches} fetches ({situation}) opened {opened}, not 1{guess}"
-FACADE_OWNERSHIP = Pointer(
-    NB04,
-    "Rules 1 and 2: decide ownership once; never enter or close a borrowed client",
-)
-FACADE_CLOSING = Pointer(
-    NB04,
-    "Rules 3 and 4: close an owned client once; the facade is the context manager",
-)
+FACADE_OWNERSHIP, FACADE_CLOSING = Pointer(NB04, NB04_OWNERSHIP), Pointer(NB04, NB04_CLOSING)
 
 MISTAKES: dict[str, Mistake] = {
     # What any check can meet: the kernel's own diagnoses.
@@ -500,16 +493,11 @@ MISTAKES: dict[str, Mistake] = {
     "04.settings-error": Mistake(
         "{name} raised {error}",
         "Accept any client settings as **client_kwargs (the check passes transport=, "
-        "event_hooks=, verify=, timeout=) and make the client once, in __init__, with "
-        "{client}(**client_kwargs).",
-    ),
-    "04.https-settings": Mistake(
-        "{name} raised {error}",
-        "Pass **client_kwargs on to {client}(...): here they hold verify= (trust in the lab's "
-        "certificate authority) and timeout=.",
+        "event_hooks=, verify= for the lab's certificate authority, timeout=) and make the "
+        "client once, in __init__, with {client}(**client_kwargs).",
     ),
     "04.settings-ignored": Mistake(
-        "{label} did not give {setting} to {client}: {seen}.",
+        "{label} did not give its settings to {client}: {seen}.",
         "Make the client with {client}(**client_kwargs).",
     ),
     "04.ignores-given": Mistake(
@@ -561,11 +549,7 @@ MISTAKES: dict[str, Mistake] = {
         "{exit} is given the error that ended the block, as three arguments (type, value, "
         "traceback; three Nones if none did): `def {exit}(self, *exc_info):`.",
     ),
-    "04.exit-raised": Mistake("{ended_by} raised {error}", FACADE_ON_ERROR),
-    "04.exit-swallows": Mistake(
-        "{ended_by} swallowed that error: {exit} returned {returned}, so the caller never saw it.",
-        FACADE_ON_ERROR,
-    ),
+    "04.exit-loses-error": Mistake("{ended_by} {did}", FACADE_ON_ERROR),
     "04.error-not-closing": Mistake(FACADE_NOT_CLOSED, FACADE_ON_ERROR, FACADE_CLOSING),
     "04.works-after-close": Mistake(
         "{what} {did}",
