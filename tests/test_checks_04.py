@@ -1198,6 +1198,78 @@ class AcloseWithoutAwait(AsyncFetcher):  # type: ignore[valid-type,misc]
             self._client.aclose()  # noqa: RUF006 - the mistake under test
 
 
+class ExitRaisesWhenOwned(Fetcher):  # type: ignore[valid-type,misc]
+    """Leaving `with` raises its own error, for an owned client only."""
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+        if self._owns_client:
+            raise RuntimeError("exit failed")
+
+
+class ExitRaisesWhenBorrowed(Fetcher):  # type: ignore[valid-type,misc]
+    """Leaving `with` raises its own error, for a borrowed client only."""
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+        if not self._owns_client:
+            raise RuntimeError("exit failed")
+
+
+class CloseRaisesWhenOwned(Fetcher):  # type: ignore[valid-type,misc]
+    def close(self) -> None:
+        super().close()
+        if self._owns_client:
+            raise RuntimeError("close failed")
+
+
+class NoCloseMethod:
+    """Everything but close(): nothing for a caller to end it with, outside `with`."""
+
+    def __init__(self, client: Any = None, **client_kwargs: Any) -> None:
+        self._client = client if client is not None else httpx.Client(**client_kwargs)
+
+    def fetch(self, url: str) -> httpx.Response:
+        return self._client.get(url).raise_for_status()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+class OwnsClientRaises(Fetcher):  # type: ignore[valid-type,misc]
+    @property
+    def owns_client(self) -> bool:  # type: ignore[override]
+        raise RuntimeError("not decided yet")
+
+
+class SharedWhileUsed(Fetcher):  # type: ignore[valid-type,misc]
+    """Owned instances share one client, closed by the last of them: its settings are the first
+    instance's, whatever the others were given."""
+
+    shared: Any = None
+    users = 0
+
+    def __init__(self, client: Any = None, **client_kwargs: Any) -> None:
+        cls = type(self)
+        if client is None and cls.shared is None:
+            cls.shared = httpx.Client(**client_kwargs)
+        super().__init__(client if client is not None else cls.shared)
+        self._owns_client = client is None
+        cls.users += self._owns_client
+
+    def close(self) -> None:
+        cls = type(self)
+        if self._owns_client and not self._closed:  # type: ignore[has-type]
+            cls.users -= 1
+            if cls.users == 0:
+                cls.shared.close()
+                cls.shared = None
+        self._closed = True
+
+
 DIAGNOSED: dict[str, tuple[str, Any, str, list[str]]] = {
     # name: (flavour, answer, the mistake it must get, evidence the verdict must say)
     "__del__ closes a borrowed client": (
@@ -1219,6 +1291,22 @@ DIAGNOSED: dict[str, tuple[str, Any, str, list[str]]] = {
         ["unclosed <AsyncWarnsLikePython>"],
     ),
     "aclose() calls close()": ("async", AcloseCallsClose, "05.aclose-calls-close", []),
+    "__exit__ raises, owned": ("sync", ExitRaisesWhenOwned, "04.exit-error", ["exit failed"]),
+    "__exit__ raises, borrowed": (
+        "sync",
+        ExitRaisesWhenBorrowed,
+        "04.borrowed-error",
+        ["inside the caller's `with client:`"],
+    ),
+    "close() raises, owned": ("sync", CloseRaisesWhenOwned, "04.owned-error", ["close failed"]),
+    "no close() method": ("sync", NoCloseMethod, "04.no-method", ["no close()"]),
+    "owns_client raises": ("sync", OwnsClientRaises, "04.owns-client-error", ["not decided"]),
+    "one client shared while used": (
+        "sync",
+        SharedWhileUsed,
+        "04.shared-client",
+        ["two Fetchers made 1 httpx.Client"],
+    ),
     "aclose() without await": (
         "async",
         AcloseWithoutAwait,
@@ -1226,6 +1314,20 @@ DIAGNOSED: dict[str, tuple[str, Any, str, list[str]]] = {
         ["AsyncClient.aclose"],
     ),
 }
+
+
+def test_requests_on_a_client_made_before_the_check_are_named(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """No client built while the check ran, yet the given one carried nothing: another one did."""
+    with httpx.Client() as elsewhere:
+
+        class UsesAnotherClient(Fetcher):  # type: ignore[valid-type,misc]
+            def fetch(self, url: str) -> httpx.Response:
+                return elsewhere.get(url).raise_for_status()
+
+        evidence = ["sent 0 of its 3 requests", "the server saw"]
+        assert_diagnosed(check_fetcher, UsesAnotherClient, "04.ignores-given", capfd, evidence)
 
 
 @pytest.mark.parametrize("name", DIAGNOSED)

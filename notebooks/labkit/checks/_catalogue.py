@@ -501,17 +501,11 @@ MISTAKES: dict[str, Mistake] = {
         "Make the client with {client}(**client_kwargs).",
     ),
     "04.ignores-given": Mistake(
-        "fetch() sent {sent} of its {fetches} requests on the client it was given, and "
-        "{label}{where} made {made} of its own.",
+        "fetch() sent {sent} of its {fetches} requests on the client it was given ({seen}).",
         "Send every request with the client you were given. " + FACADE_ONLY_WHEN_NONE,
     ),
     "04.builds-when-borrowing": Mistake(
         "{label}{where} made {made} of its own, although it was given one.", FACADE_ONLY_WHEN_NONE
-    ),
-    "04.own-client-in-fetch": Mistake(
-        "fetch() sent {sent} of its {fetches} requests on the client it was given (the server "
-        "saw {opened}).",
-        "Use the client you were given: don't make a client in fetch().",
     ),
     "04.extra-requests": Mistake(
         "fetch() sent {sent} requests on the client it was given for {fetches} fetches.",

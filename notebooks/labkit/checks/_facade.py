@@ -61,13 +61,9 @@ HTTPS = Given("owned client, HTTPS", tls=True)
 def _words(t: Twin) -> dict[str, str]:
     """The flavour's words that the catalogue's `04.*` entries take (`{facade}`, `{close}`...)."""
     loop = " (an AsyncClient also belongs to the event loop it first ran in)"
+    names = ("facade", "client", "with_", "close", "enter", "exit")  # Twin's own
     return {
-        "facade": t.facade,
-        "client": t.client,
-        "with_": t.with_,
-        "close": t.close,
-        "enter": t.enter,
-        "exit": t.exit,
+        **{name: getattr(t, name) for name in names},
         "get": t.run("client.get(url)"),
         "shut": t.run(f"client.{t.close}()"),
         "call": "await" if t.awaited else "call",
@@ -118,9 +114,6 @@ class _Probe(Exception):
     """The error the check raises inside `with Fetcher(...)`: it must reach the caller."""
 
 
-Ended = Literal["", "close", "exit", "error"]  # how the instance's life ended: close(), `with`...
-
-
 @dataclass(frozen=True)
 class Evidence:
     """What a scenario left behind, for the judges: counts and states, frozen after the steps."""
@@ -136,7 +129,7 @@ class Evidence:
     carried: int | None  # requests the owned clients' transports carried (None: no spy)
     made_closed: bool  # every client the class made ended closed
     given_closed: bool  # the borrowed client ended closed
-    ended: Ended
+    ended: str  # how the instance's life ended: "close", "exit", "error" (or "", not yet)
     ended_by: str  # "close()", "leaving `with Fetcher(client) as f:`"...
     connections: int  # TCP connections the lab server saw
 
@@ -160,8 +153,7 @@ class Stage:
             (OPEN_TWICE, "04.opened-client"),
             (REOPEN, "04.opened-client"),
             *(() if given.borrowed else ((SEND_CLOSED, "04.shared-client-error"),)),
-            (f"{t.exit}() takes", "04.exit-arguments"),
-            (f"{t.exit}() missing", "04.exit-arguments"),
+            (f"{t.exit}() ", "04.exit-arguments"),  # "takes 1 positional argument", "missing"
             *(ASYNC_SLIPS if t.awaited else ()),
             ("'AsyncClient' object has no attribute 'close'", "05.aclose-calls-close"),
         )
@@ -172,16 +164,14 @@ class Stage:
         self.fetchers: list[Any] = []
         self.instances = self.fetches = self.calls = self.at_once = 0
         self.users: set[int] = set()
-        self.block = self.ended_by = ""  # "`with Fetcher(client) as f:`"; how its life ended
-        self.ended: Ended = ""
+        self.block = self.ended_by = self.ended = ""  # `with Fetcher(client) as f:`; its end
 
     async def run(self, what: str, action: Awaitable[Any], mistake: str) -> Any:
         """Await `action`, which runs the learner's code: an error is `mistake`, unless its
         message names another (`slips`). asyncio has a time limit per call; threads the check's."""
         limit: Literal["default"] | None = "default" if self.t.awaited else None
-        words, slips = self.words, self.slips
         return await learner_await(
-            what, action, limit=limit, mistake=mistake, slips=slips, words=words
+            what, action, limit=limit, mistake=mistake, slips=self.slips, words=self.words
         )
 
     async def make(self) -> Any:
@@ -255,18 +245,11 @@ class Stage:
                     pass
 
 
-Step = Callable[[Stage], Awaitable[None]]
-Judge = Callable[[Evidence], None]
-
-
-# --- what the steps share ------------------------------------------------------------------
-
-
 async def fetch(s: Stage, fetcher: Any, what: str, delay: str) -> None:
     """One fetch of a URL whose body names its delay: the right answer must come back."""
     mistake = "04.opened-client" if s.given.borrowed else "04.owned-error"
-    url = f"{s.server.url}/delay/{delay}"
-    response = await s.run(what, s.t.call(fetcher.fetch, url), mistake)
+    action = s.t.call(fetcher.fetch, f"{s.server.url}/delay/{delay}")
+    response = await s.run(what, action, mistake)
     s.fetches += 1
     s.users.add(id(fetcher))
     if inspect.iscoroutine(response):
@@ -274,8 +257,10 @@ async def fetch(s: Stage, fetcher: Any, what: str, delay: str) -> None:
     expect_body(response, f"waited {delay} s\n", what)
 
 
-async def close(s: Stage, fetcher: Any, what: str) -> None:
+async def step_close(s: Stage, fetcher: Any = None, what: str = "") -> None:
     """close() (or `await aclose()`), by the caller: it must not raise, nor forget an await."""
+    fetcher = s.fetchers[0] if fetcher is None else fetcher
+    what = what or f"{s.t.close}() ({s.words['situation']})"
     mistake = "04.borrowed-error" if s.given.borrowed else "04.owned-error"
     with warnings.catch_warnings(record=True) as caught:  # a coroutine made, never awaited
         warnings.simplefilter("always")
@@ -320,10 +305,6 @@ async def step_fetch(s: Stage) -> None:
     total = s.row.steps.count(step_fetch)
     what = f"fetch() (call {s.calls} of {total}, {s.words['situation']})"
     await fetch(s, s.fetchers[0], what, f"0.00{s.calls}")
-
-
-async def step_close(s: Stage) -> None:
-    await close(s, s.fetchers[0], f"{s.t.close}() ({s.words['situation']})")
 
 
 async def step_close_again(s: Stage) -> None:
@@ -404,13 +385,9 @@ async def step_statuses(s: Stage) -> None:
 
 async def step_race(s: Stage) -> None:
     """Four first fetches at once (threads, or tasks): still one client."""
-    s.count.slow = 0.05  # each build takes a while: a lazy build without a lock races
-    s.at_once = 4
+    s.count.slow, s.at_once = 0.05, 4  # slow builds: a lazy build without a lock races
     what = f"fetch() (4 {s.words['workers']} at once, {s.words['situation']})"
-    try:
-        await s.t.together(4, lambda: fetch(s, s.fetchers[0], what, "0.01"), count=s.count)
-    finally:
-        s.count.slow = 0.0
+    await s.t.together(4, lambda: fetch(s, s.fetchers[0], what, "0.01"), count=s.count)
 
 
 async def step_two_instances(s: Stage) -> None:
@@ -419,9 +396,9 @@ async def step_two_instances(s: Stage) -> None:
     first, other = s.fetchers[0], await s.make()
     await fetch(s, first, f"fetch() with the first of two {name}s", "0.001")
     await fetch(s, other, f"fetch() with the second {name}", "0.002")
-    await close(s, first, f"{shut}() of the first {name}")
+    await step_close(s, first, f"{shut}() of the first {name}")
     await fetch(s, other, f"fetch() with the second {name}, after {shut}() of the first", "0.003")
-    await close(s, other, f"{shut}() of the second {name}")
+    await step_close(s, other, f"{shut}() of the second {name}")
 
 
 async def step_owns_client(s: Stage) -> None:
@@ -455,7 +432,8 @@ def judge_builds(e: Evidence) -> None:
     w, made = e.words, plural(e.built, e.words["client"])
     if e.given.borrowed:
         if e.built and len(e.sent) < e.fetches:
-            flunk("04.ignores-given", sent=len(e.sent), fetches=e.fetches, made=made, **w)
+            seen = f"{w['label']}{w['where']} made {made} of its own"
+            flunk("04.ignores-given", sent=len(e.sent), fetches=e.fetches, seen=seen, **w)
         if e.built:
             flunk("04.builds-when-borrowing", made=made, **w)
         return
@@ -474,8 +452,8 @@ def judge_on_given(e: Evidence) -> None:
     """Every fetch went on the client it was given, once."""
     sent, fetches = len(e.sent), e.fetches
     if sent < fetches:
-        opened = plural(e.connections, "TCP connection")
-        flunk("04.own-client-in-fetch", sent=sent, fetches=fetches, opened=opened, **e.words)
+        seen = f"the server saw {plural(e.connections, 'TCP connection')}"
+        flunk("04.ignores-given", sent=sent, fetches=fetches, seen=seen, **e.words)
     if sent > fetches:
         flunk("04.extra-requests", sent=sent, fetches=fetches, **e.words)
 
@@ -523,8 +501,8 @@ class Scenario:
     event loop)."""
 
     given: Given
-    steps: tuple[Step, ...]
-    judges: tuple[Judge, ...] = ()
+    steps: tuple[Callable[[Stage], Awaitable[None]], ...]
+    judges: tuple[Callable[[Evidence], None], ...] = ()
     again: bool = False
 
 
@@ -593,7 +571,5 @@ def check_facade(t: Twin, check: str, candidate: type) -> str:
                 drive(play(rows))
 
     judge_warnings(t.facade, quietly(scenarios), mistake="04.noise")
-    return (
-        f"{t.facade} works: it borrows without opening or closing, owns and closes once, reuses "
-        "one connection, and refuses misuse clearly."
-    )
+    works = "borrows without opening or closing, owns and closes once, reuses one connection"
+    return f"{t.facade} works: it {works}, and refuses misuse clearly."
