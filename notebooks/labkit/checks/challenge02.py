@@ -158,6 +158,10 @@ def _judge_one_client(
     if all(n == 1 for n in used.values()) and (closing or keep in (0, None)):
         flunk("c2.connection-close" if closing else "c2.churn", which="each connection", **host)
     peak = max(_peak_open(server), host["opened"] if kept_all else 0)
+    if keep == host["limit"]:
+        # That many kept alive serve `limit` requests at once with no new connection: more were
+        # opened, so more were in flight (at least limit + 1), whatever the clocks saw.
+        _judge_over(host, max(peak, keep + 1), [(client, request) for request in sent])
     if peak > host["limit"]:  # the server's clocks missed the overlap that its connections show
         _judge_over(host, peak, [(client, request) for request in sent])
         seen = (
