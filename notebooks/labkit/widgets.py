@@ -85,8 +85,10 @@ class PoolExplorer(widgets.VBox):
         self.last_report: PoolReport | None = None
         grid = widgets.GridBox(
             list(self.controls.values()),
+            # Two columns where they fit, one in a narrow panel (a laptop with the file
+            # browser open): each slider keeps a track wide enough to drag.
             layout=widgets.Layout(
-                grid_template_columns="repeat(2, minmax(300px, 1fr))", grid_gap="4px 24px"
+                grid_template_columns="repeat(auto-fit, minmax(380px, 1fr))", grid_gap="4px 24px"
             ),
         )
         super().__init__(
