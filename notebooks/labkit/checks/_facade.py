@@ -245,8 +245,32 @@ class Stage:
                     pass
 
 
-async def fetch(s: Stage, fetcher: Any, what: str, delay: str) -> None:
-    """One fetch of a URL whose body names its delay: the right answer must come back."""
+async def refusal(action: Awaitable[Any], error: type[Exception]) -> str | None:
+    """None if the learner's `action` raised `error`, as it must; else what it did instead:
+    raised another error (said here), or returned ("": its caller says what that meant)."""
+    try:
+        result = await action
+    except error:
+        return None
+    except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
+        name = ("httpx." if error.__module__.startswith("httpx") else "") + error.__name__
+        return f"raised {explain(exc)}, not {name}."
+    if inspect.iscoroutine(result):
+        result.close()  # never run: closed, so Python doesn't warn it was never awaited
+    return ""
+
+
+# --- steps: what the check does with the instance, as its caller would -----------------------
+
+
+async def step_fetch(s: Stage, fetcher: Any = None, what: str = "", delay: str = "") -> None:
+    """One fetch of a URL whose body names its delay: the right answer must come back. By
+    default, the row's next call with its instance, numbered."""
+    if fetcher is None:
+        s.calls += 1
+        calls = f"call {s.calls} of {s.row.steps.count(step_fetch)}"
+        what = f"fetch() ({calls}, {s.words['situation']})"
+        fetcher, delay = s.fetchers[0], f"0.00{s.calls}"
     mistake = "04.opened-client" if s.given.borrowed else "04.owned-error"
     action = s.t.call(fetcher.fetch, f"{s.server.url}/delay/{delay}")
     response = await s.run(what, action, mistake)
@@ -272,39 +296,6 @@ async def step_close(s: Stage, fetcher: Any = None, what: str = "") -> None:
     for warning in caught:  # the others, to the check's own record
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     s.ended, s.ended_by = "close", f"{s.t.close}()"
-
-
-async def refuse(
-    s: Stage,
-    mistake: str,
-    what: str,
-    action: Awaitable[Any],
-    error: type[Exception],
-    instead: str | Callable[[], str],
-) -> None:
-    """The learner's `action` must raise `error`; if not, `instead` says what it did."""
-    try:
-        result = await action
-    except error:
-        return
-    except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
-        name = ("httpx." if error.__module__.startswith("httpx") else "") + error.__name__
-        did = f"raised {explain(exc)}, not {name}."
-    else:
-        if inspect.iscoroutine(result):
-            result.close()  # never run: closed, so Python doesn't warn it was never awaited
-        did = instead if isinstance(instead, str) else instead()
-    flunk(mistake, what=what, did=did, **s.words)
-
-
-# --- steps: what the check does with the instance, as its caller would -----------------------
-
-
-async def step_fetch(s: Stage) -> None:
-    s.calls += 1
-    total = s.row.steps.count(step_fetch)
-    what = f"fetch() (call {s.calls} of {total}, {s.words['situation']})"
-    await fetch(s, s.fetchers[0], what, f"0.00{s.calls}")
 
 
 async def step_close_again(s: Stage) -> None:
@@ -361,22 +352,23 @@ async def step_caller_uses(s: Stage) -> None:
 async def step_refused(s: Stage) -> None:
     """A closed instance refuses to work, even when its (borrowed) client still could."""
     before, what = len(s.sent), f"fetch() after {s.t.close}()"
-
-    def instead() -> str:
+    did = await refusal(s.t.call(s.fetchers[0].fetch, s.server.url + "/"), RuntimeError)
+    if did == "":
         on = ", sent on the caller's client" if s.given.borrowed and len(s.sent) > before else ""
-        return f"still worked ({s.words['situation']}{on})."
-
-    action = s.t.call(s.fetchers[0].fetch, s.server.url + "/")
-    await refuse(s, "04.works-after-close", what, action, RuntimeError, instead)
+        did = f"still worked ({s.words['situation']}{on})."
+    if did is not None:
+        flunk("04.works-after-close", what=what, did=did, **s.words)
 
 
 async def step_statuses(s: Stage) -> None:
     """An error answer raises, so callers can't mistake it for data; a success doesn't."""
     url, fetch_ = f"{s.server.url}/status/", s.fetchers[0].fetch
-    did = "returned it instead of raising httpx.HTTPStatusError."
     for code in (404, 500):
-        action, what = s.t.call(fetch_, f"{url}{code}"), f"fetch() of a {code} answer"
-        await refuse(s, "04.status-not-raised", what, action, lib().HTTPStatusError, did)
+        what = f"fetch() of a {code} answer"
+        did = await refusal(s.t.call(fetch_, f"{url}{code}"), lib().HTTPStatusError)
+        if did is not None:
+            did = did or "returned it instead of raising httpx.HTTPStatusError."
+            flunk("04.status-not-raised", what=what, did=did, **s.words)
     for code in (201, 203):
         what = f"fetch() of a {code} answer (a success)"
         response = await s.run(what, s.t.call(fetch_, f"{url}{code}"), "04.refuses-success")
@@ -387,17 +379,19 @@ async def step_race(s: Stage) -> None:
     """Four first fetches at once (threads, or tasks): still one client."""
     s.count.slow, s.at_once = 0.05, 4  # slow builds: a lazy build without a lock races
     what = f"fetch() (4 {s.words['workers']} at once, {s.words['situation']})"
-    await s.t.together(4, lambda: fetch(s, s.fetchers[0], what, "0.01"), count=s.count)
+    await s.t.together(4, lambda: step_fetch(s, s.fetchers[0], what, "0.01"), count=s.count)
 
 
 async def step_two_instances(s: Stage) -> None:
     """Two owned instances at once: closing one leaves the other working."""
     name, shut = s.t.facade, s.t.close
     first, other = s.fetchers[0], await s.make()
-    await fetch(s, first, f"fetch() with the first of two {name}s", "0.001")
-    await fetch(s, other, f"fetch() with the second {name}", "0.002")
+    await step_fetch(s, first, f"fetch() with the first of two {name}s", "0.001")
+    await step_fetch(s, other, f"fetch() with the second {name}", "0.002")
     await step_close(s, first, f"{shut}() of the first {name}")
-    await fetch(s, other, f"fetch() with the second {name}, after {shut}() of the first", "0.003")
+    await step_fetch(
+        s, other, f"fetch() with the second {name}, after {shut}() of the first", "0.003"
+    )
     await step_close(s, other, f"{shut}() of the second {name}")
 
 
@@ -406,12 +400,13 @@ async def step_owns_client(s: Stage) -> None:
     fetcher, expected, what = s.fetchers[0], not s.given.borrowed, f"{s.words['label']}.owns_client"
     value = await s.run(what, s.t.call(getattr, fetcher, "owns_client"), "04.owns-client-error")
     said = repr(value) if value is None or isinstance(value, (bool, int)) else kind(value)
-    did = "is a method; make it a @property." if callable(value) else f"is {said}, not {expected}."
+    got = "is a method; make it a @property." if callable(value) else f"is {said}, not {expected}."
     if callable(value) or value is not expected:
-        flunk("04.owns-client", what=what, did=did, **s.words)
-    change = s.t.call(setattr, fetcher, "owns_client", not expected)
-    did = f"was accepted: `fetcher.owns_client = {not expected}`."
-    await refuse(s, "04.owns-client", "setting owns_client", change, AttributeError, did)
+        flunk("04.owns-client", what=what, did=got, **s.words)
+    did = await refusal(s.t.call(setattr, fetcher, "owns_client", not expected), AttributeError)
+    if did is not None:
+        did = did or f"was accepted: `fetcher.owns_client = {not expected}`."
+        flunk("04.owns-client", what="setting owns_client", did=did, **s.words)
 
 
 async def step_refuses_both(s: Stage) -> None:
@@ -420,8 +415,10 @@ async def step_refuses_both(s: Stage) -> None:
     async def both() -> None:
         s.fetchers.append(s.candidate(s.client, timeout=1.0))
 
-    what, did = f"{s.t.facade}(client, timeout=1.0)", "was accepted: the timeout is ignored."
-    await refuse(s, "04.accepts-both", what, both(), TypeError, did)
+    did = await refusal(both(), TypeError)
+    if did is not None:
+        did = did or "was accepted: that timeout is silently ignored."
+        flunk("04.accepts-both", what=f"{s.t.facade}(client, timeout=1.0)", did=did, **s.words)
 
 
 # --- judges: what the evidence must show, once the steps are done --------------------------
