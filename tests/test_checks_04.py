@@ -1270,6 +1270,15 @@ class SharedWhileUsed(Fetcher):  # type: ignore[valid-type,misc]
         self._closed = True
 
 
+class DropsItsConnections(Fetcher):  # type: ignore[valid-type,misc]
+    """Closes the pool's connections after every fetch: no header asks for it, none is reused."""
+
+    def fetch(self, url: str) -> httpx.Response:
+        response = super().fetch(url)
+        self._client._transport.close()
+        return response  # type: ignore[no-any-return]
+
+
 DIAGNOSED: dict[str, tuple[str, Any, str, list[str]]] = {
     # name: (flavour, answer, the mistake it must get, evidence the verdict must say)
     "__del__ closes a borrowed client": (
@@ -1300,6 +1309,12 @@ DIAGNOSED: dict[str, tuple[str, Any, str, list[str]]] = {
     ),
     "close() raises, owned": ("sync", CloseRaisesWhenOwned, "04.owned-error", ["close failed"]),
     "no close() method": ("sync", NoCloseMethod, "04.no-method", ["no close()"]),
+    "connections closed after each fetch": (
+        "sync",
+        DropsItsConnections,
+        "04.churn",
+        ["3 fetches (borrowed client) opened 3 TCP connections"],
+    ),
     "owns_client raises": ("sync", OwnsClientRaises, "04.owns-client-error", ["not decided"]),
     "one client shared while used": (
         "sync",
