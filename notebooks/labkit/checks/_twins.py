@@ -1,7 +1,7 @@
 """One source for a check's sync and asyncio twins: each primitive, in both flavours.
 
 A twin check is written once, as `async def` code that awaits the primitives below
-(`twin.call`, `twin.enter_block`, `twin.together`, `attempt`). For asyncio they await the learner's
+(`twin.call`, `twin.enter_block`, `twin.together`). For asyncio they await the learner's
 coroutines. For threads they are plain calls, so that code never suspends and `drive()` runs it
 to its end with no event loop at all: the sync check stays a plain call in the caller's thread.
 httpcore writes its async code once and generates the sync copy; here nothing is generated,
@@ -19,42 +19,27 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
 from ._catalogue import KIND_WHY
 from ._evidence import async_recorder, recorder
-from ._kernel import (
-    Slips,
-    explain,
-    fail,
-    flunk,
-    learner_await,
-    lib,
-    libraries,
-    plural,
-    scrub_addresses,
-)
+from ._kernel import flunk, lib, libraries, scrub_addresses
 
 __all__ = [
     "ASYNC",
-    "churn_hint",
-    "judge_warnings",
     "ASYNC_SLIPS",
     "SYNC",
     "ClientCount",
     "Twin",
-    "attempt",
+    "closing",
     "drive",
-    "explain",
-    "guard",
     "judge_kind",
-    "plural",
-    "scrub",
+    "judge_warnings",
 ]
 
 T = TypeVar("T")
@@ -169,40 +154,6 @@ ASYNC_SLIPS = (
 )
 
 
-scrub = scrub_addresses
-
-
-async def guard(
-    twin: Twin,
-    what: str,
-    action: Awaitable[T],
-    *,
-    hint: str,
-    slips: Slips = (),
-    stuck: str = "kernel.stuck",
-) -> T:
-    """Await `action`, which runs the learner's code: the kernel's `learner_await`, with its
-    time limit for asyncio (a thread can't be cancelled: sync code has the check's limit)."""
-    limit: float | None | Literal["default"] = "default" if twin.awaited else None
-    return await learner_await(what, action, limit=limit, hint=hint, slips=slips, stuck=stuck)
-
-
-async def attempt(
-    twin: Twin,
-    what: str,
-    fn: Callable[..., Any],
-    *args: Any,
-    hint: str,
-    slips: Slips = (),
-    stuck: str = "kernel.stuck",
-    **kwargs: Any,
-) -> Any:
-    """`guard` a call of the learner's `fn` (awaited, for asyncio)."""
-    return await guard(
-        twin, what, twin.call(fn, *args, **kwargs), hint=hint, slips=slips, stuck=stuck
-    )
-
-
 def _kind_of(fn: object) -> str:
     """`async def`, `async generator`, `generator` or `plain def`; a decorated function's too."""
     try:
@@ -285,26 +236,6 @@ class ClientCount:
                     client_type.__init__ = original  # type: ignore[misc]
 
 
-HINT_REUSE = (
-    "Every request went on the right client, yet its connections were not reused: "
-    "don't close or replace them (close each streamed response; no `Connection: "
-    "close` header). The pool keeps connections alive by itself."
-)
-HINT_CONNECTION_CLOSE = (
-    "Drop the `Connection: close` header: it tells the server to close the "
-    "connection after each answer, so every request opens a new one."
-)
-HINT_NOISE = (
-    "A warning that fires when all is well is noise, and teaches people to ignore "
-    "warnings. Warn only about a real mistake, such as an owned client never closed."
-)
-
-
-def churn_hint(sent: Sequence[httpx.Request], hint: str = HINT_REUSE) -> str:
-    """What a count of connections above the need says, from the requests' own headers."""
-    return HINT_CONNECTION_CLOSE if closing(sent) else hint
-
-
 def closing(sent: Sequence[httpx.Request]) -> bool:
     """Some request asked the server to close its connection (`Connection: close`)."""
     return any(r.headers.get("connection", "").lower() == "close" for r in sent)
@@ -318,9 +249,7 @@ _PYTHONS_OWN = re.compile(
 )
 
 
-def judge_warnings(
-    who: str, caught: Sequence[warnings.WarningMessage], hint: str = HINT_NOISE, mistake: str = ""
-) -> None:
+def judge_warnings(who: str, caught: Sequence[warnings.WarningMessage], mistake: str) -> None:
     """A warning during correct use of `who` is noise; Python's own ResourceWarning for a leak
     (a socket left open) is judged by other evidence.
 
@@ -329,20 +258,14 @@ def judge_warnings(
     learner's own (from `__del__`) fired although nothing was left unclosed.
     """
     noise = [w for w in caught if not issubclass(w.category, (ResourceWarning, DeprecationWarning))]
-    if noise and mistake:
-        warning = f"{noise[0].category.__name__}: {scrub(str(noise[0].message))}"
-        flunk(mistake, who=who, warning=warning)
     if noise:
-        fail(
-            f"{who} warned during correct use: {noise[0].category.__name__}: "
-            f"{scrub(str(noise[0].message))}",
-            hint,
-        )
+        warning = f"{noise[0].category.__name__}: {scrub_addresses(str(noise[0].message))}"
+        flunk(mistake, who=who, warning=warning)
     own = [
         w
         for w in caught
         if issubclass(w.category, ResourceWarning) and not _PYTHONS_OWN.match(str(w.message))
     ]
     if own:
-        warning = scrub(str(own[0].message))
+        warning = scrub_addresses(str(own[0].message))
         flunk("04.warns-on-correct-use", who=who, warning=warning)

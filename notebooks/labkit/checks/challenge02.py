@@ -161,7 +161,7 @@ def _judge_one_client(
     if keep == host["limit"]:
         # That many kept alive serve `limit` requests at once with no new connection: more were
         # opened, so more were in flight (at least limit + 1), whatever the clocks saw.
-        _judge_over(host, max(peak, keep + 1), [(client, request) for request in sent])
+        _judge_over(host, max(peak, host["limit"] + 1), [(client, request) for request in sent])
     if peak > host["limit"]:  # the server's clocks missed the overlap that its connections show
         _judge_over(host, peak, [(client, request) for request in sent])
         seen = (
