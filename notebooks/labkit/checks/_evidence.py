@@ -82,10 +82,6 @@ class Items:
     many: str  # "bodies"
     source: str  # where each comes from: "response.text"
 
-    def count(self, number: int) -> str:
-        """`1 body`, `3 bodies`."""
-        return f"{number} {self.one if number == 1 else self.many}"
-
 
 BODIES = Items(str, "body", "bodies", "response.text")
 STATUS_CODES = Items(int, "status code", "status codes", "response.status_code")
@@ -138,7 +134,9 @@ def judge_bodies(
         example = readable(odd[0])
         flunk("list.odd-items", kind=type(odd[0]).__name__, example=example, **words)
     if len(got) != len(expected):
-        flunk("list.count", count=items.count(len(got)), urls=len(expected), **words)
+        flunk(
+            "list.count", count=plural(len(got), items.one, items.many), urls=len(expected), **words
+        )
     if got != list(expected):
         same_items = sorted(map(str, got)) == sorted(map(str, expected))
         if same_items and in_finishing_order(got, records):

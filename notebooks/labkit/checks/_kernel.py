@@ -1,19 +1,10 @@
 """The kernel of every exercise check: one verdict line, a hint, never a traceback.
 
-A check is a function that runs the learner's code against a real LabServer and either returns
-the success message or names a mistake: `flunk(id, **evidence)`, whose words come from the
-catalogue (`_catalogue.MISTAKES`). The `@exercise_check` decorator turns it into the public
-`check_<name>(candidate) -> bool` that prints the verdict. Here, once for every check:
-- calling the learner's code (`learner_call`, or `learner_await` with a time limit): its errors
-  become verdicts, a stub's NotImplementedError is "Not yet", an ExceptionGroup shows what is
-  inside it, and no memory address reaches the learner;
-- the upfront test that the answer is a function (`need_function`) or a class (`need_class`);
-- the verdict printer, with its time limit (`TIME_LIMIT`) and what Python would otherwise only
-  print beside it (errors ignored in a `__del__`, exceptions that ended a thread);
-- stepped hints (`@exercise_check(stepped=True)`): the same mistake twice adds where the
-  notebook covers it;
-- which library the answer uses: httpx, or httpx2 (`import httpx2 as httpx`). The check gives
-  the answer clients of that library (`lib()`) and counts both libraries' clients alike.
+A check body runs the learner's code against a real LabServer and returns the success message,
+or names a mistake of the catalogue: `flunk(id, **evidence)`. `@exercise_check` turns it into
+`check_<name>(candidate) -> bool`, which prints the verdict within a time limit. The learner's
+code is called through `learner_call` / `learner_await`, so its errors become verdicts ("Not
+yet" for a stub). An answer in httpx2 (`import httpx2 as httpx`) gets clients of httpx2 (`lib()`).
 """
 
 from __future__ import annotations
@@ -29,40 +20,13 @@ import types
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Literal, NoReturn, ParamSpec, TypeVar, overload
 
 import httpx
 
 from ..server import LabServer, plain_trust
 from ._catalogue import MISTAKES
-
-__all__ = [
-    "TIME_LIMIT",
-    "CheckFailed",
-    "CheckServer",
-    "Slips",
-    "describe",
-    "errors",
-    "exercise_check",
-    "explain",
-    "fail",
-    "flunk",
-    "is_a",
-    "kind",
-    "last_mistake",
-    "learner_await",
-    "learner_call",
-    "lib",
-    "library_of",
-    "need_class",
-    "need_function",
-    "plural",
-    "quietly",
-    "readable",
-    "run_in_own_loop",
-    "scrub_addresses",
-]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -133,16 +97,11 @@ def lib() -> types.ModuleType:
 
 def is_a(value: object, *names: str) -> bool:
     """`isinstance(value, httpx.<name>)`, for httpx and httpx2 alike: `is_a(r, "Response")`."""
-    return isinstance(value, classes(*names))
-
-
-def classes(*names: str) -> tuple[type, ...]:
-    """The classes `names` of both libraries, for `isinstance`."""
-    return tuple(getattr(module, name) for module in libraries() for name in names)
+    return isinstance(value, errors(*names))
 
 
 def errors(*names: str) -> tuple[type[BaseException], ...]:
-    """The exceptions `names` of both libraries, for `except errors("HTTPStatusError"):`."""
+    """The classes `names` of both libraries: `except errors("HTTPStatusError"):`."""
     return tuple(getattr(module, name) for module in libraries() for name in names)
 
 
@@ -170,20 +129,16 @@ def _names(code: types.CodeType) -> Iterator[str]:
             yield from _names(const)
 
 
-def _filled(cell: types.CellType) -> bool:
-    try:
-        cell.cell_contents  # noqa: B018 - an empty cell raises
-    except ValueError:
-        return False
-    return True
-
-
 def library_of(candidate: object) -> types.ModuleType:
     """httpx2 if the answer's code names it (`import httpx2 as httpx`, `from httpx2 import
     Client`), else httpx: read from the globals its names resolve to, nothing is run."""
     for function in _functions(candidate):
-        cells = zip(function.__code__.co_freevars, function.__closure__ or (), strict=True)
-        seen = {name: cell.cell_contents for name, cell in cells if _filled(cell)}
+        seen: dict[str, object] = {}
+        for name, cell in zip(
+            function.__code__.co_freevars, function.__closure__ or (), strict=True
+        ):
+            with suppress(ValueError):  # an empty cell raises
+                seen[name] = cell.cell_contents
         for name in _names(function.__code__):
             value = seen.get(name, function.__globals__.get(name))
             if isinstance(value, types.ModuleType):
@@ -198,13 +153,9 @@ def library_of(candidate: object) -> types.ModuleType:
 
 
 class CheckServer(LabServer):
-    """A LabServer whose `client_kwargs()` always carry a prebuilt SSLContext, even over HTTP.
-
-    A check builds a dozen clients, and a default `httpx.Client()` loads the whole CA bundle
-    (tens of milliseconds each: `python -m labkit.bench` measures it) even when it only ever
-    speaks plain HTTP. One shared context keeps a check quick, and over HTTP it changes nothing
-    that a check judges.
-    """
+    """A LabServer whose `client_kwargs()` always carry a prebuilt SSLContext, even over HTTP:
+    a default `httpx.Client()` loads the whole CA bundle (tens of ms: `python -m labkit.bench`),
+    and a check builds a dozen clients."""
 
     def client_kwargs(self) -> dict[str, Any]:
         return super().client_kwargs() or {"verify": plain_trust()}
@@ -283,8 +234,8 @@ def explain(exc: BaseException) -> str:
     return said
 
 
-# Errors whose own message doesn't say what to change: (words in the verdict, what does): a
-# catalogue id, or (checks not yet moved to the catalogue) a hint's words.
+# Errors whose own message doesn't say what to change: (words in the verdict, the id of the
+# catalogue's mistake they show).
 Slips = Sequence[tuple[str, str]]
 
 
@@ -451,22 +402,14 @@ def quietly(scenarios: Callable[[], object], *, slips: Slips = ()) -> list[warni
             else:
                 scenarios()
         except CheckFailed as failure:
-            pointed = next((hint for words, hint in slips if words in failure.problem), "")
+            pointed = next((m for words, m in slips if words in failure.problem), None)
             verdict = failure.words()
-            if pointed in MISTAKES:
+            if pointed is not None:  # a catalogue id: its hint, for the words in the problem
                 verdict = CheckFailed(failure.problem, MISTAKES[pointed].hint, pointed)
-            elif pointed:
-                verdict = CheckFailed(failure.problem, pointed, failure.mistake)
         gc.collect()
     if verdict is not None:
         raise verdict
     return caught
-
-
-def _where(target: object) -> str:
-    """`Fetcher.__del__`: the code an unraisable error was ignored in, in words."""
-    name = getattr(target, "__qualname__", None)
-    return name if isinstance(name, str) else readable(target)
 
 
 @contextmanager
@@ -477,7 +420,9 @@ def _hooked(noted: list[str]) -> Iterator[None]:
 
     def ignored(args: Any) -> None:
         error = describe(args.exc_value) if args.exc_value is not None else args.exc_type.__name__
-        noted.append(f"Exception ignored in {_where(args.object)}: {error}")
+        where = getattr(args.object, "__qualname__", None)  # `Fetcher.__del__`
+        where = where if isinstance(where, str) else readable(args.object)
+        noted.append(f"Exception ignored in {where}: {error}")
 
     def thread_died(args: threading.ExceptHookArgs) -> None:
         if args.exc_type is SystemExit:
@@ -588,12 +533,10 @@ def exercise_check(
 ) -> Callable[P, bool] | Callable[[Callable[P, str]], Callable[P, bool]]:
     """Wrap a check body: print `✅ message`, or `❌ problem` and `   Hint: ...`; return True/False.
 
-    Use it bare (`@exercise_check`: the limit is `TIME_LIMIT`, read at each call) or with a
-    limit of its own (`@exercise_check(time_limit=5.0)`); `stepped=True`: a mistake made again
-    adds its pointer into the notebook. Whatever a wrong answer left behind (clients it never
-    closed) is collected before the verdict, with its ResourceWarnings caught: otherwise they
-    would surface later, in some other cell, as if that cell had done something wrong. Errors
-    Python would print beside the verdict ("Exception ignored in ...") make it ❌.
+    Bare, its limit is `TIME_LIMIT` (read at each call); `stepped=True`: a mistake made again
+    adds its pointer into the notebook. What a wrong answer left behind is collected before the
+    verdict, with its warnings caught: else they would surface later, in some other cell. Errors
+    Python would only print beside the verdict ("Exception ignored in ...") make it ❌.
     """
 
     def wrap(check_body: Callable[P, str]) -> Callable[P, bool]:

@@ -193,10 +193,10 @@ def check_fetch_statuses(candidate: FetchStatuses) -> str:
         # check closes it at the end. fetch_statuses must only use it.
         client = lib().Client(**server.client_kwargs(), **sent.hooks())
         try:
-            total = 0
+            asked: list[str] = []  # the urls of every call so far (the hooks saw them all)
             for call, codes in enumerate(STATUS_ROUNDS, 1):
                 urls = [f"{server.url}/status/{code}" for code in codes]
-                total += len(urls)
+                asked += urls
                 got = learner_call(
                     "fetch_statuses",
                     candidate,
@@ -205,27 +205,15 @@ def check_fetch_statuses(candidate: FetchStatuses) -> str:
                     mistake="01.other-error",
                     slips=SLIPS,
                 )
-                _judge_requests(sent, _all_urls(server.url, call), call)
-                judge_bodies(
-                    "fetch_statuses",
-                    got,
-                    list(codes),
-                    (),
-                    items=STATUS_CODES,
-                    order="01",
-                )
+                _judge_requests(sent, asked, call)
+                judge_bodies("fetch_statuses", got, list(codes), (), items=STATUS_CODES, order="01")
             if client.is_closed:
                 flunk("01.closed-given")
-            _judge_connections(sent, server, total, len(STATUS_ROUNDS))
+            _judge_connections(sent, server, len(asked), len(STATUS_ROUNDS))
         finally:
             client.close()
     return (
-        f"fetch_statuses works: {len(STATUS_ROUNDS)} calls, {total} requests on "
+        f"fetch_statuses works: {len(STATUS_ROUNDS)} calls, {len(asked)} requests on "
         f"{plural(server.connections_opened, 'TCP connection')}, status codes in url order, "
         "and the client left open for its owner."
     )
-
-
-def _all_urls(base: str, calls: int) -> list[str]:
-    """The urls of the first `calls` calls (the hooks saw all of their requests)."""
-    return [f"{base}/status/{code}" for codes in STATUS_ROUNDS[:calls] for code in codes]

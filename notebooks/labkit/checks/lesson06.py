@@ -53,37 +53,32 @@ CLOSE_WAIT = 1.0  # seconds the lab server may take to notice the client's FINs 
 KNOWN_SLIPS = (("'State' object has no attribute 'client'", "06.no-state"),)
 
 
-class _UpstreamSenders:
-    """Which AsyncClient objects (httpx's or httpx2's) sent requests to the upstream, while
-    `watching()`.
+@contextlib.contextmanager
+def _upstream_senders(upstream: LabServer) -> Iterator[dict[int, Any]]:
+    """The AsyncClient objects (httpx's or httpx2's) that sent requests to the upstream, by id.
 
-    `AsyncClient.send` is wrapped in every thread (uvicorn serves in its own), then put
-    back; the clients are held meanwhile, so their ids stay unique.
+    `AsyncClient.send` is wrapped in every thread (uvicorn serves in its own), then put back;
+    the clients are held meanwhile, so their ids stay unique.
     """
+    port = httpx.URL(upstream.url).port
+    clients: dict[int, Any] = {}
+    originals = {m.AsyncClient: m.AsyncClient.__dict__["send"] for m in libraries()}
 
-    def __init__(self, upstream: LabServer) -> None:
-        self.port = httpx.URL(upstream.url).port
-        self.clients: dict[int, Any] = {}
+    def wrapped(original: Any) -> Any:
+        async def send(client: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+            if request.url.port == port:
+                clients.setdefault(id(client), client)
+            return await original(client, request, *args, **kwargs)
 
-    @contextlib.contextmanager
-    def watching(self) -> Iterator[_UpstreamSenders]:
-        originals = {m.AsyncClient: m.AsyncClient.__dict__["send"] for m in libraries()}
+        return send
 
-        def wrapped(original: Any) -> Any:
-            async def send(client: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
-                if request.url.port == self.port:
-                    self.clients.setdefault(id(client), client)
-                return await original(client, request, *args, **kwargs)
-
-            return send
-
+    for cls, original in originals.items():
+        setattr(cls, "send", wrapped(original))  # noqa: B010
+    try:
+        yield clients
+    finally:
         for cls, original in originals.items():
-            setattr(cls, "send", wrapped(original))  # noqa: B010
-        try:
-            yield self
-        finally:
-            for cls, original in originals.items():
-                setattr(cls, "send", original)  # noqa: B010
+            setattr(cls, "send", original)  # noqa: B010
 
 
 def _has_lifespan(app: Any) -> bool:
@@ -190,9 +185,9 @@ def check_lifespan_client(make_app: Any) -> str:
         flunk("06.not-the-function")
 
     def scenario() -> None:
-        with CheckServer() as upstream, _UpstreamSenders(upstream).watching() as senders:
+        with CheckServer() as upstream, _upstream_senders(upstream) as senders:
             _serve(make_app, upstream, REQUESTS)
-            _judge_downstream(upstream, len(senders.clients))
+            _judge_downstream(upstream, len(senders))
             _judge_closed(upstream)
             upstream.reset()
             _serve(make_app, upstream, AGAIN, again=True)  # a second app: a client of its own
