@@ -485,6 +485,27 @@ class LazyWithoutLock(Fetcher):  # type: ignore[valid-type,misc]
             self._client.close()
 
 
+class AsyncLazyAcrossAnAwait(AsyncFetcher):  # type: ignore[valid-type,misc]
+    """Checks for its client, awaits, then makes one: tasks that meet at that await all make one."""
+
+    def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
+        if client is not None and client_kwargs:
+            raise TypeError("both")
+        self._owns_client, self._settings, self._closed = client is None, client_kwargs, False
+        self._client = client  # type: ignore[assignment]
+
+    async def fetch(self, url: str) -> httpx.Response:
+        if self._client is None:
+            await asyncio.sleep(0)  # any await here lets the other tasks check too
+            self._client = httpx.AsyncClient(**self._settings)
+        return await super().fetch(url)  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+
+
 class SyncMethods:
     """Notebook 04's Fetcher with AsyncClient inside, but plain `def` methods."""
 
@@ -714,7 +735,7 @@ MISTAKES: dict[str, Mistake] = {
         *both(ClassWideClient), "04.shared-client-error", ("(call 1 of 1, owned client)",)
     ),
     "a lazy client without a lock": Mistake(
-        LazyWithoutLock, None, "04.lazy-without-lock", ("threads' first fetches",)
+        LazyWithoutLock, AsyncLazyAcrossAnAwait, "04.lazy-without-lock", ("{who}' first fetches",)
     ),
     "no __enter__/__exit__": Mistake(
         NoContextManager, AsyncNoContextManager, "04.no-context-manager", ("no {enter}",)

@@ -6,6 +6,8 @@ settings to make its own, takes steps with it (`step_*`), then judges (`judge_*`
 how the instance ended, which clients ended closed. `check_facade` plays every row, in either
 flavour (`_twins`); the first that goes wrong names a catalogue mistake (`04.*`), in the
 flavour's words (`_words`). A new kind of wrong answer costs a row, or a step.
+Steps and judges are plain code in both flavours, so the threads check reads as sync code: for
+asyncio, the `Twin` primitives await the learner's coroutines in the check's own event loop.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import functools
 import gc
 import inspect
 import warnings
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
@@ -28,15 +30,13 @@ from ._kernel import (
     explain,
     flunk,
     is_a,
-    learner_await,
     lib,
     need_class,
     plural,
     quietly,
-    run_in_own_loop,
     scrub_addresses,
 )
-from ._twins import ASYNC_SLIPS, ClientCount, Twin, closing, drive, judge_kind, judge_warnings
+from ._twins import ASYNC_SLIPS, ClientCount, Twin, closing, judge_kind, judge_warnings
 
 __all__ = ["SCENARIOS", "check_facade"]
 
@@ -75,7 +75,8 @@ def _words(t: Twin) -> dict[str, str]:
 
 
 class _Spy(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """A real transport (either flavour) that counts the requests it carries and its closing."""
+    """A real transport (either flavour) that counts the requests it carries and its closing.
+    For asyncio it gives back what its transport gives: the client awaits that."""
 
     def __init__(self, inner: Any) -> None:
         self.inner, self.requests, self.closed = inner, 0, False
@@ -84,17 +85,17 @@ class _Spy(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.requests += 1
         return self.inner.handle_request(request)  # type: ignore[no-any-return]
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_async_request(self, request: httpx.Request) -> Coroutine[Any, Any, httpx.Response]:
         self.requests += 1
-        return await self.inner.handle_async_request(request)  # type: ignore[no-any-return]
+        return self.inner.handle_async_request(request)  # type: ignore[no-any-return]
 
     def close(self) -> None:  # what Client.close() and leaving `with client:` call
         self.closed = True
         self.inner.close()
 
-    async def aclose(self) -> None:
+    def aclose(self) -> Coroutine[Any, Any, None]:
         self.closed = True
-        await self.inner.aclose()
+        return self.inner.aclose()  # type: ignore[no-any-return]
 
 
 def _clients_of(obj: object) -> Iterator[Any]:
@@ -149,7 +150,7 @@ class Stage:
             "situation": situation,
             "where": f" {situation}" if given.caller else " over HTTPS" if given.tls else "",
         }
-        self.slips = (  # errors whose message names a mistake (for `learner_await`)
+        self.slips = (  # errors whose message names a mistake (for `learner_call`)
             (OPEN_TWICE, "04.opened-client"),
             (REOPEN, "04.opened-client"),
             *(() if given.borrowed else ((SEND_CLOSED, "04.shared-client-error"),)),
@@ -166,15 +167,12 @@ class Stage:
         self.users: set[int] = set()
         self.block = self.ended_by = self.ended = ""  # `with Fetcher(client) as f:`; its end
 
-    async def run(self, what: str, action: Awaitable[Any], mistake: str) -> Any:
-        """Await `action`, which runs the learner's code: an error is `mistake`, unless its
-        message names another (`slips`). asyncio has a time limit per call; threads the check's."""
-        limit: Literal["default"] | None = "default" if self.t.awaited else None
-        return await learner_await(
-            what, action, limit=limit, mistake=mistake, slips=self.slips, words=self.words
-        )
+    def run(self, what: str, mistake: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call the learner's `fn`: an error is `mistake`, unless its message names another
+        (`slips`). asyncio has a time limit per call; threads the check's."""
+        return self.t.attempt(what, fn, *args, mistake=mistake, slips=self.slips, words=self.words)
 
-    async def make(self) -> Any:
+    def make(self) -> Any:
         """An instance, made as its caller would: given the client, or settings for its own
         (over HTTP, a spy transport of its own; over HTTPS, verify= and timeout=)."""
         given, hooks = self.given, self.t.recorder(self.sent)
@@ -188,7 +186,7 @@ class Stage:
             kwargs = {"transport": self.spies[-1], **hooks}
         mistake = mistake if given.borrowed else "04.settings-error"
         what = f"{self.words['label']}{self.words['where']}"
-        fetcher = await self.run(what, self.t.call(self.candidate, *args, **kwargs), mistake)
+        fetcher = self.run(what, mistake, functools.partial(self.candidate, *args, **kwargs))
         self.fetchers.append(fetcher)
         self.instances += 1
         return fetcher
@@ -211,7 +209,7 @@ class Stage:
             connections=self.server.connections_opened,
         )
 
-    async def play(self) -> None:
+    def play(self) -> None:
         """The caller's client (used, or in its `with`, or fresh), the instance, the steps; then
         the judges, before anything is closed."""
         self.server.reset()
@@ -220,36 +218,36 @@ class Stage:
                 kwargs = {**self.server.client_kwargs(), **self.t.recorder(self.sent)}
                 self.client = self.t.client_type(**kwargs)
             if self.given.caller == "with":
-                await self.t.enter_block(self.client)
+                self.t.enter_block(self.client)
             if self.given.caller == "used":  # used without `with`: the client is open now
-                await self.t.call(self.client.get, self.server.url + "/")
+                self.t.call(self.client.get, self.server.url + "/")
                 self.sent.clear()
-            with self.count.watching():
-                await self.make()
+            with self.count.watching(self.t.loop):
+                self.make()
                 for step in self.row.steps:
-                    await step(self)
+                    step(self)
             evidence = self.evidence()
             for judge in (judge_builds, *self.row.judges):
                 judge(evidence)
         finally:
-            await self.cleanup()
+            self.cleanup()
 
-    async def cleanup(self) -> None:
+    def cleanup(self) -> None:
         """Close whatever the scenario (or a wrong answer) left open: no socket outlives it."""
         t, leftovers = self.t, [c for f in self.fetchers for c in _clients_of(f)]
         for closable in [*leftovers, *(spy.inner for spy in self.spies), self.client]:
             if closable is not None:
                 try:
-                    await t.shut(closable)
+                    t.shut(closable)
                 except Exception:  # noqa: BLE001, S110 - a wrong answer's leftovers, whatever state
                     pass
 
 
-async def refusal(action: Awaitable[Any], error: type[Exception]) -> str | None:
-    """None if the learner's `action` raised `error`, as it must; else what it did instead:
+def refusal(t: Twin, error: type[Exception], fn: Callable[..., Any], *args: Any) -> str | None:
+    """None if the learner's `fn(*args)` raised `error`, as it must; else what it did instead:
     raised another error (said here), or returned ("": its caller says what that meant)."""
     try:
-        result = await action
+        result = t.call(fn, *args)
     except error:
         return None
     except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
@@ -263,7 +261,7 @@ async def refusal(action: Awaitable[Any], error: type[Exception]) -> str | None:
 # --- steps: what the check does with the instance, as its caller would -----------------------
 
 
-async def step_fetch(s: Stage, fetcher: Any = None, what: str = "", delay: str = "") -> None:
+def step_fetch(s: Stage, fetcher: Any = None, what: str = "", delay: str = "") -> None:
     """One fetch of a URL whose body names its delay: the right answer must come back. By
     default, the row's next call with its instance, numbered."""
     if fetcher is None:
@@ -272,8 +270,7 @@ async def step_fetch(s: Stage, fetcher: Any = None, what: str = "", delay: str =
         what = f"fetch() ({calls}, {s.words['situation']})"
         fetcher, delay = s.fetchers[0], f"0.00{s.calls}"
     mistake = "04.opened-client" if s.given.borrowed else "04.owned-error"
-    action = s.t.call(fetcher.fetch, f"{s.server.url}/delay/{delay}")
-    response = await s.run(what, action, mistake)
+    response = s.run(what, mistake, fetcher.fetch, f"{s.server.url}/delay/{delay}")
     s.fetches += 1
     s.users.add(id(fetcher))
     if inspect.iscoroutine(response):
@@ -281,14 +278,14 @@ async def step_fetch(s: Stage, fetcher: Any = None, what: str = "", delay: str =
     expect_body(response, f"waited {delay} s\n", what)
 
 
-async def step_close(s: Stage, fetcher: Any = None, what: str = "") -> None:
+def step_close(s: Stage, fetcher: Any = None, what: str = "") -> None:
     """close() (or `await aclose()`), by the caller: it must not raise, nor forget an await."""
     fetcher = s.fetchers[0] if fetcher is None else fetcher
     what = what or f"{s.t.close}() ({s.words['situation']})"
     mistake = "04.borrowed-error" if s.given.borrowed else "04.owned-error"
     with warnings.catch_warnings(record=True) as caught:  # a coroutine made, never awaited
         warnings.simplefilter("always")
-        await s.run(what, s.t.shut(fetcher), mistake)
+        s.run(what, mistake, getattr(fetcher, s.t.close))
     unawaited = [w for w in caught if "was never awaited" in str(w.message)]
     if unawaited:
         coroutine = str(unawaited[0].message).split("'")[1]
@@ -298,37 +295,38 @@ async def step_close(s: Stage, fetcher: Any = None, what: str = "") -> None:
     s.ended, s.ended_by = "close", f"{s.t.close}()"
 
 
-async def step_close_again(s: Stage) -> None:
-    await s.run(f"{s.t.close}() a second time", s.t.shut(s.fetchers[0]), "04.close-twice")
+def step_close_again(s: Stage) -> None:
+    s.run(f"{s.t.close}() a second time", "04.close-twice", getattr(s.fetchers[0], s.t.close))
 
 
-async def step_drop(s: Stage) -> None:
+def step_drop(s: Stage) -> None:
     """Dropped unclosed: its __del__ (if any) runs, and must leave a borrowed client alone."""
     s.fetchers.clear()
-    gc.collect()
+    s.t.call(gc.collect)  # for asyncio, in its loop: where __del__ would run
     if s.client.is_closed:
         flunk("04.del-closes-borrowed", name=s.t.facade, close=s.t.close)
 
 
-async def step_enter(s: Stage) -> None:
+def step_enter(s: Stage) -> None:
     fetcher, t, w = s.fetchers[0], s.t, s.words
     s.block = f"`{t.with_} {w['label']} as f:`{w['where']}"
-    entered = await s.run(s.block, t.enter_block(fetcher), "04.opened-client")
+    entered = s.run(s.block, "04.opened-client", getattr(type(fetcher), t.enter), fetcher)
     if entered is not fetcher:
         flunk("04.enter-returns", block=s.block, got=kind(entered), **w)
 
 
-async def step_exit(s: Stage) -> None:
+def step_exit(s: Stage) -> None:
     s.ended, s.ended_by = "exit", f"leaving {s.block}"
     mistake = "04.borrowed-error" if s.given.borrowed else "04.exit-error"
-    await s.run(s.ended_by, s.t.leave(s.fetchers[0]), mistake)
+    leave = getattr(type(s.fetchers[0]), s.t.exit)
+    s.run(s.ended_by, mistake, leave, s.fetchers[0], None, None, None)
 
 
-async def step_raise_inside(s: Stage) -> None:
+def step_raise_inside(s: Stage) -> None:
     """Leave the block by an error: it must reach the caller, and the closing still happen."""
     s.ended, s.ended_by = "error", f"leaving {s.block} by an error"
     try:
-        swallowed = await s.t.leave(s.fetchers[0], _Probe("raised inside the block"))
+        swallowed = s.t.leave(s.fetchers[0], _Probe("raised inside the block"))
         did = f"swallowed that error: {s.t.exit} returned {scrub_addresses(repr(swallowed))}, so "
         did = "" if not swallowed else did + "the caller never saw it."
     except _Probe:
@@ -339,20 +337,20 @@ async def step_raise_inside(s: Stage) -> None:
         flunk("04.exit-loses-error", ended_by=s.ended_by, did=did, **s.words)
 
 
-async def step_caller_uses(s: Stage) -> None:
+def step_caller_uses(s: Stage) -> None:
     """The caller goes on using its client: the instance left it open and working."""
     if s.client.is_closed:
         flunk("04.closed-borrowed", ended_by=s.ended_by, **s.words)
     before = len(s.sent)
     what = "the caller's own request, afterwards"
-    await s.run(what, s.t.call(s.client.get, s.server.url + "/"), "04.borrowed-error")
+    s.run(what, "04.borrowed-error", s.client.get, s.server.url + "/")
     del s.sent[before:]  # the caller's, not the class's
 
 
-async def step_refused(s: Stage) -> None:
+def step_refused(s: Stage) -> None:
     """A closed instance refuses to work, even when its (borrowed) client still could."""
     before, what = len(s.sent), f"fetch() after {s.t.close}()"
-    did = await refusal(s.t.call(s.fetchers[0].fetch, s.server.url + "/"), RuntimeError)
+    did = refusal(s.t, RuntimeError, s.fetchers[0].fetch, s.server.url + "/")
     if did == "":
         on = ", sent on the caller's client" if s.given.borrowed and len(s.sent) > before else ""
         did = f"still worked ({s.words['situation']}{on})."
@@ -360,62 +358,56 @@ async def step_refused(s: Stage) -> None:
         flunk("04.works-after-close", what=what, did=did, **s.words)
 
 
-async def step_statuses(s: Stage) -> None:
+def step_statuses(s: Stage) -> None:
     """An error answer raises, so callers can't mistake it for data; a success doesn't."""
     url, fetch_ = f"{s.server.url}/status/", s.fetchers[0].fetch
     for code in (404, 500):
         what = f"fetch() of a {code} answer"
-        did = await refusal(s.t.call(fetch_, f"{url}{code}"), lib().HTTPStatusError)
+        did = refusal(s.t, lib().HTTPStatusError, fetch_, f"{url}{code}")
         if did is not None:
             did = did or "returned it instead of raising httpx.HTTPStatusError."
             flunk("04.status-not-raised", what=what, did=did, **s.words)
     for code in (201, 203):
         what = f"fetch() of a {code} answer (a success)"
-        response = await s.run(what, s.t.call(fetch_, f"{url}{code}"), "04.refuses-success")
+        response = s.run(what, "04.refuses-success", fetch_, f"{url}{code}")
         expect_body(response, f"status {code}\n", what)
 
 
-async def step_race(s: Stage) -> None:
+def step_race(s: Stage) -> None:
     """Four first fetches at once (threads, or tasks): still one client."""
     s.count.slow, s.at_once = 0.05, 4  # slow builds: a lazy build without a lock races
     what = f"fetch() (4 {s.words['workers']} at once, {s.words['situation']})"
-    await s.t.together(4, lambda: step_fetch(s, s.fetchers[0], what, "0.01"), count=s.count)
+    s.t.together(4, lambda: step_fetch(s, s.fetchers[0], what, "0.01"), count=s.count)
 
 
-async def step_two_instances(s: Stage) -> None:
+def step_two_instances(s: Stage) -> None:
     """Two owned instances at once: closing one leaves the other working."""
     name, shut = s.t.facade, s.t.close
-    first, other = s.fetchers[0], await s.make()
-    await step_fetch(s, first, f"fetch() with the first of two {name}s", "0.001")
-    await step_fetch(s, other, f"fetch() with the second {name}", "0.002")
-    await step_close(s, first, f"{shut}() of the first {name}")
-    await step_fetch(
-        s, other, f"fetch() with the second {name}, after {shut}() of the first", "0.003"
-    )
-    await step_close(s, other, f"{shut}() of the second {name}")
+    first, other = s.fetchers[0], s.make()
+    step_fetch(s, first, f"fetch() with the first of two {name}s", "0.001")
+    step_fetch(s, other, f"fetch() with the second {name}", "0.002")
+    step_close(s, first, f"{shut}() of the first {name}")
+    step_fetch(s, other, f"fetch() with the second {name}, after {shut}() of the first", "0.003")
+    step_close(s, other, f"{shut}() of the second {name}")
 
 
-async def step_owns_client(s: Stage) -> None:
+def step_owns_client(s: Stage) -> None:
     """Ownership is decided once, in __init__, and can be read but not changed."""
     fetcher, expected, what = s.fetchers[0], not s.given.borrowed, f"{s.words['label']}.owns_client"
-    value = await s.run(what, s.t.call(getattr, fetcher, "owns_client"), "04.owns-client-error")
+    value = s.run(what, "04.owns-client-error", getattr, fetcher, "owns_client")
     said = repr(value) if value is None or isinstance(value, (bool, int)) else kind(value)
     got = "is a method; make it a @property." if callable(value) else f"is {said}, not {expected}."
     if callable(value) or value is not expected:
         flunk("04.owns-client", what=what, did=got, **s.words)
-    did = await refusal(s.t.call(setattr, fetcher, "owns_client", not expected), AttributeError)
+    did = refusal(s.t, AttributeError, setattr, fetcher, "owns_client", not expected)
     if did is not None:
         did = did or f"was accepted: `fetcher.owns_client = {not expected}`."
         flunk("04.owns-client", what="setting owns_client", did=did, **s.words)
 
 
-async def step_refuses_both(s: Stage) -> None:
+def step_refuses_both(s: Stage) -> None:
     """A client plus settings for a client is a mistake to refuse, not to ignore."""
-
-    async def both() -> None:
-        s.fetchers.append(s.candidate(s.client, timeout=1.0))
-
-    did = await refusal(both(), TypeError)
+    did = refusal(s.t, TypeError, lambda: s.fetchers.append(s.candidate(s.client, timeout=1.0)))
     if did is not None:
         did = did or "was accepted: that timeout is silently ignored."
         flunk("04.accepts-both", what=f"{s.t.facade}(client, timeout=1.0)", did=did, **s.words)
@@ -498,7 +490,7 @@ class Scenario:
     event loop)."""
 
     given: Given
-    steps: tuple[Callable[[Stage], Awaitable[None]], ...]
+    steps: tuple[Callable[[Stage], None], ...]
     judges: tuple[Callable[[Evidence], None], ...] = ()
     again: bool = False
 
@@ -552,20 +544,13 @@ def check_facade(t: Twin, check: str, candidate: type) -> str:
     """Play every row of SCENARIOS with the learner's class, in the flavour `t`; the verdict."""
     _upfront(t, check, candidate)
 
-    async def play(rows: Sequence[Scenario]) -> None:
-        with contextlib.ExitStack() as servers:
-            http, tls = servers.enter_context(CheckServer()), None
-            for row in rows:
-                if row.given.tls and tls is None:
-                    tls = servers.enter_context(CheckServer(tls=True))
-                await Stage(t, candidate, row, tls if row.given.tls and tls else http).play()
-
     def scenarios() -> None:
-        for rows in (SCENARIOS, [row for row in SCENARIOS if row.again]):
-            if t.awaited:
-                run_in_own_loop(functools.partial(play, rows))
-            else:
-                drive(play(rows))
+        for rows in (SCENARIOS, [row for row in SCENARIOS if row.again]):  # asyncio: 2 loops
+            with contextlib.ExitStack() as stack:
+                twin, http = stack.enter_context(t.running()), stack.enter_context(CheckServer())
+                for row in rows:
+                    tls = row.given.tls and stack.enter_context(CheckServer(tls=True))
+                    Stage(twin, candidate, row, tls or http).play()
 
     judge_warnings(t.facade, quietly(scenarios), mistake="04.noise")
     works = "borrows without opening or closing, owns and closes once, reuses one connection"

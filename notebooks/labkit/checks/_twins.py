@@ -1,59 +1,59 @@
 """One source for a check's sync and asyncio twins: each primitive, in both flavours.
 
-A twin check is written once, as `async def` code that awaits the primitives below
-(`twin.call`, `twin.enter_block`, `twin.together`). For asyncio they await the learner's
-coroutines. For threads they are plain calls, so that code never suspends and `drive()` runs it
-to its end with no event loop at all: the sync check stays a plain call in the caller's thread.
-httpcore writes its async code once and generates the sync copy; here nothing is generated,
-so the two checks can't drift apart: they are the same lines. Also here: what both twin checks
-judge alike (the kind of a function, client builds, connection churn, stray warnings).
+A twin check is written once, as plain code that calls the primitives below (`twin.call`,
+`twin.attempt`, `twin.together`...), so the threads check reads as plain code, with no
+`async`/`await`. For threads they are plain calls. For asyncio they run the learner's
+coroutines in ONE event loop that lives in a thread of its own for the whole check (`running`:
+anyio's blocking portal, a kept library rather than loop plumbing of ours), each awaited there
+within the kernel's time limit. We chose these run-time twins over generating the sync code
+from the async source (httpcore's unasync): nothing to generate or keep in step, and the two
+checks can't drift apart: they are the same lines. Also here: what both twin checks judge
+alike (the kind of a function, client builds, connection churn, stray warnings).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import inspect
 import re
 import threading
 import time
 import warnings
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ._catalogue import KIND_WHY
 from ._evidence import async_recorder, recorder
-from ._kernel import flunk, lib, libraries, scrub_addresses
-
-__all__ = [
-    "ASYNC",
-    "ASYNC_SLIPS",
-    "SYNC",
-    "ClientCount",
-    "Twin",
-    "closing",
-    "drive",
-    "judge_kind",
-    "judge_warnings",
-]
+from ._kernel import flunk, learner_await, learner_call, lib, libraries, scrub_addresses
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Twin:
-    """One flavour: how its names are spelled, and its primitives (plain calls, or awaits)."""
+    """One flavour: how its names are spelled, and its primitives (plain calls, or calls into
+    the check's event loop)."""
 
     awaited: bool
     facade: str  # the learner's class: "Fetcher", "AsyncFetcher"
     fan_out: str  # the learner's function: "fetch_all", "fetch_all_async"
     cap: str  # that function's third argument: "max_workers", "max_concurrency"
     client: str  # "httpx.Client"
+    with_: str = "with"
+    close: str = "close"  # the method that ends a client's (and a facade's) life
+    enter: str = "__enter__"
+    exit: str = "__exit__"
+    kind: str = "plain def"  # what the learner's methods must be
+    portal: BlockingPortal | None = None  # asyncio: the check's loop (`running`)
+    loop: int | None = None  # the thread that loop runs in: the learner's clients are built there
 
     @property
     def client_type(self) -> Any:
@@ -64,28 +64,6 @@ class Twin:
     def transport_type(self) -> Any:
         return lib().AsyncHTTPTransport if self.awaited else lib().HTTPTransport
 
-    @property
-    def with_(self) -> str:
-        return "async with" if self.awaited else "with"
-
-    @property
-    def close(self) -> str:
-        """The method that ends a client's (and a facade's) life: `close` or `aclose`."""
-        return "aclose" if self.awaited else "close"
-
-    @property
-    def enter(self) -> str:
-        return "__aenter__" if self.awaited else "__enter__"
-
-    @property
-    def exit(self) -> str:
-        return "__aexit__" if self.awaited else "__exit__"
-
-    @property
-    def kind(self) -> str:
-        """What the learner's methods must be: "async def" or "plain def"."""
-        return "async def" if self.awaited else "plain def"
-
     def run(self, code: str) -> str:
         """`client.get(url)` as the learner writes it: `await client.get(url)` in asyncio."""
         return f"`await {code}`" if self.awaited else f"`{code}`"
@@ -94,56 +72,73 @@ class Twin:
         """Client settings whose request hook notes each request: proof of which client sent it."""
         return async_recorder(sent) if self.awaited else recorder(sent)
 
-    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """`fn(...)`, and for asyncio `await` what it gives, if that is awaitable."""
-        result = fn(*args, **kwargs)
-        if self.awaited and inspect.isawaitable(result):
-            return await result
-        return result
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(...)`; for asyncio, in the check's event loop, awaiting what it gives."""
+        return fn(*args) if self.portal is None else self.portal.call(fn, *args)
 
-    async def enter_block(self, obj: object) -> Any:
+    def attempt(self, what: str, fn: Callable[..., Any], *args: Any, **verdict: Any) -> Any:
+        """Call the learner's `fn` as `learner_call` does: its errors become verdicts. For
+        asyncio, awaited in the check's loop within the kernel's limit (`learner_await`); in
+        `together`, first with the other tasks, so they really run at once."""
+        if self.portal is None:
+            return learner_call(what, fn, *args, **verdict)
+        gate, _gates.gate = getattr(_gates, "gate", None), None
+
+        async def action() -> Any:
+            if gate is not None:
+                await asyncio.wait_for(gate.wait(), 5)
+            result = fn(*args)
+            return await result if inspect.isawaitable(result) else result
+
+        return self.portal.call(functools.partial(learner_await, what, action(), **verdict))
+
+    def enter_block(self, obj: object) -> Any:
         """What `with obj as f:` does first: type(obj).__enter__(obj), or __aenter__ awaited."""
-        return await self.call(getattr(type(obj), self.enter), obj)
+        return self.call(getattr(type(obj), self.enter), obj)
 
-    async def leave(self, obj: object, error: BaseException | None = None) -> Any:
+    def leave(self, obj: object, error: BaseException | None = None) -> Any:
         """Leave `with obj:` normally, or by `error`; True means __exit__ swallowed the error."""
         exc_info = (type(error), error, error.__traceback__) if error else (None, None, None)
-        return await self.call(getattr(type(obj), self.exit), obj, *exc_info)
+        return self.call(getattr(type(obj), self.exit), obj, *exc_info)
 
-    async def shut(self, obj: object) -> Any:
+    def shut(self, obj: object) -> Any:
         """`obj.close()`, or `await obj.aclose()`."""
-        return await self.call(getattr(obj, self.close))
+        return self.call(getattr(obj, self.close))
 
-    async def together(
-        self, n: int, work: Callable[[], Coroutine[Any, Any, T]], count: ClientCount
-    ) -> list[T]:
-        """Run `work()` n times at once: n tasks, or n threads let go at the same moment."""
-        if self.awaited:
-            return list(await asyncio.gather(*(work() for _ in range(n))))
-        start = threading.Barrier(n)
+    def together(self, n: int, work: Callable[[], T], count: ClientCount) -> list[T]:
+        """Run `work()` n times at once, in n threads let go at the same moment; for asyncio,
+        their n calls into the loop wait there for each other: n tasks at once."""
+        start, gate = threading.Barrier(n), asyncio.Barrier(n) if self.portal else None
 
         def one() -> T:
             with count.watching():
                 start.wait(timeout=5)
-                return drive(work())
+                _gates.gate = gate
+                return work()
 
         with ThreadPoolExecutor(max_workers=n, thread_name_prefix="labkit-check") as pool:
             futures = [pool.submit(one) for _ in range(n)]
         return [future.result() for future in futures]
 
+    @contextlib.contextmanager
+    def running(self) -> Iterator[Twin]:
+        """This flavour, ready to run a check: for asyncio, bound to an event loop of its own
+        in a thread of its own, ended with the block (a task left failing is judged, not
+        logged: the loop's exception handler keeps quiet)."""
+        if not self.awaited:
+            yield self
+            return
+        with start_blocking_portal(name="labkit-check-loop") as portal:
+            portal.call(lambda: asyncio.get_running_loop().set_exception_handler(lambda *_: None))
+            yield dataclasses.replace(self, portal=portal, loop=portal.call(threading.get_ident))
+
 
 SYNC = Twin(False, "Fetcher", "fetch_all", "max_workers", "httpx.Client")
-ASYNC = Twin(True, "AsyncFetcher", "fetch_all_async", "max_concurrency", "httpx.AsyncClient")
-
-
-def drive(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a sync twin's coroutine, which never suspends, to its end: no event loop needed."""
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-    coroutine.close()
-    raise RuntimeError("a sync twin's scenario awaited something that suspends")
+ASYNC = Twin(
+    *(True, "AsyncFetcher", "fetch_all_async", "max_concurrency", "httpx.AsyncClient"),
+    *("async with", "aclose", "__aenter__", "__aexit__", "async def"),
+)
+_gates = threading.local()  # a `together` thread's gate, for its first call into the loop
 
 
 # asyncio's errors whose message doesn't say what to change, and the mistake each shows.
@@ -217,9 +212,9 @@ class ClientCount:
             time.sleep(self.slow)
 
     @contextlib.contextmanager
-    def watching(self) -> Iterator[ClientCount]:
-        """Count the builds in this thread (the check's, or one of its workers') meanwhile."""
-        me = threading.get_ident()
+    def watching(self, thread: int | None = None) -> Iterator[ClientCount]:
+        """Count the builds in `thread` (by default this one: the check's, or a worker's)."""
+        me = threading.get_ident() if thread is None else thread
         self._threads.add(me)
         if not _counting:
             for cls in [m.Client for m in libraries()] + [m.AsyncClient for m in libraries()]:

@@ -3,8 +3,8 @@ lesson 02's `fetch_all` and lesson 04's `Fetcher`, judged by the same tables (`_
 `_facade.SCENARIOS`) and the same runners.
 
 A check cell is a plain call, but the notebook's kernel already runs an event loop in that
-thread: each check runs its scenarios in `run_in_own_loop`, a worker thread with a fresh event
-loop and lab servers of its own, all closed before the verdict. Your coroutines run in that
+thread: each check runs its scenarios in a worker thread with a fresh event loop, and lab
+servers of its own, all closed before the verdict. Your coroutines run in that
 loop, and every client they meet is made inside it (an AsyncClient belongs to one event loop:
 notebook 05, section 4). The first scenario of each table is played once more at the end, in a
 second event loop.
