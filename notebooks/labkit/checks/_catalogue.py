@@ -37,6 +37,11 @@ class Mistake:
     pointer: Pointer | None = None
 
 
+def raised(hint: str, pointer: Pointer | None = None) -> Mistake:
+    """A mistake that the learner's code raising an error shows: the verdict quotes the error."""
+    return Mistake("{name} raised {error}", hint, pointer)
+
+
 HINT_OPENED = (
     "Use the client as it is, without `with client:` or client.close(): the caller "
     "opened it, and the caller closes it."
@@ -44,6 +49,10 @@ HINT_OPENED = (
 HINT_STREAM = (
     "Read a streamed response before you return it (response.read(), inside "
     "`with client.stream(...)`), or use client.get(), which reads the body for you."
+)
+HINT_GIVEN = (
+    "Call client.get(url) on the `client` parameter: the caller built and opened it "
+    "(httpx.get() and a client of your own are other clients, each with new connections)."
 )
 
 HINT_DONT_CLOSE = (  # both ways of closing look alike to the check (the client ends CLOSED)
@@ -235,20 +244,13 @@ MISTAKES: dict[str, Mistake] = {
         "Return client.get(url).text, as it is.",
     ),
     "00.closed-given": Mistake("{what} closed the client it was given.", HINT_OPENED),
-    "00.opened-given": Mistake("{name} raised {error}", HINT_OPENED),
+    "00.opened-given": raised(HINT_OPENED),
     "00.other-client": Mistake(
         "{what} sent its request on another client, not on the one it was given "
         "(the given client sent nothing; the server got {seen}).",
-        "Call client.get(url) on the `client` parameter: the caller built and opened it "
-        "(httpx.get() and a client of your own are other clients, each with new "
-        "connections).",
+        HINT_GIVEN,
     ),
-    "00.refused": Mistake(
-        "{name} raised {error}",
-        "Call client.get(url) on the `client` parameter: the caller built and opened it "
-        "(httpx.get() and a client of your own are other clients, each with new "
-        "connections).",
-    ),
+    "00.refused": raised(HINT_GIVEN),
     "00.saved-answer": Mistake(
         "{what} returned the right text without sending a request: a saved answer?",
         "Send GET url each time first_request is called.",
@@ -257,46 +259,36 @@ MISTAKES: dict[str, Mistake] = {
         "{what} sent {count} for one call.",
         "Send GET url once, and return the text of that one response.",
     ),
-    "00.unread-stream": Mistake(
-        "{name} raised {error}",
+    "00.unread-stream": raised(
         "Read a streamed body inside its `with client.stream(...)` block "
-        "(response.read()), or simply use client.get(url).",
+        "(response.read()), or simply use client.get(url)."
     ),
-    "00.json": Mistake(
-        "{name} raised {error}", "The body is plain text, not JSON: return response.text."
-    ),
-    "00.other-error": Mistake(
-        "{name} raised {error}", "Use client.get(url), then return the response's .text."
-    ),
+    "00.json": raised("The body is plain text, not JSON: return response.text."),
+    "00.other-error": raised("Use client.get(url), then return the response's .text."),
     # What a twin's code must be (lessons 02, 04, 05): `_twins.judge_kind`.
     "kernel.wrong-kind": Mistake("{what} is {article} {kind}, not {wanted}.", "{what}: {why}"),
     # asyncio's errors whose message doesn't say what to change (lesson 05, challenge 5.3).
-    "05.missing-await": Mistake(
-        "{name} raised {error}",
+    "05.missing-await": raised(
         "A missing await: an AsyncClient's get() gives a coroutine, not a response, until you "
-        "await it: `response = await client.get(url)`.",
+        "await it: `response = await client.get(url)`."
     ),
-    "05.gather-list": Mistake(
-        "{name} raised {error}",
+    "05.gather-list": raised(
         "asyncio.gather takes the coroutines as separate arguments, not one list: "
-        "`await asyncio.gather(*coroutines)`, with the star.",
+        "`await asyncio.gather(*coroutines)`, with the star."
     ),
-    "05.asyncio-run": Mistake(
-        "{name} raised {error}",
+    "05.asyncio-run": raised(
         "Your code already runs inside an event loop (its caller's): await the work "
         "(`await asyncio.gather(...)`, `await client.get(url)`) instead of starting a new loop "
-        "with asyncio.run().",
+        "with asyncio.run()."
     ),
     # 02 fetch_all (threads) and 05 fetch_all_async (asyncio): `_fan_out`. {fn}, {with_}, {get},
     # {close} and {cap} are the flavour's words: fetch_all, `with`, `client.get(url)`, ...
-    "fan.opened-given": Mistake(
-        "{name} raised {error}",
+    "fan.opened-given": raised(
         "The client you were given is already open (its caller opened it): remove "
         "`{with_} client:` from {fn}; don't open it or close it there, just {get}.",
         Pointer(NB02, "1. The pattern: open once, share, close once"),
     ),
-    "fan.closed-given-error": Mistake(
-        "{name} raised {error}",
+    "fan.closed-given-error": raised(
         "Something in {fn} closed the client it was given ({close}, or a "
         "`{with_} client:` block that ended): leave it open, the caller closes it.",
         Pointer(NB02, "Closing the client while workers still send"),
@@ -306,22 +298,19 @@ MISTAKES: dict[str, Mistake] = {
         "Leave the client open: whoever opened it closes it, and it may still be needed.",
         Pointer(NB02, "Closing the client while workers still send"),
     ),
-    "05.other-loop": Mistake(
-        "{name} raised {error}",
+    "05.other-loop": raised(
         "Make the asyncio.Semaphore inside fetch_all_async, so it belongs to the "
         "event loop that runs the function: one made in another event loop (at module "
         "level, or kept from an earlier call) can't be used in this one.",
         Pointer(NB05, "asyncio's own tools belong to a loop too"),
     ),
-    "02.error": Mistake(
-        "{name} raised {error}",
+    "02.error": raised(
         "Read that error: it says what went wrong. Then fix fetch_all, run its cell again, "
-        "and this check.",
+        "and this check."
     ),
-    "05.error": Mistake(
-        "{name} raised {error}",
+    "05.error": raised(
         "Fix that error. Remember the caller owns the client: use it, but don't open it "
-        "(`async with client:`) or close it (`await client.aclose()`) inside fetch_all_async.",
+        "(`async with client:`) or close it (`await client.aclose()`) inside fetch_all_async."
     ),
     "05.returned-awaitable": Mistake(
         "{fn} returned something to await (asyncio.gather's result?), not the list of bodies: "
@@ -404,10 +393,7 @@ MISTAKES: dict[str, Mistake] = {
         "check_choose_pool needs the function choose_pool itself, not {what}.",
         "Pass the function, without calling it: check_choose_pool(choose_pool).",
     ),
-    "03.error": Mistake(
-        "{name} raised {error}",
-        "choose_pool takes no arguments and returns a dict of three whole numbers.",
-    ),
+    "03.error": raised("choose_pool takes no arguments and returns a dict of three whole numbers."),
     "03.none": Mistake("choose_pool returned None: is its `return` missing?", "End it: {ret}"),
     "03.limits": Mistake(
         "choose_pool returned an httpx.Limits: the check builds the client (and its Limits) "
@@ -614,9 +600,7 @@ MISTAKES: dict[str, Mistake] = {
         "check_lifespan_client needs the function make_app itself, not an app or a call's result.",
         "Call check_lifespan_client(make_app): no parentheses after make_app.",
     ),
-    "06.error": Mistake(
-        "{name} raised {error}", "make_app should build the FastAPI app and return it."
-    ),
+    "06.error": raised("make_app should build the FastAPI app and return it."),
     "06.no-app": Mistake(
         "make_app(upstream) did not return an app (a FastAPI instance).",
         "End make_app with `return app`.",
@@ -729,25 +713,21 @@ MISTAKES: dict[str, Mistake] = {
         Pointer(NB06, "2. Testing the app: run its lifespan"),
     ),
     # 07_when_pooled_connections_break: send_with_retry(client, method, url, *, attempts=2)
-    "07.error": Mistake("{name} raised {error}", HINT_SHAPE),
-    "07.closed-given": Mistake(
-        "{name} raised {error}",
+    "07.error": raised(HINT_SHAPE),
+    "07.closed-given": raised(
         "Something in send_with_retry closed the client it was given (client.close(), or a "
-        "`with client:` block that ended): leave it open, the caller closes it.",
+        "`with client:` block that ended): leave it open, the caller closes it."
     ),
-    "07.opened-given": Mistake(
-        "{name} raised {error}",
+    "07.opened-given": raised(
         "The client you were given is already open: don't write `with client:` in "
-        "send_with_retry, just call client.request(method, url).",
+        "send_with_retry, just call client.request(method, url)."
     ),
-    "07.raise-for-status": Mistake(
-        "{name} raised {error}",
+    "07.raise-for-status": raised(
         "A response with any status code is returned as it is: no raise_for_status() here (the "
-        "caller decides what a 503 means).",
+        "caller decides what a 503 means)."
     ),
-    "07.signature": Mistake(
-        "{name} raised {error}",
-        "Keep the signature: send_with_retry(client, method, url, *, attempts=2).",
+    "07.signature": raised(
+        "Keep the signature: send_with_retry(client, method, url, *, attempts=2)."
     ),
     "07.wrong-method": Mistake(
         "On {what}, send_with_retry sent {sent}, not {method}.",
@@ -943,8 +923,7 @@ MISTAKES: dict[str, Mistake] = {
         HINT_DONT_CLOSE,
         Pointer(NB01, "2.4 A request after `close()`"),
     ),
-    "01.opened-given": Mistake(
-        "{name} raised {error}",
+    "01.opened-given": raised(
         "Don't open the client in fetch_statuses (no `with client:`, no client.__enter__()): "
         "the caller made it and opens it; fetch_statuses only uses it.",
         Pointer(NB01, "2.1 `with` inside `with`"),
@@ -954,9 +933,8 @@ MISTAKES: dict[str, Mistake] = {
         "Don't call raise_for_status(): a 404 or a 503 is an answer to report; return "
         "its status_code.",
     ),
-    "01.other-error": Mistake(
-        "{name} raised {error}",
-        "Fix that error: send client.get(url) for each url and return the status codes.",
+    "01.other-error": raised(
+        "Fix that error: send client.get(url) for each url and return the status codes."
     ),
     "01.wrong-request": Mistake(
         "fetch_statuses (call {call}) sent {odd}, not GET to each of its urls.",
@@ -1152,7 +1130,7 @@ MISTAKES: dict[str, Mistake] = {
         Pointer(NB03, "6. `PoolTimeout`: waiting for a connection that never comes"),
     ),
     # Challenge 2.2: fetch_from_hosts(urls, limits), two hosts, a limit for each (challenge02.py)
-    "c2.error": Mistake("{name} raised {error}", "Fix that error first."),
+    "c2.error": raised("Fix that error first."),
     "c2.kept-client": Mistake(
         "in call {call}, {name} raised {error}. Call 1 worked, and closed a client that call "
         "{call} used again (a client made at module level, or kept from call 1?).",
@@ -1254,14 +1232,12 @@ MISTAKES: dict[str, Mistake] = {
         "Not yet: Fetcher has no with_options method.",
         "Add with_options(self, **overrides) to your Fetcher, run its cell, then this check.",
     ),
-    "c4.fetcher-error": Mistake("{name} raised {error}", "Fix your Fetcher first (Exercise 4.1)."),
-    "c4.error": Mistake(
-        "{name} raised {error}",
+    "c4.fetcher-error": raised("Fix your Fetcher first (Exercise 4.1)."),
+    "c4.error": raised(
         "Fix that error first: with_options(**overrides) returns a new facade on the same "
-        "client, which fetches, closes and works in a `with` like any Fetcher.",
+        "client, which fetches, closes and works in a `with` like any Fetcher."
     ),
-    "c4.settings-on-client": Mistake(
-        "{name} raised {error}",
+    "c4.settings-on-client": raised(
         "The client exists already, so its settings can't change (rule 6): keep the overrides "
         "in the new facade and send them with each of its requests, per request.",
         Pointer(NB04, "Rule 6: a client *and* client settings is a mistake"),
@@ -1352,10 +1328,9 @@ MISTAKES: dict[str, Mistake] = {
         Pointer(NB04, NB04_OWNERSHIP),
     ),
     # Challenge 5.3: LoopClients, one AsyncClient per event loop (challenge05.py)
-    "c5.init-error": Mistake(
-        "{name} raised {error}",
+    "c5.init-error": raised(
         "LoopClients(**client_kwargs) keeps the settings for the clients it makes; fix that "
-        "error first.",
+        "error first."
     ),
     "c5.error": Mistake("in event loop {run}, {name} raised {error}", "Fix that error first."),
     "c5.bound": Mistake(

@@ -86,21 +86,6 @@ def _words(t: Twin) -> dict[str, str]:
     }
 
 
-# The mistakes whose hints differ by flavour: threads (lesson 02) and asyncio (05).
-THREADS = {
-    "own": "02.own-client",
-    "over": "02.over-cap",
-    "serial": "02.one-at-a-time",
-    "under": "02.under-cap",
-}
-ASYNCIO = {
-    "own": "05.own-client",
-    "over": "05.over-cap",
-    "serial": "05.one-at-a-time",
-    "under": "05.under-cap",
-}
-
-
 def _slips(t: Twin) -> tuple[tuple[str, str], ...]:
     """httpx's messages when the function opened or closed the client it was given."""
     return (
@@ -109,14 +94,6 @@ def _slips(t: Twin) -> tuple[tuple[str, str], ...]:
         ("is bound to a different event loop", "05.other-loop"),
         *(ASYNC_SLIPS if t.awaited else ()),
     )
-
-
-def _not_yet_bodies(got: object) -> None:
-    """Two near misses of threads that judge_bodies would only call "not a list of bodies"."""
-    if isinstance(got, Iterator):  # `return pool.map(...)`: an iterator, not a list
-        flunk("02.iterator", got=kind(got))
-    if isinstance(got, list) and got and all(isinstance(item, Future) for item in got):
-        flunk("02.futures")
 
 
 def judge_round(
@@ -128,28 +105,36 @@ def judge_round(
         if inspect.iscoroutine(got):
             got.close()  # never run: closed here, so Python doesn't warn it was never awaited
         flunk("05.returned-awaitable", fn=t.fan_out)
-    if not t.awaited:
-        _not_yet_bodies(got)
+    if not t.awaited:  # two near misses that judge_bodies would only call "not a list of bodies"
+        if isinstance(got, Iterator):  # `return pool.map(...)`: an iterator, not a list
+            flunk("02.iterator", got=kind(got))
+        if isinstance(got, list) and got and all(isinstance(item, Future) for item in got):
+            flunk("02.futures")
     expected = [f"waited {delay} s\n" for delay in rnd.delays]
     order = "05" if t.awaited else "02"
     judge_bodies(t.fan_out, got, expected, server.requests, order=order)
-    words, mistakes = _words(t), ASYNCIO if t.awaited else THREADS
+    words = _words(t)
+    own, over, serial, under = (  # the mistakes whose hints differ by flavour
+        ("05.own-client", "05.over-cap", "05.one-at-a-time", "05.under-cap")
+        if t.awaited
+        else ("02.own-client", "02.over-cap", "02.one-at-a-time", "02.under-cap")
+    )
     requests, limit, most = len(rnd.delays), rnd.cap, rnd.most
     opened = plural(server.connections_opened, "TCP connection")
     if client.is_closed:
         flunk("fan.closed-given", **words)
     if len(sent) < requests:
-        flunk(mistakes["own"], sent=len(sent), requests=requests, opened=opened, **words)
+        flunk(own, sent=len(sent), requests=requests, opened=opened, **words)
     if len(sent) > requests:
         flunk("fan.extra-requests", sent=len(sent), requests=requests, **words)
     peak = peak_in_flight(server.requests)
     if peak > rnd.cap:
-        flunk(mistakes["over"], peak=peak, limit=limit, **words)
+        flunk(over, peak=peak, limit=limit, **words)
     if peak < 2:
-        flunk(mistakes["serial"], requests=requests, limit=limit, **words)
+        flunk(serial, requests=requests, limit=limit, **words)
     limits = rnd.limits(t.cap)
     if peak < most:
-        flunk(mistakes["under"], peak=peak, limits=limits, most=most, **words)
+        flunk(under, peak=peak, limits=limits, most=most, **words)
     if server.connections_opened > most:
         churn = "fan.connection-close" if closing(sent) else "fan.churn"
         flunk(churn, opened=opened, requests=requests, most=most, limits=limits, **words)
