@@ -158,6 +158,17 @@ def lifespan_raises(upstream: str) -> FastAPI:
     return FastAPI(lifespan=lifespan)
 
 
+def lifespan_reads_the_state_first(upstream: str) -> FastAPI:
+    """A lifespan that enters `app.state.client` as if something had put it there already."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with app.state.client:  # nothing set it: no client is made anywhere
+            yield
+
+    return _with_status(FastAPI(lifespan=lifespan))
+
+
 def wrong_path(upstream: str) -> FastAPI:
     """Shares one client well, but asks the upstream for its home page instead of /delay/0.05."""
     app = FastAPI(lifespan=_lifespan_on_state(FastAPI()))
@@ -274,6 +285,12 @@ WRONG: dict[str, tuple[MakeApp | Any, str, list[str]]] = {
     "yield after the async with block": (yields_after_closing, "06.yield-outside", []),
     "get_client not written yet": (dependency_not_written, "06.not-yet-dependency", []),
     "a lifespan that raises": (lifespan_raises, "06.startup-failed", ["'upstream'"]),
+    # The lifespan's error names app.state: the hint says what to keep there (a slip of the check).
+    "a lifespan that reads app.state.client first": (
+        lifespan_reads_the_state_first,
+        "06.no-state",
+        ["The app did not start"],
+    ),
     "the wrong downstream path": (wrong_path, "06.wrong-answers", ["30 of 30"]),
     # Kinds accepted or misdiagnosed before the catalogue (issue 19):
     "a synchronous client in an async path function": (
