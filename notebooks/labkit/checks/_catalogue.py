@@ -695,9 +695,6 @@ MISTAKES: dict[str, Mistake] = {
         HINT_DEPENDENCY,
         Pointer(NB06, "1a. The mistake: a client per request"),
     ),
-    "06.not-closed-by-client": Mistake(
-        "The downstream connections were not closed by the app's client.", HINT_CLOSE
-    ),
     "06.never-closed": Mistake(
         "After the app shut down, {still} of its {opened} downstream connections were still "
         "open: nothing closed its client.",

@@ -144,12 +144,11 @@ def _judge_downstream(upstream: LabServer, clients: int) -> None:
 
 
 def _judge_closed(upstream: LabServer) -> None:
-    if upstream.wait_until_closed(timeout=CLOSE_WAIT):
-        if any(c.closed_by != "client" for c in upstream.connections):
-            flunk("06.not-closed-by-client")
-        return
-    still, opened = upstream.open_connections, upstream.connections_opened
-    flunk("06.never-closed", still=still, opened=opened)
+    """Every connection closed, and so by the client: the upstream has no idle timeout, and its
+    60 s request timeout outlasts any check, so the server closes none of them itself."""
+    if not upstream.wait_until_closed(timeout=CLOSE_WAIT):
+        still, opened = upstream.open_connections, upstream.connections_opened
+        flunk("06.never-closed", still=still, opened=opened)
 
 
 def _serve(make_app: Any, upstream: LabServer, requests: int, *, again: bool = False) -> None:
