@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from labkit.checks import challenge02
+from labkit.checks._catalogue import MISTAKES
 from labkit.checks._kernel import last_mistake
 from labkit.checks.challenges import (
     check_linkcheck,
@@ -382,7 +383,8 @@ def test_02_stub_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
     assert_rejected(check_two_hosts, stub, ["❌ Not yet:"], capsys)
     words = ["of your requests", "Cap each host on its own"]
     first, second = rejected_twice(check_two_hosts, one_pool_for_both, words, capsys)
-    assert "section “1. The pattern" in second
+    pointer = MISTAKES[last_mistake()].pointer
+    assert pointer is not None and str(pointer) in second and str(pointer) not in first
 
 
 def one_sized_client_no_cap(urls: list[str], limits: dict[str, int]) -> list[str]:

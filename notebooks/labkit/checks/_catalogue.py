@@ -71,8 +71,9 @@ HINT_SHAPE = (
     "`attempts` tries in all; re-raise the error when no try is left."
 )
 HINT_DEPENDENCY = (
+    "A dependency runs for every request, so a client made there is a client per request. "
     "Make the client once, in the lifespan (`async with httpx.AsyncClient(...) "
-    "as client:`, keep it on app.state, then `yield`), and let get_client "
+    "as client:`, keep it on app.state, then `yield` inside that block), and let get_client "
     "return that one client: `return request.app.state.client`. The path "
     "function takes it as a parameter, `client: Annotated[httpx.AsyncClient, "
     "Depends(get_client)]`, and makes no client of its own."
@@ -1153,7 +1154,7 @@ MISTAKES: dict[str, Mistake] = {
         "host {name} (limit {limit}) was serving {peak} of your requests at once (call "
         "{call}){seen}.",
         HINT_OVER,
-        Pointer(NB02, "1. The pattern: open once, share, close once"),
+        Pointer(NB03, "7. Choosing sizes"),
     ),
     "c2.keepalive-cap": Mistake(
         "host {name} (limit {limit}) was serving {peak} of your requests at once (call "
@@ -1199,7 +1200,7 @@ MISTAKES: dict[str, Mistake] = {
         "One pool for both hosts: when it is full, it closes an idle connection to one host to "
         "open one to the other. Each host has its own limit: use a client per host with that "
         "host's limit, or one pool big enough for both plus a per-host cap (a semaphore).",
-        Pointer(NB02, "1. The pattern: open once, share, close once"),
+        Pointer(NB03, "7. Choosing sizes"),
     ),
     "c2.connections": Mistake(
         "host {name} saw {opened} TCP connections for {requests} requests, with at most "
@@ -1212,7 +1213,7 @@ MISTAKES: dict[str, Mistake] = {
         "host {name} (limit {limit}) got your {requests} requests one at a time (call {call}).",
         "Use the concurrency host {name} allows: up to {limit} requests at once, the other "
         "host its own number.",
-        Pointer(NB02, "1. The pattern: open once, share, close once"),
+        Pointer(NB03, "7. Choosing sizes"),
     ),
     "c2.open": Mistake(
         "after fetch_from_hosts returned, host {name} still had {still} open (call {call}).",
@@ -1403,7 +1404,7 @@ MISTAKES: dict[str, Mistake] = {
         "A finished loop must leave nothing behind in the cache: let aclose() remove the "
         "loop's entry, or key the cache so that a dead loop's entry goes by itself "
         "(weakref.WeakKeyDictionary).",
-        Pointer(NB05, NB05_PITFALL),
+        Pointer(NB05, "Challenge 5.3: a client per event loop"),
     ),
     "c5.concurrent": Mistake(
         "two event loops running at the same time, in two threads, got {got}{failed}: the "
