@@ -345,6 +345,27 @@ def flushes_the_pool(
     raise AssertionError("unreachable")
 
 
+def closes_it_after(
+    client: httpx.Client, method: str, url: str, *, attempts: int = 2
+) -> httpx.Response:
+    try:
+        return send_with_retry(client, method, url, attempts=attempts)  # type: ignore[no-any-return]
+    finally:
+        client.close()  # the caller's client
+
+
+def swallows_the_last_error(
+    client: httpx.Client, method: str, url: str, *, attempts: int = 2
+) -> httpx.Response:
+    for attempt in range(attempts):
+        try:
+            return client.request(method, url)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError):
+            if method not in IDEMPOTENT or attempt == attempts - 1:
+                return httpx.Response(503, request=httpx.Request(method, url))  # made up
+    raise AssertionError("unreachable")
+
+
 WRONG: dict[str, tuple[Any, str, list[str]]] = {
     # name: (answer, the mistake it must get, evidence the verdict must say)
     "no retry": (no_retry, "07.no-retry", ["(a FIN)"]),
@@ -380,9 +401,13 @@ WRONG: dict[str, tuple[Any, str, list[str]]] = {
     "not the function": (None, "kernel.needs-function", []),
     # Accepted before the walker's report (H19b):
     "empties the pool before the retry": (flushes_the_pool, "07.pool-emptied", []),
+    # Misjudged held-out answers (heldout2: 07_W10, 07_W11):
+    "closes the client after the call": (closes_it_after, "07.closed-client", ["'GET'"]),
+    "swallows the last error": (swallows_the_last_error, "07.error-swallowed", ["status 503"]),
 }
 IN_HTTPX2 = ["no retry", "retries a POST", "retries a read timeout", "returns an unread stream"]
 IN_HTTPX2 += ["range(1, attempts)", "only the FIN face of the race", "one try too many"]
+IN_HTTPX2 += ["closes the client after the call", "swallows the last error"]
 
 
 @pytest.mark.parametrize("library", ["httpx", "httpx2"])

@@ -716,6 +716,12 @@ MISTAKES: dict[str, Mistake] = {
         "Something in send_with_retry closed the client it was given (client.close(), or a "
         "`with client:` block that ended): leave it open, the caller closes it."
     ),
+    "07.closed-client": Mistake(
+        "{what} closed the client it was given: the caller owns it.",
+        "Leave the client open: no client.close() and no `with client:` in send_with_retry, "
+        "not even in a `finally:`. The caller made the client, sends more on it, and closes "
+        "it when it is done.",
+    ),
     "07.opened-given": raised(
         "The client you were given is already open: don't write `with client:` in "
         "send_with_retry, just call client.request(method, url)."
@@ -817,6 +823,13 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "07.last-error": Mistake(
         "On {what}, send_with_retry {did}.", "After the last try, let the error out: `raise` it."
+    ),
+    "07.error-swallowed": Mistake(
+        "On {what}, send_with_retry {did}. That response was made in send_with_retry, not "
+        "sent by any server: the error was caught and dropped.",
+        "When the error must go back to the caller (no try left, or a request that is not "
+        "retried), re-raise it: a bare `raise` in the except block. A response of your own "
+        "hides the failure: the caller takes it for the server's answer.",
     ),
     "07.one-attempt": Mistake(
         "On {what}, send_with_retry {did}.",

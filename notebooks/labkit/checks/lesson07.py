@@ -75,6 +75,8 @@ def _call(
         return Outcome(what, len(sent), response=response)
 
     outcome = learner_call(what, call, mistake="07.error", slips=SLIPS)
+    if client.is_closed:  # before the check sends on it again (its error would blame the check)
+        flunk("07.closed-client", what=what)
     others = sorted({r.method for r in sent} - {method})
     if others:
         flunk("07.wrong-method", what=what, sent=" and ".join(others), method=method)
@@ -116,6 +118,12 @@ def _expect_response(outcome: Outcome, what: str, status: int) -> None:
         flunk("07.wrong-status", what=what, got=response.status_code, status=status)
 
 
+def _made_up(response: object) -> bool:
+    """A Response built in Python (`httpx.Response(503)`), not received: a response the client
+    read from a server carries the connection's HTTP version among its extensions."""
+    return is_a(response, "Response") and "http_version" not in getattr(response, "extensions", {})
+
+
 def _expect_error(outcome: Outcome, what: str, error: str, mistake: str, once: str = "") -> None:
     """The outcome must be `httpx.<error>` (after one try, if `once` says what more tries
     did); if not, `mistake` with what it did instead."""
@@ -124,7 +132,10 @@ def _expect_error(outcome: Outcome, what: str, error: str, mistake: str, once: s
     if outcome.error is None:
         status = getattr(outcome.response, "status_code", None)
         got = f"{kind(outcome.response)}{f' (status {status})' if status else ''}"
-        flunk(mistake, what=what, did=f"returned {got}: it should raise httpx.{error}")
+        did = f"returned {got}: it should raise httpx.{error}"
+        if _made_up(outcome.response):  # no server sent it: the error was caught and dropped
+            flunk("07.error-swallowed", what=what, did=did)
+        flunk(mistake, what=what, did=did)
     if not _is(outcome, error):
         flunk(mistake, what=what, did=f"raised {outcome.error_text} (expected httpx.{error})")
 
