@@ -1064,6 +1064,16 @@ class SafeDelWarns(Fetcher):  # type: ignore[valid-type,misc]
             warnings.warn("a Fetcher was never closed", ResourceWarning, stacklevel=2)
 
 
+class AsyncDelClosesOwned(AsyncFetcher):  # type: ignore[valid-type,misc]
+    """__del__ schedules aclose() of an owned client left unclosed; a borrowed one is the
+    caller's, left alone (05af_W4 without its mistake)."""
+
+    def __del__(self) -> None:
+        if getattr(self, "_owns_client", False) and not getattr(self, "_closed", True):
+            with contextlib.suppress(RuntimeError):  # no loop running: nothing to schedule on
+                asyncio.get_running_loop().create_task(self._client.aclose())
+
+
 class AsyncLockLazy(AsyncLazy):
     def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
         super().__init__(client, **client_kwargs)
@@ -1107,6 +1117,7 @@ RIGHT: dict[str, tuple[type | None, type | None]] = {
     "__exit__ that re-raises": (ReRaisingExit, None),
     "its own RuntimeError subclass after close": (None, OwnErrorAfterClose),
     "a ResourceWarning when never closed": (SafeDelWarns, None),
+    "__del__ that schedules aclose() of an owned client only": (None, AsyncDelClosesOwned),
     "a lazy client under an asyncio.Lock": (None, AsyncLockLazy),
     "on AbstractAsyncContextManager, wrapping another": (None, AsyncOnAbstractBase),
 }
@@ -1192,6 +1203,15 @@ class AsyncDelClosesTheBorrowedClient(AsyncFetcher):  # type: ignore[valid-type,
     def __del__(self) -> None:
         self._client._transport._pool._connections.clear()  # what a sync close can reach
         self._client._state = type(self._client._state).CLOSED
+
+
+class AsyncDelSchedulesAclose(AsyncFetcher):  # type: ignore[valid-type,misc]
+    """__del__ schedules aclose() on whatever client it has, borrowed or not: a task that
+    closes the caller's client once the loop runs it (held-out answer 05af_W4)."""
+
+    def __del__(self) -> None:
+        with contextlib.suppress(RuntimeError, AttributeError):  # no loop; __init__ failed
+            asyncio.get_running_loop().create_task(self._client.aclose())
 
 
 class AsyncWarnsLikePython(AsyncFetcher):  # type: ignore[valid-type,misc]
@@ -1311,6 +1331,12 @@ DIAGNOSED: dict[str, tuple[str, Any, str, list[str]]] = {
     "__del__ closes a borrowed AsyncClient": (
         "async",
         AsyncDelClosesTheBorrowedClient,
+        "04.del-closes-borrowed",
+        [],
+    ),
+    "__del__ schedules aclose() of a borrowed AsyncClient": (
+        "async",
+        AsyncDelSchedulesAclose,
         "04.del-closes-borrowed",
         [],
     ),

@@ -569,9 +569,9 @@ MISTAKES: dict[str, Mistake] = {
     ),
     # Kinds the facade check named wrongly, or missed, before the catalogue (issue 19).
     "04.del-closes-borrowed": Mistake(
-        "dropping a {name} that borrowed its client (its __del__, at garbage collection) "
-        "closed the caller's client: the caller's next request fails.",
-        "A borrowed client is the caller's, even in __del__: close only a client your {name} "
+        "dropping {article} {facade} that borrowed its client (its __del__, at garbage "
+        "collection) closed the caller's client: the caller's next request fails.",
+        "A borrowed client is the caller's, even in __del__: close only a client your {facade} "
         "made (`if self._owns_client: ...`), and prefer closing in {close}() to __del__.",
         Pointer(
             NB04, "Rules 1 and 2: decide ownership once; never enter or close a borrowed client"

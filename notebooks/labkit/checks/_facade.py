@@ -300,11 +300,22 @@ def step_close_again(s: Stage) -> None:
 
 
 def step_drop(s: Stage) -> None:
-    """Dropped unclosed: its __del__ (if any) runs, and must leave a borrowed client alone."""
-    s.fetchers.clear()
-    s.t.call(gc.collect)  # for asyncio, in its loop: where __del__ would run
+    """Dropped unclosed: its __del__ (if any) runs, and must leave a borrowed client alone.
+    For asyncio, dropped and collected in the check's loop (as in the caller's `async with`),
+    and the loop then runs what __del__ scheduled (an aclose() task) before the caller's next
+    request."""
+
+    def drop() -> None:
+        s.fetchers.clear()  # the last reference: __del__ runs here (or in the collection)
+        gc.collect()
+
+    s.t.call(drop)
+    s.t.settle()
     if s.client.is_closed:
-        flunk("04.del-closes-borrowed", name=s.t.facade, close=s.t.close)
+        flunk("04.del-closes-borrowed", **s.words)
+    before, what = len(s.sent), f"the caller's own request, after dropping the {s.t.facade}"
+    s.run(what, "04.borrowed-error", s.client.get, s.server.url + "/")
+    del s.sent[before:]  # the caller's, not the class's
 
 
 def step_enter(s: Stage) -> None:

@@ -92,6 +92,12 @@ class Twin:
 
         return self.portal.call(functools.partial(learner_await, what, action(), **verdict))
 
+    def settle(self) -> None:
+        """For asyncio: let the check's loop run what is pending (a task that a `__del__`
+        scheduled, and what that task awaits) before the check looks again; threads: nothing."""
+        if self.portal is not None:
+            self.portal.call(_settle)
+
     def enter_block(self, obj: object) -> Any:
         """What `with obj as f:` does first: type(obj).__enter__(obj), or __aenter__ awaited."""
         return self.call(getattr(type(obj), self.enter), obj)
@@ -139,6 +145,13 @@ ASYNC = Twin(
     *("async with", "aclose", "__aenter__", "__aexit__", "async def"),
 )
 _gates = threading.local()  # a `together` thread's gate, for its first call into the loop
+
+
+async def _settle() -> None:
+    """A few turns of the loop, then a short pause: callbacks, tasks and their next steps run."""
+    for _ in range(3):
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.01)
 
 
 # asyncio's errors whose message doesn't say what to change, and the mistake each shows.
