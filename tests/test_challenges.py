@@ -383,7 +383,9 @@ def test_02_stub_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
     assert_rejected(check_two_hosts, stub, ["❌ Not yet:"], capsys)
     words = ["of your requests", "Cap each host on its own"]
     first, second = rejected_twice(check_two_hosts, one_pool_for_both, words, capsys)
-    pointer = MISTAKES[last_mistake()].pointer
+    mistake = last_mistake()
+    assert mistake is not None
+    pointer = MISTAKES[mistake].pointer
     assert pointer is not None and str(pointer) in second and str(pointer) not in first
 
 
@@ -970,12 +972,40 @@ class RacesAcrossAnAwait(DictPoppedByAclose):
         return self._clients[loop]
 
 
+class WeakValues(DictPoppedByAclose):
+    """Keyed by the loop, but the clients held weakly: with `await clients.current().get(url)`
+    nothing else holds the client, so each request makes a new one, closed by nobody."""
+
+    def __init__(self, **client_kwargs: Any) -> None:
+        super().__init__(**client_kwargs)
+        self._clients = weakref.WeakValueDictionary()  # type: ignore[assignment]
+
+    def current(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = httpx.AsyncClient(**self._kwargs)
+        return client
+
+
+class AcloseClosesEveryLoops(DictPoppedByAclose):
+    """aclose() closes every loop's client, not only the running loop's: a loop running at the
+    same time, in another thread, loses the client it is using."""
+
+    async def aclose(self) -> None:
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            await client.aclose()
+
+
 @pytest.mark.parametrize(
     ("answer", "mistake"),
     [
         (PerTaskContextVariable, "c5.per-task"),
         (RacesAcrossAnAwait, "c5.race"),  # said "per task" before the walker's report (H19b)
         (ReplacedWhenClosed, "c5.concurrent"),
+        (WeakValues, "c5.not-kept"),  # accepted before (held-out 05lc_W9)
+        (AcloseClosesEveryLoops, "c5.closed-other"),  # accepted 3 runs in 8 (held-out 05lc_W8)
         (NeverCloses, "c5.open"),
         (NewClientEachTime, "c5.same"),
         (OneClient, "c5.one-client"),
@@ -1109,3 +1139,20 @@ def test_04_a_facade_of_a_facade_that_drops_its_parents_overrides_is_named(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert_diagnosed(check_with_options, DropsTheParentsOverrides, "c4.dropped", capsys)
+
+
+class MergesTheWrongWayRound(Fetcher):  # type: ignore[valid-type,misc]
+    """with_options merges `{**overrides, **self._options}`: a setting given twice keeps its
+    first value, though the later one must win, as a dict merge does (held-out 04wo_W7)."""
+
+    def with_options(self, **overrides: Any) -> Any:
+        derived = super().with_options(**overrides)
+        derived._options = {**overrides, **self._options}
+        return derived
+
+
+def test_04_a_setting_given_twice_that_keeps_its_first_value_is_named(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    evidence = ["X-Team: 'lab'"]
+    assert_diagnosed(check_with_options, MergesTheWrongWayRound, "c4.merge-order", capsys, evidence)

@@ -1269,6 +1269,12 @@ MISTAKES: dict[str, Mistake] = {
         "A facade made from a facade keeps its parent's overrides and adds its own: merge them "
         "(`{{**self._options, **overrides}}`), don't start again from the given ones only.",
     ),
+    "c4.merge-order": Mistake(
+        "a facade made with_options(headers={{'{header}': '{first}'}}).with_options(headers="
+        "{{'{header}': '{later}'}}) sent {header}: {got}: the setting given first won.",
+        "A setting given again takes the later value, as a dict merge does: the new overrides "
+        "go last (`{{**self._options, **overrides}}`), not first.",
+    ),
     "c4.overrides": Mistake(
         "a request from the facade with_options gave ({where}) was sent without {missing}.",
         "Each request the new facade sends must carry the overrides it was made with; the "
@@ -1334,7 +1340,7 @@ MISTAKES: dict[str, Mistake] = {
         Pointer(NB04, NB04_OWNERSHIP),
     ),
     "c4.borrowed-pool": Mistake(
-        "with a borrowed client, the server saw {opened} and the client's hook {hooked} of 2.",
+        "with a borrowed client, the server saw {opened} and the client's hook {hooked} of 3.",
         "Every facade sends on the one client it shares.",
         Pointer(NB04, NB04_OWNERSHIP),
     ),
@@ -1400,6 +1406,16 @@ MISTAKES: dict[str, Mistake] = {
         "client.aclose()` on the client current() gave in this loop.",
         Pointer(NB05, NB05_PITFALL),
     ),
+    "c5.not-kept": Mistake(
+        "in event loop {run}, the client current() gave was gone as soon as the check stopped "
+        "holding it (the loop still running, its aclose() not called yet): each "
+        "`await clients.current().get(url)` would make a new client, and a new connection, that "
+        "nothing closes.",
+        "Your cache holds its clients weakly (a weakref.WeakValueDictionary?): it must keep "
+        "each loop's client alive until that loop's aclose(). Hold the client strongly; if "
+        "something is weak, let it be the loop (weakref.WeakKeyDictionary keyed by the loop).",
+        Pointer(NB05, NB05_SHARE),
+    ),
     "c5.connections": Mistake(
         "event loop {run} opened {opened} for {requests} requests one after another.",
         "One client per loop, reused: its pool keeps one connection for them.",
@@ -1420,11 +1436,18 @@ MISTAKES: dict[str, Mistake] = {
         Pointer(NB05, "Challenge 5.3: a client per event loop"),
     ),
     "c5.concurrent": Mistake(
-        "two event loops running at the same time, in two threads, got {got}{failed}: the "
-        "check's loops one after the other never showed it.",
+        "two event loops running at the same time, in two threads, {seen}: the check's loops "
+        "one after the other never showed it.",
         "Key the cache by the running loop itself (asyncio.get_running_loop()), not by "
         "whichever loop ran last or by a client that is still open: two loops can run at "
         "once, one per thread, and each needs its own client.",
+    ),
+    "c5.closed-other": Mistake(
+        "two event loops ran at the same time, in two threads: loop 1's aclose() closed loop "
+        "2's client too, while loop 2 was still running and using it.",
+        "aclose() closes the running loop's client only (pop this loop's entry and close that "
+        "one): other loops, in other threads, still use theirs, and each closes its own.",
+        Pointer(NB05, "Challenge 5.3: a client per event loop"),
     ),
 }
 

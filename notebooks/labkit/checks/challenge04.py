@@ -29,6 +29,7 @@ from ._kernel import (
 )
 
 HEADER, VALUE, TIMEOUT = "X-Team", "lab", 2.5
+LATER = "lab-2"  # the same header given again, later: it wins, as in a dict merge
 OVERRIDES: dict[str, Any] = {"timeout": TIMEOUT, "headers": {HEADER: VALUE}}
 
 
@@ -130,6 +131,15 @@ def _owned(candidate: type) -> None:
         flunk("c4.after", did=did)
 
 
+def _given_twice(parent: Any, url: str, sent: list[httpx.Request]) -> None:
+    """A facade made with a header, then that header again: the later value wins."""
+    twice = _derive(parent, "a facade from with_options", headers={HEADER: LATER})
+    _fetch(twice, url, "fetcher.with_options(headers=...).with_options(headers=...)")
+    got = sent[-1].headers.get(HEADER) if len(sent) == 3 else LATER  # else: borrowed-pool's
+    if got != LATER:
+        flunk("c4.merge-order", header=HEADER, first=VALUE, later=LATER, got=repr(got))
+
+
 def _borrowed(candidate: type) -> None:
     """A borrowed client: neither facade closes it; a facade of a facade keeps both overrides."""
     sent: list[httpx.Request] = []
@@ -144,11 +154,12 @@ def _borrowed(candidate: type) -> None:
             _fetch(fetcher, url, name)
             if len(sent) == 2:
                 _judge_requests(sent, {0}, "a facade of a facade, on a borrowed client", True)
+            _given_twice(parent, url, sent)
             learner_call("the new facade's close()", derived.close, mistake="c4.error")
             learner_call("Fetcher(client).close()", fetcher.close, mistake="c4.error")
             if client.is_closed:
                 flunk("c4.closed-borrowed")
-            if len(sent) != 2 or server.connections_opened != 1:
+            if len(sent) != 3 or server.connections_opened != 1:
                 opened = plural(server.connections_opened, "TCP connection")
                 flunk("c4.borrowed-pool", opened=opened, hooked=plural(len(sent), "request"))
 

@@ -4,9 +4,11 @@ Code called from two `asyncio.run()`s (a sync wrapper around async code, a test 
 loop per test) needs a client in each loop: `LoopClients.current()` gives the running loop's
 client, made on that loop's first call, and `await clients.aclose()` closes it inside its loop.
 The check runs two event loops one after the other, as two `asyncio.run()` calls would, then
-two at the same time, in two threads. The server says how many connections each loop opened
-and whether they were closed; a weak reference says whether a finished loop's client was left
-behind in the cache.
+two at the same time, in two threads (one loop's aclose() while the other still uses its
+client). Requests go through `current()` each time, the client held by nothing but the cache
+(a weak cache would drop it). The server says how many connections each loop opened and whether
+they were closed; a weak reference says whether a finished loop's client was left behind in
+the cache.
 
 The loops one after the other run in one thread of the check's own, not through the kernel's
 `run_in_own_loop` (a new thread per loop): an answer keyed by the thread must meet two loops
@@ -68,6 +70,12 @@ async def _current(clients: Any, run: int, tasks: int = 0) -> Any:
     )
 
 
+async def _get(clients: Any, url: str) -> None:
+    """`await clients.current().get(url)`, as the prompt's users write it: nothing else keeps
+    the client between two requests."""
+    (await (await _run(clients.current)).get(url)).raise_for_status()
+
+
 async def _one_loop(
     clients: Any, url: str, run: int, heard: list[httpx.Request]
 ) -> weakref.ref[Any]:
@@ -98,25 +106,35 @@ async def _one_loop(
     if any(client is not first for client in await _current(clients, run, AT_ONCE)):
         seen = f"{AT_ONCE} current() calls from tasks at the same time did not all get its client"
         flunk("c5.same", run=run, seen=seen)
+    kept = weakref.ref(first)
+    del early, first  # from now on, only the cache may keep it: users call current() per request
     heard.clear()
-
-    async def requests() -> None:
-        for _ in range(REQUESTS):
-            (await first.get(url)).raise_for_status()
-
     closed = (("Event loop is closed", "c5.one-client"), (SEND_CLOSED, "c5.one-client"))
     words = {"run": str(run), "prev": str(run - 1)}
-    name = "a request on current()'s client"
-    await learner_await(
-        name, requests(), slips=closed if run > 1 else (), mistake="c5.error", words=words
-    )
+
+    def still_kept() -> None:
+        """Nothing but the cache holds the client now: it must still be there."""
+        gc.collect()
+        if kept() is None:
+            flunk("c5.not-kept", run=run)
+
+    for _ in range(REQUESTS):  # `await clients.current().get(url)`: the client is not held
+        still_kept()
+        name = "a request on current()'s client"
+        slips = closed if run > 1 else ()
+        await learner_await(name, _get(clients, url), slips=slips, mistake="c5.error", words=words)
+    still_kept()
     if len(heard) < REQUESTS:
         flunk("c5.settings", run=run, heard=len(heard), requests=REQUESTS)
+    last = await _current(clients, run)
+    if id(last) != id(kept()):  # not `is`: mypy would take `last` for kept()'s Optional
+        seen = "a later call of current() (after its requests) gave another client"
+        flunk("c5.same", run=run, seen=seen)
     name = "LoopClients.aclose()"
     await learner_await(name, _run(clients.aclose), mistake="c5.error", words=words)
-    if not first.is_closed:  # judged now: once dropped, the garbage collector would close it
+    if not last.is_closed:  # judged now: once dropped, the garbage collector would close it
         flunk("c5.open", run=run)
-    return weakref.ref(first)
+    return kept
 
 
 def _run_loops(clients: Any, server: LabServer, heard: list[httpx.Request]) -> None:
@@ -142,38 +160,62 @@ def _run_loops(clients: Any, server: LabServer, heard: list[httpx.Request]) -> N
 
 def _together_in_two_threads(clients: Any, server: LabServer) -> None:
     """Two event loops at the same time, in two threads (as two threads each running
-    asyncio.run() do): each must get a client of its own, even while the other's is open."""
-    meet = threading.Barrier(2)
+    asyncio.run() do): each must get a client of its own, even while the other's is open, and
+    one loop's aclose() must leave the other's client open. In steps, both loops in turn: each
+    gets its client and sends a request; then loop 1 awaits aclose() while loop 2, still
+    running, keeps its client and sends one more request on it; then loop 2 awaits aclose()."""
+    both = threading.Barrier(2)
+    first_closed = threading.Event()
     got: list[int] = []
-    failed: list[str] = []
+    failed: list[str] = []  # what raised: "loop 2's request after loop 1's aclose() raised ..."
+    closed_other: list[bool] = []
 
-    async def one_loop() -> None:
+    async def step(name: str, action: Awaitable[Any]) -> None:
+        try:
+            await action
+        except Exception as exc:  # noqa: BLE001 - evidence, judged below
+            failed.append(f"{name} raised {describe(exc)}")
+            raise
+
+    async def one_loop(index: int) -> None:
         client = await _run(clients.current)
         got.append(id(client))
-        await asyncio.to_thread(meet.wait, 5)  # both loops hold their client now
-        try:
-            (await client.get(server.url + "/")).raise_for_status()
-        except Exception as exc:  # noqa: BLE001 - evidence, judged below
-            failed.append(describe(exc))
-        await clients.aclose()
+        await asyncio.to_thread(both.wait, 5)  # both loops hold their client now
+        await step(f"loop {index}'s request", client.get(server.url + "/"))
+        await asyncio.to_thread(both.wait, 5)  # both sent one request
+        if index == 1:
+            await step("loop 1's aclose()", _run(clients.aclose))
+            first_closed.set()
+            return
+        await asyncio.to_thread(first_closed.wait, 5)
+        closed_other.append(client.is_closed)
+        if not client.is_closed:
+            name = "loop 2's request after loop 1's aclose()"
+            await step(name, client.get(server.url + "/"))
+        await step("loop 2's aclose()", _run(clients.aclose))
 
-    def run() -> None:
+    def run(index: int) -> None:
         try:
             with asyncio.Runner() as runner:
                 runner.get_loop().set_exception_handler(lambda loop, context: None)
-                runner.run(one_loop())
+                runner.run(one_loop(index))
         except Exception as exc:  # noqa: BLE001 - evidence (a client of the other loop's), judged below
-            failed.append(describe(exc))
+            if not failed:  # else: the other loop's failure broke the barrier, said already
+                failed.append(f"loop {index} raised {describe(exc)}")
+            both.abort()  # the other loop waits for nothing that will not come
+        finally:
+            first_closed.set()
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="labkit-loops") as pool:
-        futures = [pool.submit(run) for _ in range(2)]
+        futures = [pool.submit(run, index) for index in (1, 2)]
     for future in futures:
         future.result()
-    if len(set(got)) < 2 or failed:
-        which = "the same client" if len(set(got)) < 2 else "their clients"
-        flunk(
-            "c5.concurrent", got=which, failed=f" (a request raised {failed[0]})" if failed else ""
-        )
+    if len(got) == 2 and len(set(got)) < 2:
+        flunk("c5.concurrent", seen="got the same client from current()")
+    if any(closed_other):
+        flunk("c5.closed-other")
+    if failed:
+        flunk("c5.concurrent", seen=f"got a client each, but {failed[0]}")
 
 
 @exercise_check(stepped=True)
