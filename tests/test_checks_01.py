@@ -252,6 +252,14 @@ def streamed_unread(client: httpx.Client, urls: list[str]) -> list[int]:
     return codes
 
 
+def streamed_unclosed(client: httpx.Client, urls: list[str]) -> list[int]:
+    codes = []
+    for url in urls:
+        response = client.send(client.build_request("GET", url), stream=True)  # never closed
+        codes.append(response.status_code)
+    return codes
+
+
 def a_generator(client: httpx.Client, urls: list[str]) -> Iterator[int]:
     return (client.get(url).status_code for url in urls)
 
@@ -352,6 +360,7 @@ WRONG: dict[str, tuple[Any, str, list[str]]] = {
     "a thread per URL": (a_thread_per_url, "01.threads", []),
     "Connection: close": (connection_close, "01.connection-close", ["12 of them"]),
     "a stream never read": (streamed_unread, "01.unread-stream", ["12 streamed responses"]),
+    "a stream never closed": (streamed_unclosed, "01.unclosed-stream", ["12 streamed responses"]),
     "skips repeated URLs": (skips_repeats, "01.skipped", ["11 requests for 12 URLs"]),
     "saved answers": (saved_answers, "01.skipped", ["9 requests for 12 URLs"]),
     "HEAD": (head, "01.wrong-request", ["(call 1) sent HEAD /status/404"]),

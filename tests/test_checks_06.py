@@ -266,6 +266,37 @@ def enters_the_borrowed_client(upstream: str) -> FastAPI:
     return app
 
 
+def aclose_not_awaited(upstream: str) -> FastAPI:
+    """The lifespan's shutdown calls client.aclose() without `await`: a coroutine that never
+    runs, so the client stays open."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.client = httpx.AsyncClient(base_url=upstream, verify=plain_trust())
+        try:
+            yield
+        finally:
+            app.state.client.aclose()  # no await
+
+    return _with_status(FastAPI(lifespan=lifespan))
+
+
+def module_client_entered_by_the_lifespan(upstream: str) -> FastAPI:
+    """A module-level client that the lifespan enters (`async with`): its end closes the client
+    at the first shutdown, and the next app's lifespan cannot open it again."""
+    if upstream not in _MODULE_LEVEL:
+        _MODULE_LEVEL[upstream] = httpx.AsyncClient(base_url=upstream, verify=plain_trust())
+    shared = _MODULE_LEVEL[upstream]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with shared as client:
+            app.state.client = client
+            yield
+
+    return _with_status(FastAPI(lifespan=lifespan))
+
+
 WRONG: dict[str, tuple[MakeApp | Any, str, list[str]]] = {
     # name: (answer, the mistake it must get, evidence the verdict must say)
     "one client with max_keepalive_connections=0": (no_keepalive, "06.no-keepalive", []),
@@ -310,6 +341,13 @@ WRONG: dict[str, tuple[MakeApp | Any, str, list[str]]] = {
         enters_the_borrowed_client,
         "06.entered-borrowed",
         ["more than once.\n"],
+    ),
+    # Misjudged held-out answers (heldout2: 06_W8, 06_W2):
+    "aclose() without await": (aclose_not_awaited, "06.aclose-not-awaited", ["5 of its 5"]),
+    "a module-level client entered by the lifespan": (
+        module_client_entered_by_the_lifespan,
+        "06.second-start",
+        ["Cannot reopen"],
     ),
 }
 

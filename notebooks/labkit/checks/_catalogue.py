@@ -702,12 +702,31 @@ MISTAKES: dict[str, Mistake] = {
         HINT_CLOSE,
         Pointer(NB06, "1b. The other mistake: a module-level client that nothing closes"),
     ),
+    "06.aclose-not-awaited": Mistake(
+        "After the app shut down, {still} of its {opened} downstream connections were still "
+        "open: the lifespan called aclose() without `await` (Python warned: coroutine "
+        "'AsyncClient.aclose' was never awaited), so the client was never closed.",
+        "Write `await client.aclose()`: calling an async method only makes a coroutine, and "
+        "nothing happens until it is awaited. Simpler still: open the client with `async with "
+        "httpx.AsyncClient(...) as client:` in the lifespan and `yield` inside that block: "
+        "the block closes it for you.",
+        Pointer(NB06, "1c. The pattern: lifespan, `app.state`, a dependency"),
+    ),
     "06.second-serve": Mistake(
         "Served a second time (a new make_app(upstream), as tests and reloads do), GET /status "
         "failed: the app raised {error}.",
         "Make the client inside the lifespan (`async with httpx.AsyncClient(...) as client:`), "
         "not at module level: a module-level client closed by the first shutdown stays closed "
         "for every app served after it.",
+        Pointer(NB06, "2. Testing the app: run its lifespan"),
+    ),
+    "06.second-start": Mistake(
+        "Served a second time (a new make_app(upstream), as tests and reloads do), the app did "
+        "not start: the first app's shutdown had closed the module-level client, and a closed "
+        "client never opens again. Its lifespan raised {error}.",
+        "Make the client inside the lifespan (`async with httpx.AsyncClient(...) as client:`), "
+        "not at module level: each app served gets a client of its own, opened at its startup "
+        "and closed at its shutdown.",
         Pointer(NB06, "2. Testing the app: run its lifespan"),
     ),
     # 07_when_pooled_connections_break: send_with_retry(client, method, url, *, attempts=2)
@@ -986,6 +1005,13 @@ MISTAKES: dict[str, Mistake] = {
         "another request.",
         "Read the body inside `with client.stream(...)` "
         "(response.read()), or use client.get(url), which reads it for you.",
+    ),
+    "01.unclosed-stream": Mistake(
+        "{saw}, all sent by the client it was given: {unclosed} streamed responses were never "
+        "closed (nor read), so each kept its connection and the next request needed a new one.",
+        "Use client.get(url), which reads the body and gives the connection back for you; a "
+        "streamed response (stream=True) holds its connection until it is closed: `with "
+        "client.stream('GET', url) as response:`, then response.read() inside it.",
     ),
     "01.churn": Mistake(
         "{saw}, all sent one at a time by the client it was given: something closes the "

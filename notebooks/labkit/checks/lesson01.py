@@ -176,6 +176,11 @@ def _judge_connections(sent: _Sent, server: LabServer, total: int, calls: int) -
     closing = [r for r in sent.requests if r.headers.get("connection", "").lower() == "close"]
     if closing:
         flunk("01.connection-close", saw=saw, closing=len(closing))
+    unclosed = [r for r in sent.responses if not r.is_closed]  # each still holds a connection
+    for response in unclosed:
+        response.close()
+    if unclosed:
+        flunk("01.unclosed-stream", saw=saw, unclosed=len(unclosed))
     unread = [r for r in sent.responses if not r.is_stream_consumed]
     if unread:
         flunk("01.unread-stream", saw=saw, unread=len(unread))

@@ -21,6 +21,7 @@ client in an `async def` path function, serves one visitor at a time).
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -47,6 +48,7 @@ REQUESTS = 30  # sent to the app...
 AT_ONCE = 5  # ...this many at a time
 AGAIN = 5  # sent to a second app made by make_app, served after the first one shut down
 UPSTREAM_ANSWER = "waited 0.05 s"  # what the upstream's /delay/0.05 says
+UNAWAITED_ACLOSE = "aclose' was never awaited"  # RuntimeWarning: coroutine '...' was never...
 CLOSE_WAIT = 1.0  # seconds the lab server may take to notice the client's FINs after shutdown
 
 # Errors whose own message doesn't say what to change, and the mistake each shows.
@@ -87,7 +89,7 @@ def _has_lifespan(app: Any) -> bool:
     return context is None or type(context).__name__ != "_DefaultLifespan"
 
 
-def _start(app: Any) -> AsgiServer:
+def _start(app: Any, again: bool) -> AsgiServer:
     web = AsgiServer(app, quiet=True)
     try:
         return web.start()
@@ -95,6 +97,8 @@ def _start(app: Any) -> AsgiServer:
         errors = failed.errors
     if errors and errors[0].kind == "NotImplementedError":
         flunk("06.not-yet-lifespan")
+    if again and errors and REOPEN in errors[0].message:  # the first app's shutdown closed it
+        flunk("06.second-start", error=errors[0].message)
     flunk("06.startup-failed", error=errors[0].message if errors else "uvicorn could not start it")
 
 
@@ -143,21 +147,25 @@ def _judge_downstream(upstream: LabServer, clients: int) -> None:
         flunk("06.client-per-request", total=REQUESTS, at_once=AT_ONCE, opened=opened, per=per)
 
 
-def _judge_closed(upstream: LabServer) -> None:
+def _judge_closed(upstream: LabServer, unawaited: bool) -> None:
     """Every connection closed, and so by the client: the upstream has no idle timeout, and its
-    60 s request timeout outlasts any check, so the server closes none of them itself."""
+    60 s request timeout outlasts any check, so the server closes none of them itself.
+    `unawaited`: the shutdown dropped an aclose() coroutine that never ran."""
     if not upstream.wait_until_closed(timeout=CLOSE_WAIT):
         still, opened = upstream.open_connections, upstream.connections_opened
-        flunk("06.never-closed", still=still, opened=opened)
+        flunk(
+            "06.aclose-not-awaited" if unawaited else "06.never-closed", still=still, opened=opened
+        )
 
 
-def _serve(make_app: Any, upstream: LabServer, requests: int, *, again: bool = False) -> None:
+def _serve(make_app: Any, upstream: LabServer, requests: int, *, again: bool = False) -> bool:
     """make_app(upstream), served by uvicorn to `requests` visitors, then shut down: `again`,
-    after an earlier app shut down (as a test suite, or a reload, serves one)."""
+    after an earlier app shut down (as a test suite, or a reload, serves one). True if the
+    shutdown called aclose() without `await` (Python warns of a coroutine never awaited)."""
     app = learner_call("make_app(upstream)", make_app, upstream.url, mistake="06.error")
     if not callable(app):
         flunk("06.no-app")
-    web = _start(app)
+    web = _start(app, again)
     responses: list[Any] = []
     try:
         responses = run_in_own_loop(
@@ -168,13 +176,17 @@ def _serve(make_app: Any, upstream: LabServer, requests: int, *, again: bool = F
     else:
         failed = ""
     finally:
-        web.stop()  # the lifespan's shutdown runs here
+        with warnings.catch_warnings(record=True) as stopping:  # quietly's, in uvicorn's thread
+            warnings.simplefilter("always")
+            web.stop()  # the lifespan's shutdown runs here
+    unawaited = any(UNAWAITED_ACLOSE in str(w.message) for w in stopping)
     _judge_answers(responses, web, _has_lifespan(app), upstream, again)  # its error says most
     if failed:
         flunk("06.request-failed", error=failed)
     shutdown = [e for e in web.errors if e.where == "lifespan"]
     if shutdown:
         flunk("06.shutdown-failed", error=shutdown[0].message)
+    return unawaited
 
 
 @exercise_check
@@ -185,9 +197,9 @@ def check_lifespan_client(make_app: Any) -> str:
 
     def scenario() -> None:
         with CheckServer() as upstream, _upstream_senders(upstream) as senders:
-            _serve(make_app, upstream, REQUESTS)
+            unawaited = _serve(make_app, upstream, REQUESTS)
             _judge_downstream(upstream, len(senders))
-            _judge_closed(upstream)
+            _judge_closed(upstream, unawaited)
             upstream.reset()
             _serve(make_app, upstream, AGAIN, again=True)  # a second app: a client of its own
 
