@@ -47,6 +47,11 @@ def test_wsgi_stop_hangs_up_on_connections_left_open() -> None:
     web = WsgiServer(_hello_wsgi).start()
     with httpx.Client() as client:
         assert client.get(web.url + "/").text == "hello"
+    # That connection's thread ends once it reads the client's hang-up: on a loaded machine,
+    # maybe after the two below have connected (seen: 3 threads). Wait for it first.
+    deadline = time.monotonic() + 5
+    while web._server.threads and time.monotonic() < deadline:
+        time.sleep(0.005)
     mid_request = socket.create_connection(("127.0.0.1", _port(web.url)), timeout=5)
     silent = socket.create_connection(("127.0.0.1", _port(web.url)), timeout=5)
     with mid_request, silent:
