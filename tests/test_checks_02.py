@@ -20,7 +20,7 @@ import httpx
 import nbformat
 import pytest
 
-from labkit.checks import check_fetch_all, check_fetch_all_async
+from labkit.checks import _fan_out, check_fetch_all, check_fetch_all_async
 from labkit.checks._evidence import in_finishing_order
 from labkit.checks._fan_out import ROUNDS
 from labkit.server import RequestRecord
@@ -762,3 +762,19 @@ def test_the_first_round_never_finishes_its_bodies_in_the_order_of_their_delays(
         records = _finished(sorted(zip(rnd.delays, ends, strict=True), key=lambda pair: pair[1]))
         by_delay = [f"waited {d} s\n" for d in sorted(rnd.delays, key=float)]
         assert not in_finishing_order(by_delay, records), rnd
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_when_the_servers_clocks_miss_every_overlap_the_clients_own_decide(
+    flavour: str, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staged: the server's clocks see one request at a time (a loaded machine rejected two
+    right answers this way). The client's request and response hooks still see the right
+    answer's overlap, and still see none in code that sends one request at a time."""
+    monkeypatch.setattr(_fan_out, "peak_in_flight", lambda records: 1 if records else 0)
+    answer = fetch_all if flavour == "sync" else fetch_all_async
+    passed, out = verdict(CHECKS[flavour], answer, capfd)
+    assert passed, out
+    serial = sequential if flavour == "sync" else awaits_one_by_one
+    f = "02" if flavour == "sync" else "05"
+    assert_diagnosed(CHECKS[flavour], serial, f"{f}.one-at-a-time", capfd)

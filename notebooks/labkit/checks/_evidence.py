@@ -8,6 +8,7 @@ lab server says it answered and in which order (its records), which client sent 
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,18 +42,64 @@ REOPEN = "Cannot reopen a client instance, once it has been closed."
 SEND_CLOSED = "Cannot send a request, as the client has been closed."
 
 
-def recorder(sent: list[httpx.Request]) -> dict[str, Any]:
-    """`httpx.Client` settings that note each request it sends: proof of which client sent it."""
-    return {"event_hooks": {"request": [sent.append]}}
+class Flights:
+    """Each request's flight as its client saw it: from its request hook to its response hook.
+
+    The learner's concurrency seen from the client's side. On a loaded machine the server's
+    clocks can miss an overlap (a handler thread that got the CPU late), but code that sends
+    one request at a time can never have two in flight here.
+    """
+
+    def __init__(self) -> None:
+        self._sent: dict[int, float] = {}
+        self.spans: list[tuple[float, float]] = []
+
+    def begin(self, request: httpx.Request) -> None:
+        self._sent[id(request)] = time.perf_counter()
+
+    def end(self, response: httpx.Response) -> None:
+        sent = self._sent.pop(id(response.request), None)
+        if sent is not None:
+            self.spans.append((sent, time.perf_counter()))
+
+    def clear(self) -> None:
+        self._sent.clear()
+        self.spans.clear()
+
+    def peak(self) -> int:
+        """The most requests in flight at once, by the client's clocks."""
+        events = sorted([(a, 1) for a, _ in self.spans] + [(b, -1) for _, b in self.spans])
+        peak = current = 0
+        for _, change in events:  # at equal times, -1 sorts first: back-to-back is not overlap
+            current += change
+            peak = max(peak, current)
+        return peak
 
 
-def async_recorder(sent: list[httpx.Request]) -> dict[str, Any]:
+def recorder(sent: list[httpx.Request], flights: Flights | None = None) -> dict[str, Any]:
+    """`httpx.Client` settings that note each request it sends: proof of which client sent it
+    (and, given `flights`, when each one was in flight)."""
+    if flights is None:
+        return {"event_hooks": {"request": [sent.append]}}
+    return {"event_hooks": {"request": [sent.append, flights.begin], "response": [flights.end]}}
+
+
+def async_recorder(sent: list[httpx.Request], flights: Flights | None = None) -> dict[str, Any]:
     """`recorder` for an `httpx.AsyncClient`, whose hooks are awaited."""
 
     async def note(request: httpx.Request) -> None:
         sent.append(request)
+        if flights is not None:
+            flights.begin(request)
 
-    return {"event_hooks": {"request": [note]}}
+    async def landed(response: httpx.Response) -> None:
+        if flights is not None:
+            flights.end(response)
+
+    hooks: dict[str, list[Any]] = {"request": [note]}
+    if flights is not None:
+        hooks["response"] = [landed]
+    return {"event_hooks": hooks}
 
 
 def body_of(response: Any, what: str) -> str:

@@ -31,7 +31,7 @@ import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ._catalogue import KIND_WHY
-from ._evidence import async_recorder, recorder
+from ._evidence import Flights, async_recorder, recorder
 from ._kernel import flunk, learner_await, learner_call, lib, libraries, scrub_addresses
 
 T = TypeVar("T")
@@ -68,9 +68,10 @@ class Twin:
         """`client.get(url)` as the learner writes it: `await client.get(url)` in asyncio."""
         return f"`await {code}`" if self.awaited else f"`{code}`"
 
-    def recorder(self, sent: list[httpx.Request]) -> dict[str, Any]:
-        """Client settings whose request hook notes each request: proof of which client sent it."""
-        return async_recorder(sent) if self.awaited else recorder(sent)
+    def recorder(self, sent: list[httpx.Request], flights: Flights | None = None) -> dict[str, Any]:
+        """Client settings whose request hook notes each request: proof of which client sent it
+        (and, given `flights`, when each was in flight)."""
+        return async_recorder(sent, flights) if self.awaited else recorder(sent, flights)
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """`fn(...)`; for asyncio, in the check's event loop, awaiting what it gives."""
