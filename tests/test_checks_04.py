@@ -485,8 +485,8 @@ class LazyWithoutLock(Fetcher):  # type: ignore[valid-type,misc]
             self._client.close()
 
 
-class AsyncLazyAcrossAnAwait(AsyncFetcher):  # type: ignore[valid-type,misc]
-    """Checks for its client, awaits, then makes one: tasks that meet at that await all make one."""
+class AsyncLazy(AsyncFetcher):  # type: ignore[valid-type,misc]
+    """On one event loop, check-and-make with no await between them needs no lock."""
 
     def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
         if client is not None and client_kwargs:
@@ -496,7 +496,6 @@ class AsyncLazyAcrossAnAwait(AsyncFetcher):  # type: ignore[valid-type,misc]
 
     async def fetch(self, url: str) -> httpx.Response:
         if self._client is None:
-            await asyncio.sleep(0)  # any await here lets the other tasks check too
             self._client = httpx.AsyncClient(**self._settings)
         return await super().fetch(url)  # type: ignore[no-any-return]
 
@@ -504,6 +503,16 @@ class AsyncLazyAcrossAnAwait(AsyncFetcher):  # type: ignore[valid-type,misc]
         self._closed = True
         if self._owns_client and self._client is not None:
             await self._client.aclose()
+
+
+class AsyncLazyAcrossAnAwait(AsyncLazy):
+    """Checks for its client, awaits, then makes one: tasks that meet at that await all make one."""
+
+    async def fetch(self, url: str) -> httpx.Response:
+        if self._client is None:
+            await asyncio.sleep(0)  # any await here lets the other tasks check too
+            self._client = httpx.AsyncClient(**self._settings)
+        return await super().fetch(url)
 
 
 class SyncMethods:
@@ -980,26 +989,6 @@ class LazyWithALock(Fetcher):  # type: ignore[valid-type,misc]
         with self._lock:
             if self._owns_client and self._client is not None:
                 self._client.close()
-
-
-class AsyncLazy(AsyncFetcher):  # type: ignore[valid-type,misc]
-    """On one event loop, check-and-make with no await between them needs no lock."""
-
-    def __init__(self, client: httpx.AsyncClient | None = None, **client_kwargs: Any) -> None:
-        if client is not None and client_kwargs:
-            raise TypeError("both")
-        self._owns_client, self._settings, self._closed = client is None, client_kwargs, False
-        self._client = client  # type: ignore[assignment]
-
-    async def fetch(self, url: str) -> httpx.Response:
-        if self._client is None:
-            self._client = httpx.AsyncClient(**self._settings)
-        return await super().fetch(url)  # type: ignore[no-any-return]
-
-    async def aclose(self) -> None:
-        self._closed = True
-        if self._owns_client and self._client is not None:
-            await self._client.aclose()
 
 
 @dataclass(init=False, eq=False)

@@ -200,9 +200,14 @@ def peak_in_flight(records: Sequence[RequestRecord]) -> int:
         raise ValueError(
             f"records must be a list of RequestRecord (e.g. server.requests), not {records!r}"
         )
-    events = sorted([(r.started, 1) for r in records] + [(r.finished, -1) for r in records])
+    return most_at_once([(r.started, r.finished) for r in records])
+
+
+def most_at_once(spans: Sequence[tuple[float, float]]) -> int:
+    """The most (start, end) spans that overlap at one moment; back-to-back is not overlap."""
+    events = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
     peak = current = 0
-    for _, change in events:  # at equal times, -1 sorts first: back-to-back is not overlap
+    for _, change in events:  # at equal times, -1 sorts first
         current += change
         peak = max(peak, current)
     return peak

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from ..pool import most_at_once
 from ..server import RequestRecord
 from ._catalogue import ORDER
 from ._kernel import errors, flunk, is_a, kind, plural, readable
@@ -68,12 +69,7 @@ class Flights:
 
     def peak(self) -> int:
         """The most requests in flight at once, by the client's clocks."""
-        events = sorted([(a, 1) for a, _ in self.spans] + [(b, -1) for _, b in self.spans])
-        peak = current = 0
-        for _, change in events:  # at equal times, -1 sorts first: back-to-back is not overlap
-            current += change
-            peak = max(peak, current)
-        return peak
+        return most_at_once(self.spans)
 
 
 def recorder(sent: list[httpx.Request], flights: Flights | None = None) -> dict[str, Any]:
