@@ -1,18 +1,16 @@
 """The catalogue of mistakes: every ❌ verdict's words, in one place, each under a stable id.
 
-A judge names a mistake and gives its evidence (`flunk("00.other-client", what=..., seen=3)`);
-the kernel fills this entry's templates with that evidence and prints them. So rewording a
-hint is an edit here, and a test asserts the id, not the sentence. An entry may point into a
-notebook (file, section heading): a test holds every pointer against the notebook's real
-headings, and the kernel shows it with a repeated mistake, when hints are stepped.
-
-Ids are `<lesson>.<what went wrong>`: `kernel.` for what any check can meet, `00.` .. `07.`
-for the lessons' exercises, `c1.` .. `c5.` for the challenges.
+A judge names a mistake and its evidence (`flunk("00.other-client", what=..., seen=3)`); the
+kernel fills the entry's templates with it. So rewording is an edit here, and tests assert ids,
+not sentences. A pointer (a notebook's file and section heading, which a test finds there) is
+shown when the same mistake comes back. Ids are `<lesson>.<what went wrong>`: `kernel.` for what
+any check can meet, `00.` .. `07.` for the lessons' exercises, `c1.` .. `c5.` for the challenges.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 __all__ = ["MISTAKES", "Mistake", "Pointer"]
 
@@ -37,9 +35,12 @@ class Mistake:
     pointer: Pointer | None = None
 
 
-def raised(hint: str, pointer: Pointer | None = None) -> Mistake:
-    """A mistake that the learner's code raising an error shows: the verdict quotes the error."""
-    return Mistake("{name} raised {error}", hint, pointer)
+# Problems that several ids share word for word: only their hints (and pointers) differ.
+raised = partial(Mistake, "{name} raised {error}")  # the learner's code raised: quote its error
+served = partial(Mistake, "GET /status failed: the app raised {error}.")  # lesson 06's app
+retried = partial(Mistake, "On {what}, send_with_retry {did}.")  # lesson 07: what it did
+did = partial(Mistake, "{what} {did}")  # the facades (04, 05): what one did
+warned = partial(Mistake, "{who} warned during correct use: {warning}")
 
 
 HINT_OPENED = (
@@ -60,10 +61,6 @@ HINT_DONT_CLOSE = (  # both ways of closing look alike to the check (the client 
     "(the end of that block closes it too). The caller owns the client and closes it "
     "when it is done."
 )
-HINT_CONNECTION_CLOSE = (
-    "Leave that header out: then the server keeps the connection open and the pool "
-    "reuses it for the next request."
-)
 
 HINT_SHAPE = (
     "Try the request with client.request(method, url); on httpx.RemoteProtocolError, "
@@ -79,26 +76,23 @@ HINT_DEPENDENCY = (
     "Depends(get_client)]`, and makes no client of its own."
 )
 HINT_CLOSE = (
-    "Open the client with `async with httpx.AsyncClient(...) as client:` inside the "
-    "lifespan, and `yield` inside that block: when the app shuts down, the code after "
-    "`yield` runs and the block closes the client, once. A client made at module level "
-    "or in a lifespan without `async with` (or `await client.aclose()` after `yield`) "
-    "is never closed."
+    "Open the client with `async with httpx.AsyncClient(...) as client:` inside the lifespan, and "
+    "`yield` inside that block: when the app shuts down, the code after `yield` runs and the block "
+    "closes the client, once. A client made at module level or in a lifespan without `async with` "
+    "(or `await client.aclose()` after `yield`) is never closed."
 )
 HINT_REUSE = (
     "Every request went on the right client, yet its connections were not reused: "
     "don't close or replace them (close each streamed response; no `Connection: "
     "close` header). The pool keeps connections alive by itself."
 )
+FAN_CHURN = (  # what the server saw, for either mistake (fan.*)
+    "the server saw {opened} for {requests} requests, at most {most} at once ({limits}): "
+    "connections were not reused."
+)
 HINT_DROP_CONNECTION_CLOSE = (
     "Drop the `Connection: close` header: it tells the server to close the "
     "connection after each answer, so every request opens a new one."
-)
-
-HINT_OVER = (  # challenge 2.2: one number for both hosts reads as "use the smaller limit"
-    "Cap each host on its own: host {name} allows {limit} requests at once, the other host its "
-    "own number. Not one number for both (the smaller slows the other host down, the larger "
-    "overloads this one): a client, or a semaphore, per host, with that host's limit."
 )
 
 # Sections that several challenge mistakes point to (notebooks 04 and 05).
@@ -373,21 +367,11 @@ MISTAKES: dict[str, Mistake] = {
         "Use max_concurrency itself, not a fixed number: asyncio.Semaphore(max_concurrency), "
         "made inside fetch_all_async.",
     ),
-    "fan.churn": Mistake(
-        "the server saw {opened} for {requests} requests, at most {most} at once ({limits}): "
-        "connections were not reused.",
-        HINT_REUSE,
-    ),
-    "fan.connection-close": Mistake(
-        "the server saw {opened} for {requests} requests, at most {most} at once ({limits}): "
-        "connections were not reused.",
-        HINT_DROP_CONNECTION_CLOSE,
-    ),
-    "05.stray-warning": Mistake(
-        "{who} warned during correct use: {warning}",
-        "Python warns when work is started and never finished, such as a coroutine "
-        "made but never awaited: await every coroutine you make "
-        "(asyncio.gather(*coroutines) awaits them all).",
+    "fan.churn": Mistake(FAN_CHURN, HINT_REUSE),
+    "fan.connection-close": Mistake(FAN_CHURN, HINT_DROP_CONNECTION_CLOSE),
+    "05.stray-warning": warned(
+        "Python warns when work is started and never finished, such as a coroutine made but never "
+        "awaited: await every coroutine you make (asyncio.gather(*coroutines) awaits them all).",
     ),
     # 03_pool_sizes_explorer: choose_pool()
     "03.not-the-function": Mistake(
@@ -459,26 +443,24 @@ MISTAKES: dict[str, Mistake] = {
     # 04 Fetcher and 05 AsyncFetcher: `_facade`. {facade}, {client}, {with_}, {close}, {enter},
     # {exit}, {get}, {shut}, {call}... are the flavour's words (`_facade._words`); {label}
     # names the instance (`Fetcher(client)`), {situation} what it was given.
-    "04.opened-client": Mistake(
-        "{name} raised {error}",
+    "04.opened-client": raised(
         "Send with {get} and nothing else: no `{with_} client:` and no client.{enter}() in "
         "fetch, __init__ or {enter}. A client opens by itself on its first request, a borrowed "
         "one may already be open, and leaving `{with_} client:` closes a client for good.",
         Pointer(NB04, "2. The naive facade"),
     ),
-    "04.borrowed-error": Mistake("{name} raised {error}", FACADE_BORROWED, FACADE_OWNERSHIP),
+    "04.borrowed-error": raised(FACADE_BORROWED, FACADE_OWNERSHIP),
     "04.closed-borrowed": Mistake(
         "{ended_by} closed the client the {facade} was given (borrowed).",
         FACADE_BORROWED,
         FACADE_OWNERSHIP,
     ),
-    "04.owned-error": Mistake("{name} raised {error}", FACADE_OWNED, FACADE_CLOSING),
+    "04.owned-error": raised(FACADE_OWNED, FACADE_CLOSING),
     "04.client-per-fetch": Mistake(
         "one {label} made {made} for {fetches} fetches: a new client per fetch?", FACADE_OWNED
     ),
     "04.no-method": Mistake("{facade} has no {method}() method.", FACADE_OWNED),
-    "04.settings-error": Mistake(
-        "{name} raised {error}",
+    "04.settings-error": raised(
         "Accept any client settings as **client_kwargs (the check passes transport=, "
         "event_hooks=, verify= for the lab's certificate authority, timeout=) and make the "
         "client once, in __init__, with {client}(**client_kwargs).",
@@ -498,7 +480,7 @@ MISTAKES: dict[str, Mistake] = {
         "fetch() sent {sent} requests on the client it was given for {fetches} fetches.",
         "Send one GET per fetch(), and return its response.",
     ),
-    "04.shared-client-error": Mistake("{name} raised {error}", FACADE_SHARED),
+    "04.shared-client-error": raised(FACADE_SHARED),
     "04.shared-client": Mistake("{between}: one client shared by every instance?", FACADE_SHARED),
     "04.lazy-without-lock": Mistake(
         "{at_once} {workers}' first fetches made {made} for one {label}: a client made on first "
@@ -514,50 +496,42 @@ MISTAKES: dict[str, Mistake] = {
         "In {close}(), close the client when the {facade} made it.",
         FACADE_CLOSING,
     ),
-    "04.close-twice": Mistake(
-        "{name} raised {error}", "{close}() must be harmless when called again (httpx's own is)."
-    ),
+    "04.close-twice": raised("{close}() must be harmless when called again (httpx's own is)."),
     "04.no-context-manager": Mistake(
         "{facade} has no {missing}, so `{with_} {facade}(client) as f:` can't work.", FACADE_ENTER
     ),
     "04.enter-returns": Mistake(
         "{block} made f {got}, not the {facade}.", FACADE_ENTER, FACADE_CLOSING
     ),
-    "04.exit-error": Mistake("{name} raised {error}", FACADE_ENTER, FACADE_CLOSING),
+    "04.exit-error": raised(FACADE_ENTER, FACADE_CLOSING),
     "04.exit-not-closing": Mistake(FACADE_NOT_CLOSED, FACADE_ENTER, FACADE_CLOSING),
-    "04.exit-arguments": Mistake(
-        "{name} raised {error}",
+    "04.exit-arguments": raised(
         "{exit} is given the error that ended the block, as three arguments (type, value, "
         "traceback; three Nones if none did): `def {exit}(self, *exc_info):`.",
     ),
     "04.exit-loses-error": Mistake("{ended_by} {did}", FACADE_ON_ERROR),
     "04.error-not-closing": Mistake(FACADE_NOT_CLOSED, FACADE_ON_ERROR, FACADE_CLOSING),
-    "04.works-after-close": Mistake(
-        "{what} {did}",
+    "04.works-after-close": did(
         "Note in {close}() that the {facade} is closed, and make fetch() raise RuntimeError "
         "then: a closed {facade} must not work, even if its client still does.",
         Pointer(NB04, "Rule 5: a closed facade says so"),
     ),
-    "04.accepts-both": Mistake(
-        "{what} {did}",
+    "04.accepts-both": did(
         "Raise TypeError in __init__ when both a client and client settings are given: the "
         "settings can't reach a client that already exists.",
         Pointer(NB04, "Rule 6: a client *and* client settings is a mistake"),
     ),
-    "04.owns-client": Mistake("{what} {did}", FACADE_OWNS, FACADE_OWNERSHIP),
-    "04.owns-client-error": Mistake("{name} raised {error}", FACADE_OWNS, FACADE_OWNERSHIP),
-    "04.status-not-raised": Mistake(
-        "{what} {did}",
+    "04.owns-client": did(FACADE_OWNS, FACADE_OWNERSHIP),
+    "04.owns-client-error": raised(FACADE_OWNS, FACADE_OWNERSHIP),
+    "04.status-not-raised": did(
         "Call response.raise_for_status() before returning the response: it raises "
         "httpx.HTTPStatusError for a 4xx or 5xx answer, so no one mistakes an error for data.",
     ),
-    "04.refuses-success": Mistake(
-        "{name} raised {error}",
+    "04.refuses-success": raised(
         "Raise only for an error answer: response.raise_for_status() raises for a 4xx or 5xx "
         "and lets any 2xx through (201 Created, 203...). `status_code != 200` refuses successes.",
     ),
-    "04.noise": Mistake(
-        "{who} warned during correct use: {warning}",
+    "04.noise": warned(
         "A warning that fires when all is well is noise, and teaches people to ignore warnings. "
         "Warn only about a real mistake, such as an owned client never closed.",
         Pointer(NB04, "Rule 7: warn about real mistakes only"),
@@ -573,12 +547,9 @@ MISTAKES: dict[str, Mistake] = {
         "collection) closed the caller's client: the caller's next request fails.",
         "A borrowed client is the caller's, even in __del__: close only a client your {facade} "
         "made (`if self._owns_client: ...`), and prefer closing in {close}() to __del__.",
-        Pointer(
-            NB04, "Rules 1 and 2: decide ownership once; never enter or close a borrowed client"
-        ),
+        FACADE_OWNERSHIP,
     ),
-    "05.aclose-calls-close": Mistake(
-        "{name} raised {error}",
+    "05.aclose-calls-close": raised(
         "An httpx.AsyncClient has no close(): close it with `await self._client.aclose()`.",
     ),
     "05.aclose-not-awaited": Mistake(
@@ -626,11 +597,9 @@ MISTAKES: dict[str, Mistake] = {
         "Hand the lifespan to the app: `app = FastAPI(lifespan=lifespan)`. A lifespan that is "
         "only defined never runs, so nothing opens the client or puts it on app.state.",
     ),
-    "06.yield-outside": Mistake(
-        "GET /status failed: the app raised {error}.",
-        "The client was closed before the app served: put `yield` inside the `async with` "
-        "block of the lifespan, so that the client stays open while the app serves and closes "
-        "at shutdown.",
+    "06.yield-outside": served(
+        "The client was closed before the app served: put `yield` inside the `async with` block of "
+        "the lifespan, so that the client stays open while the app serves and closes at shutdown.",
     ),
     "06.closed-in-path": Mistake(
         "GET /status failed after {served} requests went downstream: the app raised {error}.",
@@ -639,19 +608,17 @@ MISTAKES: dict[str, Mistake] = {
         "lifespan, which closes it once, at shutdown.",
         Pointer(NB06, "1c. The pattern: lifespan, `app.state`, a dependency"),
     ),
-    "06.entered-borrowed": Mistake(
-        "GET /status failed: the app raised {error}.",
+    "06.entered-borrowed": served(
         "The path function entered the app's client (`async with client:`): that client is "
         "borrowed from the lifespan, already open, and `async with` opens it again, then "
         "closes it for every later request. Use it as it is: `await client.get(...)`.",
         Pointer(NB06, "1c. The pattern: lifespan, `app.state`, a dependency"),
     ),
-    "06.no-state": Mistake(
-        "GET /status failed: the app raised {error}.",
+    "06.no-state": served(
         "The lifespan did not keep the client on app.state: `app.state.client = client` before "
         "`yield` (and get_client returns `request.app.state.client`).",
     ),
-    "06.served-error": Mistake("GET /status failed: the app raised {error}.", HINT_DEPENDENCY),
+    "06.served-error": served(HINT_DEPENDENCY),
     "06.unprocessable": Mistake(
         "GET /status answered 422 (Unprocessable Content) to {wrong} of {total} requests: "
         "FastAPI could not fill in the path function's parameters.",
@@ -806,20 +773,17 @@ MISTAKES: dict[str, Mistake] = {
         "A response with any status code is returned as it is, at once. Retrying "
         "a 5xx needs back-off and a budget: a policy beyond this function.",
     ),
-    "07.post-retried": Mistake(
-        "On {what}, send_with_retry {did}.",
+    "07.post-retried": retried(
         "Retry only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS). The server may "
         "have received and acted on the POST before the connection closed: sending it "
         "again could do it twice. Re-raise the error for a POST.",
     ),
-    "07.timeout-retried": Mistake(
-        "On {what}, send_with_retry {did}.",
+    "07.timeout-retried": retried(
         "Don't retry a timeout: the server got the request and may still be working on "
         "it, and waiting again doubles the wait. Catch only httpx.RemoteProtocolError, "
         "httpx.ReadError and httpx.ConnectError, not httpx.TransportError or httpx.HTTPError.",
     ),
-    "07.other-error-retried": Mistake(
-        "On {what}, send_with_retry {did}.",
+    "07.other-error-retried": retried(
         "Retry only the errors that say the connection broke: httpx.RemoteProtocolError, "
         "httpx.ReadError and httpx.ConnectError. Any other error comes back on every try "
         "(this one names a URL that can't work): catch those three, not httpx.TransportError.",
@@ -840,9 +804,7 @@ MISTAKES: dict[str, Mistake] = {
         "in all, not a fixed number.",
         Pointer(NB07, "2. What `retries=` retries"),
     ),
-    "07.last-error": Mistake(
-        "On {what}, send_with_retry {did}.", "After the last try, let the error out: `raise` it."
-    ),
+    "07.last-error": retried("After the last try, let the error out: `raise` it."),
     "07.error-swallowed": Mistake(
         "On {what}, send_with_retry {did}. That response was made in send_with_retry, not "
         "sent by any server: the error was caught and dropped.",
@@ -850,12 +812,10 @@ MISTAKES: dict[str, Mistake] = {
         "retried), re-raise it: a bare `raise` in the except block. A response of your own "
         "hides the failure: the caller takes it for the server's answer.",
     ),
-    "07.one-attempt": Mistake(
-        "On {what}, send_with_retry {did}.",
+    "07.one-attempt": retried(
         "`attempts` counts every try, the first included: attempts=1 means no retry.",
     ),
-    "07.post-connect-retried": Mistake(
-        "On {what}, send_with_retry {did}.",
+    "07.post-connect-retried": retried(
         "Retry only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS), whatever the "
         "error: check the method first, then the error. Re-raise the error for a POST.",
     ),
@@ -982,9 +942,8 @@ MISTAKES: dict[str, Mistake] = {
         "client.get(url)) and read its .status_code.",
     ),
     "01.skipped": Mistake(
-        "fetch_statuses sent {mine} requests for {total} URLs in {calls} calls: some "
-        "status codes were not asked for (saved from an earlier call, or a repeated URL "
-        "skipped).",
+        "fetch_statuses sent {mine} requests for {total} URLs in {calls} calls: some status codes "
+        "were not asked for (saved from an earlier call, or a repeated URL skipped).",
         "Send GET for every url in urls, at every call: the server's answer "
         "can change, so only a request tells.",
     ),
@@ -997,7 +956,8 @@ MISTAKES: dict[str, Mistake] = {
     "01.connection-close": Mistake(
         "{saw}, all sent by the client it was given: {closing} of them asked the "
         "server to close the connection (a `Connection: close` header).",
-        HINT_CONNECTION_CLOSE,
+        "Leave that header out: then the server keeps the connection open and the pool "
+        "reuses it for the next request.",
     ),
     "01.unread-stream": Mistake(
         "{saw}, all sent by the client it was given: {unread} streamed responses "
@@ -1031,9 +991,8 @@ MISTAKES: dict[str, Mistake] = {
     "c1.closed": Mistake(
         "Not yet: on call {call} of {calls}, check_links raised RuntimeError: {message} That "
         "client is the caller's (the check's), and something in the module closed it.{evidence}",
-        "The traceback shows where the closed client was used, not where it was closed. "
-        "Follow the client from check_links through every helper it is passed to, and find "
-        "what closes it.",
+        "The traceback shows where the closed client was used, not where it was closed. Follow the "
+        "client from check_links through every helper it is passed to, and find what closes it.",
         Pointer(NB01, "4.2 A module-level client, closed by one of its users"),
     ),
     "c1.with": Mistake(
@@ -1131,9 +1090,8 @@ MISTAKES: dict[str, Mistake] = {
     "c3.budget": Mistake(
         "pool_timeout={timeout} is over the {budget} s budget: if the service stalled, a call "
         "would wait {timeout} s for a connection before giving up.",
-        "Keep pool_timeout at {budget} s or less. If you chose it to cover the longest wait in "
-        "the queue: does a call that waits in the queue longer than the pool timeout really "
-        "fail?",
+        "Keep pool_timeout at {budget} s or less. If you chose it to cover the longest wait in the "
+        "queue: does a call that waits in the queue longer than the pool timeout really fail?",
         Pointer(NB03, "The pool timeout is not a deadline"),
     ),
     "c3.cap": Mistake(
@@ -1159,8 +1117,7 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "c3.timeouts": Mistake(
         "pool_timeout={timeout}: a waiting call gives up unless a connection comes free within "
-        "{timeout} s, and one comes free only every {latency} s (the service's latency); "
-        "{seen}.",
+        "{timeout} s, and one comes free only every {latency} s (the service's latency); {seen}.",
         "Give a waiting call time to see the next connection come free, with the room the "
         "service's note asks for ({margin} s above {latency} s: at least {least} s), while "
         "staying within the {budget} s budget.",
@@ -1192,16 +1149,17 @@ MISTAKES: dict[str, Mistake] = {
     "c2.over": Mistake(
         "host {name} (limit {limit}) was serving {peak} of your requests at once (call "
         "{call}){seen}.",
-        HINT_OVER,
+        "Cap each host on its own: host {name} allows {limit} requests at once, the other host "
+        "its own number. Not one number for both (the smaller slows the other host down, the "
+        "larger overloads this one): a client, or a semaphore, per host, with that host's limit.",
         Pointer(NB03, "7. Choosing sizes"),
     ),
     "c2.keepalive-cap": Mistake(
         "host {name} (limit {limit}) was serving {peak} of your requests at once (call "
         "{call}), all from one client made with max_keepalive_connections={limit} and {cap}.",
-        "max_keepalive_connections only says how many idle connections the pool keeps for "
-        "later; max_connections caps how many are open, so how many requests are in flight: "
-        "httpx.Limits(max_connections={limit}, max_keepalive_connections={limit}) for host "
-        "{name}.",
+        "max_keepalive_connections only says how many idle connections the pool keeps for later; "
+        "max_connections caps how many are open, so how many requests are in flight: "
+        "httpx.Limits(max_connections={limit}, max_keepalive_connections={limit}) for host {name}.",
         Pointer(NB03, "1. What `httpx.Limits` controls"),
     ),
     "c2.semaphore-per-call": Mistake(
@@ -1310,48 +1268,47 @@ MISTAKES: dict[str, Mistake] = {
     "c4.leak": Mistake(
         "after with_options(...), a request from the original Fetcher ({where}) carried the "
         "overrides too.",
-        "with_options must leave the original Fetcher (and the shared client's own settings) "
-        "as they were: keep the overrides in the new facade, and apply them to its requests "
-        "only.",
-        Pointer(NB04, NB04_OWNERSHIP),
+        "with_options must leave the original Fetcher (and the shared client's own settings) as "
+        "they were: keep the overrides in the new facade, and apply them to its requests only.",
+        FACADE_OWNERSHIP,
     ),
     "c4.other-client": Mistake(
         "only {hooked} of the 3 requests went through the Fetcher's client (its request hook "
         "saw them); the server saw {opened}.",
         "The new facade must send on the very client of the Fetcher it came from (its "
         "settings, hooks and pool), not on a client of its own.",
-        Pointer(NB04, NB04_OWNERSHIP),
+        FACADE_OWNERSHIP,
     ),
     "c4.pool": Mistake(
         "the server saw {opened} for 3 requests one after another: the two facades don't "
         "share one pool.",
         "Share the client, and so its pool: no new httpx.Client in with_options.",
-        Pointer(NB04, NB04_OWNERSHIP),
+        FACADE_OWNERSHIP,
     ),
     "c4.owns": Mistake(
         "the new facade's owns_client is {owns}.",
         "It shares a client it did not make: it must not own it, or its close() would close "
         "the client under the original Fetcher.",
-        Pointer(NB04, NB04_CLOSING),
+        FACADE_CLOSING,
     ),
     "c4.closed-shared": Mistake(
         "after the new facade's close(), the original Fetcher's fetch() raised {error}",
         "Closing the facade from with_options closed the client the original Fetcher still "
         "uses: only the Fetcher that made the client closes it.",
-        Pointer(NB04, NB04_CLOSING),
+        FACADE_CLOSING,
     ),
     "c4.closed-by-with": Mistake(
         "after a `with` on a facade from with_options, the original Fetcher's fetch() raised "
         "{error}",
         "Leaving the new facade's `with` must not close the shared client: only the Fetcher "
         "that made the client closes it.",
-        Pointer(NB04, NB04_CLOSING),
+        FACADE_CLOSING,
     ),
     "c4.unclosed": Mistake(
         "after the original Fetcher's close(), the server still had {still} open.",
         "The client must still be closed, once, by the Fetcher that made it, however many "
         "facades share it.",
-        Pointer(NB04, NB04_CLOSING),
+        FACADE_CLOSING,
     ),
     "c4.after": Mistake(
         "after the original Fetcher closed its client, the new facade's fetch() {did}.",
@@ -1363,12 +1320,12 @@ MISTAKES: dict[str, Mistake] = {
         "closing the two facades closed the caller's client (Fetcher(client) borrowed it).",
         "A borrowed client is the caller's: no facade closes it, not even one made by "
         "with_options.",
-        Pointer(NB04, NB04_OWNERSHIP),
+        FACADE_OWNERSHIP,
     ),
     "c4.borrowed-pool": Mistake(
         "with a borrowed client, the server saw {opened} and the client's hook {hooked} of 3.",
         "Every facade sends on the one client it shares.",
-        Pointer(NB04, NB04_OWNERSHIP),
+        FACADE_OWNERSHIP,
     ),
     # Challenge 5.3: LoopClients, one AsyncClient per event loop (challenge05.py)
     "c5.init-error": raised(
