@@ -8,18 +8,20 @@ requests it served at once, how many TCP connections it saw, and whether they we
 
 from __future__ import annotations
 
-import contextlib
+import math
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+from unittest import mock
 
 import httpx
 
-from ..pool import peak_in_flight
-from ..server import LabServer
+from ..pool import most_at_once, peak_in_flight
+from ..server import ConnectionRecord, LabServer
 from ._evidence import SEND_CLOSED, judge_bodies
 from ._kernel import CheckServer, exercise_check, flunk, learner_call, need_function, plural
+from ._twins import closing
 
 FetchFromHosts = Callable[[list[str], dict[str, int]], list[str]]
 
@@ -44,28 +46,25 @@ class Senders:
         self.semaphores = 0  # threading.(Bounded)Semaphores made meanwhile: one per request?
         self._lock = threading.Lock()
 
-    @contextlib.contextmanager
-    def watching(self) -> Iterator[Senders]:
-        original = httpx.Client.__dict__["send"]
-        made = threading.Semaphore.__init__  # BoundedSemaphore's calls it too
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        send, made = httpx.Client.send, threading.Semaphore.__init__  # BoundedSemaphore's too
 
-        def send(client: httpx.Client, request: httpx.Request, *args: Any, **kwargs: Any) -> Any:
+        def sending(client: httpx.Client, request: httpx.Request, *args: Any, **kwargs: Any) -> Any:
             with self._lock:
                 self.sent.append((client, request))
-            return original(client, request, *args, **kwargs)
+            return send(client, request, *args, **kwargs)
 
         def semaphore(sem: threading.Semaphore, value: int = 1) -> None:
             with self._lock:
                 self.semaphores += 1
             made(sem, value)
 
-        setattr(httpx.Client, "send", send)  # noqa: B010 - wrapped in every thread, then put back
-        setattr(threading.Semaphore, "__init__", semaphore)  # noqa: B010 - counted, put back
-        try:
-            yield self
-        finally:
-            setattr(httpx.Client, "send", original)  # noqa: B010
-            setattr(threading.Semaphore, "__init__", made)  # noqa: B010
+        with (
+            mock.patch.object(httpx.Client, "send", sending),
+            mock.patch.object(threading.Semaphore, "__init__", semaphore),
+        ):
+            yield
 
     def to(self, server: LabServer) -> list[tuple[httpx.Client, httpx.Request]]:
         """The (client, request) pairs sent to `server`."""
@@ -109,33 +108,32 @@ def _peak_open(server: LabServer) -> int:
     noticed the close: a client that keeps one connection alive closes the others right after
     their answers, and the server notices a moment later, maybe after the next one opened.
     """
-    last_answer: dict[int, float] = {}
-    for record in server.requests:
-        last_answer[record.connection] = max(
-            last_answer.get(record.connection, 0.0), record.finished
-        )
-    ends = [
-        min(c.closed, last_answer.get(c.id, c.closed))
-        if c.closed is not None and c.closed_by == "client"
-        else c.closed
-        for c in server.connections
-    ]
-    events = sorted(
-        [(c.opened, 1) for c in server.connections] + [(end, -1) for end in ends if end is not None]
-    )
-    peak = current = 0
-    for _, change in events:
-        current += change
-        peak = max(peak, current)
-    return peak
+    last = {r.connection: r.finished for r in sorted(server.requests, key=lambda r: r.finished)}
+
+    def end(c: ConnectionRecord) -> float:
+        if c.closed is None:
+            return math.inf  # still open
+        return min(c.closed, last.get(c.id, c.closed)) if c.closed_by == "client" else c.closed
+
+    return most_at_once([(c.opened, end(c)) for c in server.connections])
 
 
-def _pool_limit(client: httpx.Client, name: str) -> int | None:
-    """A limit of the client's pool, from httpcore (`_max_connections`, private: None if
-    unknown)."""
+def _pool_limits(client: httpx.Client) -> tuple[int | None, int | None]:
+    """The pool's max_keepalive_connections and max_connections, from httpcore (private: None
+    if unknown)."""
     pool = getattr(getattr(client, "_transport", None), "_pool", None)
-    limit = getattr(pool, name, None)
-    return limit if isinstance(limit, int) else None
+    keep = getattr(pool, "_max_keepalive_connections", None)
+    most = getattr(pool, "_max_connections", None)
+    return (keep if isinstance(keep, int) else None), (most if isinstance(most, int) else None)
+
+
+def _judge_cap(host: dict[str, Any], peak: int, client: httpx.Client) -> None:
+    """More than `limit` at once from one client: a cap given as max_keepalive_connections has
+    its own name."""
+    keep, most = _pool_limits(client)
+    if keep == host["limit"] and (most is None or most > host["limit"]):
+        cap = "no max_connections" if most is None or most > 2**30 else f"max_connections={most}"
+        flunk("c2.keepalive-cap", peak=peak, cap=cap, **host)
 
 
 def _judge_one_client(
@@ -149,47 +147,28 @@ def _judge_one_client(
     pool that never filled up (no more connections in all than its max_connections) and kept
     every connection alive opened a new one only while each one it had was busy.
     """
-    used = Counter(r.connection for r in server.requests)
-    closing = any(r.headers.get("connection", "").lower() == "close" for r in sent)
-    keep = _pool_limit(client, "_max_keepalive_connections")
-    most = _pool_limit(client, "_max_connections")
-    kept_all = not closing and keep is not None and most is not None
+    closes = closing(sent)
+    keep, most = _pool_limits(client)
+    kept_all = not closes and keep is not None and most is not None
     kept_all = kept_all and host["in_all"] <= min(keep or 0, most or 0)
-    if all(n == 1 for n in used.values()) and (closing or keep in (0, None)):
-        flunk("c2.connection-close" if closing else "c2.churn", which="each connection", **host)
+    each_once = len({r.connection for r in server.requests}) == len(server.requests)
+    if each_once and (closes or keep in (0, None)):
+        flunk("c2.connection-close" if closes else "c2.churn", which="each connection", **host)
     peak = max(_peak_open(server), host["opened"] if kept_all else 0)
-    if keep == host["limit"]:
-        # That many kept alive serve `limit` requests at once with no new connection: more were
-        # opened, so more were in flight (at least limit + 1), whatever the clocks saw.
-        _judge_over(host, max(peak, host["limit"] + 1), [(client, request) for request in sent])
+    # `limit` kept alive serve `limit` requests at once with no new connection: more were
+    # opened, so more were in flight (at least limit + 1), whatever the clocks saw.
+    _judge_cap(host, max(peak, host["limit"] + 1), client)
     if peak > host["limit"]:  # the server's clocks missed the overlap that its connections show
-        _judge_over(host, peak, [(client, request) for request in sent])
         seen = (
             f": one client sent them all and kept {peak} TCP connections to it open together, "
             "and a client opens another one only while each one it has is busy"
         )
         flunk("c2.over", peak=peak, seen=seen, **host)
-    if closing:
+    if closes:
         flunk("c2.connection-close", which="some of them", **host)
     if keep is not None and keep < peak:
         flunk("c2.few-keepalive", keep=keep, peak=peak, **host)
     flunk("c2.evicted", **host)
-
-
-def _judge_over(
-    host: dict[str, Any], peak: int, sent: list[tuple[httpx.Client, httpx.Request]]
-) -> None:
-    """More than `limit` at once: a cap given as max_keepalive_connections has its own name."""
-    clients = {id(client): client for client, _ in sent}
-    if len(clients) == 1:
-        (client,) = clients.values()
-        keep = _pool_limit(client, "_max_keepalive_connections")
-        most = _pool_limit(client, "_max_connections")
-        if keep == host["limit"] and (most is None or most > host["limit"]):
-            cap = (
-                "no max_connections" if most is None or most > 2**30 else f"max_connections={most}"
-            )
-            flunk("c2.keepalive-cap", peak=peak, cap=cap, **host)
 
 
 def _judge_host(
@@ -201,17 +180,18 @@ def _judge_host(
     request takes so long to build that its requests no longer overlap at the server.
     """
     limit, opened = host["limit"], host["opened"]
+    clients = list({id(client): client for client, _ in sent}.values())
     peak = peak_in_flight(server.requests)
-    if peak > limit:
-        _judge_over(host, peak, sent)
+    if peak > limit and len(clients) == 1:
+        _judge_cap(host, peak, clients[0])
     # Over the limit (by the server's clocks or by the connections), and a semaphore made for
     # every request: a cap that caps nothing. The clocks can miss an overlap: both count.
     if (peak > limit or opened > limit) and host["made"] >= len(sent):
         flunk("c2.semaphore-per-call", **host)
     if peak > limit:
         flunk("c2.over", peak=peak, seen="", **host)
-    if opened > limit and len({id(c) for c, _ in sent}) == 1 and len(sent) == host["requests"]:
-        _judge_one_client(host, server, sent[0][0], [r for _, r in sent])
+    if opened > limit and len(clients) == 1 and len(sent) == host["requests"]:
+        _judge_one_client(host, server, clients[0], [r for _, r in sent])
     if opened > limit:
         flunk("c2.connections", peak=peak, **host)
     if peak < min(2, limit):
