@@ -54,24 +54,21 @@ def _call(
     candidate: CheckLinks, client: httpx.Client, urls: list[str], call: int, server: LabServer
 ) -> object:
     """One call; the lifetime errors get their own mistakes, anything else `c1.error`."""
-    mistake, evidence = "c1.error", {}
+    mistake, words = "c1.error", {}
     try:
         return candidate(client, list(urls))
     except NotImplementedError:
         mistake = "c1.not-yet"
     except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
-        message, calls = str(exc), len(ROUNDS)
-        if isinstance(exc, RuntimeError) and message == SEND_CLOSED and client.is_closed:
+        message = str(exc) if isinstance(exc, RuntimeError) else ""
+        words = {"error": describe(exc), "message": message, "call": call, "calls": len(ROUNDS)}
+        if message == SEND_CLOSED and client.is_closed:
             mistake = "c1.closed"
-            evidence = {"message": message, "call": call, "calls": calls}
-        elif isinstance(exc, RuntimeError) and message in (REOPEN, OPEN_TWICE):
+        elif message in (REOPEN, OPEN_TWICE):
             mistake = "c1.with"
-            evidence = {"message": message, "call": call, "calls": calls}
-        else:
-            evidence = {"error": describe(exc)}
     if mistake == "c1.closed":
-        evidence["evidence"] = _close_evidence(server)
-    flunk(mistake, **evidence)  # outside `except`: no learner frames kept alive
+        words["evidence"] = _close_evidence(server)
+    flunk(mistake, **words)  # outside `except`: no learner frames kept alive
 
 
 def _judge_results(got: object, urls: tuple[str, ...], base: str) -> None:
@@ -120,18 +117,13 @@ def check_linkcheck(candidate: CheckLinks) -> str:
                     flunk("c1.left-closed", call=call, calls=len(ROUNDS), evidence=evidence)
                 _judge_retries(server, paths)  # first: a retry not asked changes results too
                 _judge_results(got, paths, server.url)
-                asked = len(server.requests)
+                asked, opened = len(server.requests), server.connections_opened
                 total += asked
-                opened = server.connections_opened
+                seen = {"asked": asked, "call": call, "opened": opened}
                 if len(sent) != total:
-                    missing = total - len(sent)
-                    flunk(
-                        "c1.not-on-client", missing=missing, asked=asked, call=call, opened=opened
-                    )
-                if opened > (1 if call == 1 else 0) and closing(sent):
-                    flunk("c1.connection-close", opened=opened, call=call, asked=asked)
+                    flunk("c1.not-on-client", missing=total - len(sent), **seen)
                 if opened > (1 if call == 1 else 0):
-                    flunk("c1.connections", opened=opened, call=call, asked=asked)
+                    flunk("c1.connection-close" if closing(sent) else "c1.connections", **seen)
         finally:
             client.close()
     return (
