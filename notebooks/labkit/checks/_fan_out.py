@@ -7,19 +7,12 @@ request hook: the bodies and their order, who sent each request, the most reques
 at once, and the TCP connections opened. The caps go down and up (3, 4 on a client of 2
 connections, 2), so a hard-coded number, or one kept from an earlier call, shows; the last
 round is played once more at the end (asyncio: in a second event loop), so a semaphore kept
-from the first run shows too.
-
-Sync and async, written as each reads: `play_threads` is plain code (a learner who opens the
-threads check meets no `async`/`await`), `play_asyncio` its asyncio twin. The choice, and why:
-the part that differs is small (build a client, call the learner's function, close the client:
-about 20 lines each), while everything that judges (`judge_round` and the judges it calls) is
-one plain function of the evidence, shared by both. Generating the sync code from the async
-(httpcore's unasync) would pay a build step for those 20 lines.
+from the first run shows too. `_play` and `judge_round` are plain code in both flavours, so a
+learner who opens the threads check meets no `async`/`await` (run-time twins: see `_twins`).
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
@@ -33,13 +26,10 @@ from ._kernel import (
     CheckServer,
     flunk,
     kind,
-    learner_await,
-    learner_call,
     lib,
     need_function,
     plural,
     quietly,
-    run_in_own_loop,
 )
 from ._twins import ASYNC_SLIPS, Twin, closing, judge_kind, judge_warnings
 
@@ -150,72 +140,31 @@ def judge_round(
         flunk(churn, opened=opened, requests=requests, most=most, limits=limits, **words)
 
 
-def _client(t: Twin, server: LabServer, rnd: Round, sent: list[Any], flights: Flights) -> Any:
-    """The caller's client for a round: the answer's library, the round's pool limit."""
-    limits = lib().Limits(max_connections=rnd.max_connections or 100)
-    return t.client_type(**server.client_kwargs(), limits=limits, **t.recorder(sent, flights))
-
-
-def play_threads(t: Twin, candidate: Callable[..., Any], rounds: Sequence[Round]) -> None:
-    """Play `rounds` with fetch_all, as its caller would: plain calls, in this thread."""
+def _play(t: Twin, candidate: Callable[..., Any], rounds: Sequence[Round]) -> None:
+    """Play `rounds` with the learner's function, as its caller would: one client per pool
+    limit, reused by the rounds, closed at the end. Plain code in both flavours (the `Twin`
+    primitives await the learner's coroutines in the check's own event loop)."""
     sent: list[Any] = []  # noted by each client's request hook: proof of who sent
     flights = Flights()  # and when each request was in flight, by the client's clocks
-    with CheckServer() as server:
-        clients: dict[int | None, Any] = {}  # one client per pool limit, reused by rounds
-        try:
-            for rnd in rounds:
-                if rnd.max_connections not in clients:
-                    clients[rnd.max_connections] = _client(
-                        t, server, rnd, sent, flights
-                    ).__enter__()
-                client = clients[rnd.max_connections]
-                urls = [f"{server.url}/delay/{delay}" for delay in rnd.delays]
-                server.reset()
-                sent.clear()
-                flights.clear()
-                got = learner_call(
-                    t.fan_out,
-                    candidate,
-                    client,
-                    urls,
-                    rnd.cap,
-                    mistake="02.error",
-                    slips=_slips(t),
-                    words=_words(t),
-                )
-                judge_round(t, server, rnd, got, client, sent, flights)
-        finally:
-            for client in clients.values():
-                client.close()
-
-
-async def _awaited(candidate: Callable[..., Any], *args: Any) -> Any:
-    """`await candidate(*args)`: what its caller does (a plain def's result is taken as is)."""
-    result = candidate(*args)
-    return await result if inspect.isawaitable(result) else result
-
-
-async def play_asyncio(t: Twin, candidate: Callable[..., Any], rounds: Sequence[Round]) -> None:
-    """`play_threads`, for fetch_all_async: the same rounds and judge, awaited."""
-    sent: list[Any] = []
-    flights = Flights()
-    with CheckServer() as server:
+    with t.running() as twin, CheckServer() as server:
         clients: dict[int | None, Any] = {}
         try:
             for rnd in rounds:
                 if rnd.max_connections not in clients:
-                    client = _client(t, server, rnd, sent, flights)
-                    clients[rnd.max_connections] = await client.__aenter__()
+                    limits = lib().Limits(max_connections=rnd.max_connections or 100)
+                    kwargs = {**server.client_kwargs(), **twin.recorder(sent, flights)}
+                    client = twin.client_type(**kwargs, limits=limits)
+                    clients[rnd.max_connections] = twin.enter_block(client)
                 client = clients[rnd.max_connections]
                 urls = [f"{server.url}/delay/{delay}" for delay in rnd.delays]
                 server.reset()
                 sent.clear()
                 flights.clear()
-                call = _awaited(candidate, client, urls, rnd.cap)
-                got = await learner_await(
+                got = twin.attempt(
                     t.fan_out,
-                    call,
-                    mistake="05.error",
+                    candidate,
+                    *(client, urls, rnd.cap),
+                    mistake="05.error" if t.awaited else "02.error",
                     slips=_slips(t),
                     stuck="05.stuck",
                     words=_words(t),
@@ -223,7 +172,7 @@ async def play_asyncio(t: Twin, candidate: Callable[..., Any], rounds: Sequence[
                 judge_round(t, server, rnd, got, client, sent, flights)
         finally:
             for client in clients.values():
-                await client.aclose()
+                twin.shut(client)
 
 
 def check_fan_out(t: Twin, check: str, candidate: Callable[..., Any]) -> str:
@@ -232,11 +181,8 @@ def check_fan_out(t: Twin, check: str, candidate: Callable[..., Any]) -> str:
     judge_kind(t, t.fan_out, candidate)
 
     def rounds() -> None:
-        for part in (ROUNDS, ROUNDS[-1:]):
-            if t.awaited:
-                run_in_own_loop(functools.partial(play_asyncio, t, candidate, part))
-            else:
-                play_threads(t, candidate, part)
+        for part in (ROUNDS, ROUNDS[-1:]):  # asyncio: the second in an event loop of its own
+            _play(t, candidate, part)
 
     caught = quietly(rounds)
     if t.awaited:  # a warning when all else is right comes from Python, about a slip in it
