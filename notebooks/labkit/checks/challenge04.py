@@ -11,6 +11,8 @@ whether they were closed at the end.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
+from functools import partial
 from typing import Any
 
 import httpx
@@ -31,12 +33,6 @@ from ._kernel import (
 HEADER, VALUE, TIMEOUT = "X-Team", "lab", 2.5
 LATER = "lab-2"  # the same header given again, later: it wins, as in a dict merge
 OVERRIDES: dict[str, Any] = {"timeout": TIMEOUT, "headers": {HEADER: VALUE}}
-
-
-def _sent_with(request: httpx.Request) -> tuple[bool, bool]:
-    """Did this request carry the header, and the timeout, of OVERRIDES?"""
-    timeout = request.extensions.get("timeout", {})
-    return request.headers.get(HEADER) == VALUE, timeout.get("read") == TIMEOUT
 
 
 def _derive(fetcher: Any, what: str, **overrides: Any) -> Any:
@@ -61,7 +57,8 @@ def _judge_requests(
     """Requests at `derived_at` (indices into sent) carry OVERRIDES; the others carry none.
     `nested`: those came from a facade of a facade, whose parent gave the header."""
     for index, request in enumerate(sent):
-        header, timeout = _sent_with(request)
+        header = request.headers.get(HEADER) == VALUE
+        timeout = request.extensions.get("timeout", {}).get("read") == TIMEOUT
         if nested and index in derived_at and timeout and not header:
             flunk("c4.dropped", where=where, timeout=f"{TIMEOUT:g}", header=HEADER)
         if index in derived_at and not (header and timeout):
@@ -70,13 +67,6 @@ def _judge_requests(
             flunk("c4.overrides", where=where, missing=missing)
         if index not in derived_at and (header or timeout):
             flunk("c4.leak", where=where)
-
-
-def _close_quietly(fetcher: Any) -> None:
-    try:
-        fetcher.close()
-    except Exception:  # noqa: BLE001, S110 - the verdict already says what went wrong
-        pass
 
 
 def _shared(fetcher: Any, url: str, sent: list[httpx.Request], opened: Callable[[], int]) -> Any:
@@ -115,7 +105,8 @@ def _owned(candidate: type) -> None:
         try:
             derived = _shared(fetcher, url, sent, lambda: server.connections_opened)
         except BaseException:
-            _close_quietly(fetcher)  # a verdict is on its way: leave no client open behind it
+            with suppress(Exception):  # a verdict is on its way: leave no client open behind it
+                fetcher.close()
             raise
         learner_call("Fetcher.close()", fetcher.close, mistake="c4.fetcher-error")
         if not server.wait_until_closed(1.0):
@@ -129,15 +120,6 @@ def _owned(candidate: type) -> None:
         else:
             did = "still worked"
         flunk("c4.after", did=did)
-
-
-def _given_twice(parent: Any, url: str, sent: list[httpx.Request]) -> None:
-    """A facade made with a header, then that header again: the later value wins."""
-    twice = _derive(parent, "a facade from with_options", headers={HEADER: LATER})
-    _fetch(twice, url, "fetcher.with_options(headers=...).with_options(headers=...)")
-    got = sent[-1].headers.get(HEADER) if len(sent) == 3 else LATER  # else: borrowed-pool's
-    if got != LATER:
-        flunk("c4.merge-order", header=HEADER, first=VALUE, later=LATER, got=repr(got))
 
 
 def _borrowed(candidate: type) -> None:
@@ -154,7 +136,12 @@ def _borrowed(candidate: type) -> None:
             _fetch(fetcher, url, name)
             if len(sent) == 2:
                 _judge_requests(sent, {0}, "a facade of a facade, on a borrowed client", True)
-            _given_twice(parent, url, sent)
+            # The header given again, later: it must win, as in a dict merge.
+            twice = _derive(parent, "a facade from with_options", headers={HEADER: LATER})
+            _fetch(twice, url, "fetcher.with_options(headers=...).with_options(headers=...)")
+            got = sent[-1].headers.get(HEADER) if len(sent) == 3 else LATER  # else: borrowed-pool's
+            if got != LATER:
+                flunk("c4.merge-order", header=HEADER, first=VALUE, later=LATER, got=repr(got))
             learner_call("the new facade's close()", derived.close, mistake="c4.error")
             learner_call("Fetcher(client).close()", fetcher.close, mistake="c4.error")
             if client.is_closed:
@@ -170,12 +157,8 @@ def check_with_options(candidate: type) -> str:
     need_class("check_with_options", "Fetcher", candidate)
     if not callable(getattr(candidate, "with_options", None)):
         flunk("c4.no-method")
-
-    def scenarios() -> None:
-        _owned(candidate)
-        _borrowed(candidate)
-
-    quietly(scenarios)
+    for scenario in (_owned, _borrowed):
+        quietly(partial(scenario, candidate))
     return (
         "with_options works: the new facade sends with its overrides on the same client and "
         "pool, never closes it, and the client still closes once, with its owner."
