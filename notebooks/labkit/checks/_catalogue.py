@@ -41,7 +41,9 @@ served = partial(Mistake, "GET /status failed: the app raised {error}.")  # less
 retried = partial(Mistake, "On {what}, send_with_retry {did}.")  # lesson 07: what it did
 did = partial(Mistake, "{what} {did}")  # the facades (04, 05): what one did
 warned = partial(Mistake, "{who} warned during correct use: {warning}")
-
+stuck = partial(Mistake, "{name} did not finish within {limit:g} s.")
+over_cap = partial(Mistake, "up to {peak} requests were in flight at once, but {cap}={limit}.")
+one_at_a_time = partial(Mistake, "{fn} sent its {requests} requests one at a time ({cap}={limit}).")
 
 HINT_OPENED = (
     "Use the client as it is, without `with client:` or client.close(): the caller "
@@ -55,25 +57,21 @@ HINT_GIVEN = (
     "Call client.get(url) on the `client` parameter: the caller built and opened it "
     "(httpx.get() and a client of your own are other clients, each with new connections)."
 )
-
 HINT_DONT_CLOSE = (  # both ways of closing look alike to the check (the client ends CLOSED)
-    "Don't close the client in fetch_statuses: no client.close(), and no `with client:` "
-    "(the end of that block closes it too). The caller owns the client and closes it "
-    "when it is done."
+    "Don't close the client in fetch_statuses: no client.close(), and no `with client:` (the end "
+    "of that block closes it too). The caller owns the client and closes it when it is done."
 )
-
 HINT_SHAPE = (
     "Try the request with client.request(method, url); on httpx.RemoteProtocolError, "
     "httpx.ReadError or httpx.ConnectError, for an idempotent method, try again, up to "
     "`attempts` tries in all; re-raise the error when no try is left."
 )
 HINT_DEPENDENCY = (
-    "A dependency runs for every request, so a client made there is a client per request. "
-    "Make the client once, in the lifespan (`async with httpx.AsyncClient(...) "
-    "as client:`, keep it on app.state, then `yield` inside that block), and let get_client "
-    "return that one client: `return request.app.state.client`. The path "
-    "function takes it as a parameter, `client: Annotated[httpx.AsyncClient, "
-    "Depends(get_client)]`, and makes no client of its own."
+    "A dependency runs for every request, so a client made there is a client per request. Make the "
+    "client once, in the lifespan (`async with httpx.AsyncClient(...) as client:`, keep it on "
+    "app.state, then `yield` inside that block), and let get_client return that one client: "
+    "`return request.app.state.client`. The path function takes it as a parameter, `client: "
+    "Annotated[httpx.AsyncClient, Depends(get_client)]`, and makes no client of its own."
 )
 HINT_CLOSE = (
     "Open the client with `async with httpx.AsyncClient(...) as client:` inside the lifespan, and "
@@ -86,7 +84,7 @@ HINT_REUSE = (
     "don't close or replace them (close each streamed response; no `Connection: "
     "close` header). The pool keeps connections alive by itself."
 )
-FAN_CHURN = (  # what the server saw, for either mistake (fan.*)
+FAN_CHURN = (  # the problem of fan.churn and fan.connection-close
     "the server saw {opened} for {requests} requests, at most {most} at once ({limits}): "
     "connections were not reused."
 )
@@ -94,6 +92,11 @@ HINT_DROP_CONNECTION_CLOSE = (
     "Drop the `Connection: close` header: it tells the server to close the "
     "connection after each answer, so every request opens a new one."
 )
+ATTEMPTS = "`attempts` counts every try, the first included: range(attempts) tries `attempts` times"
+KEYS = "Return exactly these keys: {keys}."
+HOST_SAW = "host {name} saw {opened} TCP connections for {requests} requests, all from one client"
+ACLOSE_HERE = "aclose() must close the running loop's client, inside that loop: "
+C3_DICT = "Return {{'max_connections': ..., 'max_keepalive_connections': ..., 'pool_timeout': ...}}"
 
 # Sections that several challenge mistakes point to (notebooks 04 and 05).
 NB04_OWNERSHIP = "Rules 1 and 2: decide ownership once; never enter or close a borrowed client"
@@ -136,9 +139,10 @@ FACADE_OWNS = (
     "it only borrowed. Decide it once in __init__ (self._owns_client = client is None) and "
     "expose it as a @property without a setter."
 )
-FACADE_NOT_CLOSED = (
+not_closed = partial(  # the problem of the three *-not-closing entries
+    Mistake,
     "{ended_by} did not close the client the {facade} made (owns_client is True): its "
-    "connections stay open."
+    "connections stay open.",
 )
 FACADE_CHURN = "{before}{fetches} fetches ({situation}) opened {opened}, not 1{guess}"
 FACADE_OWNERSHIP, FACADE_CLOSING = Pointer(NB04, NB04_OWNERSHIP), Pointer(NB04, NB04_CLOSING)
@@ -157,13 +161,11 @@ MISTAKES: dict[str, Mistake] = {
         "{check} needs the function itself, not a coroutine (what calling it gives).",
         "Call {check}({name}): no parentheses after {name}.",
     ),
-    "kernel.stuck": Mistake(
-        "{name} did not finish within {limit:g} s.",
+    "kernel.stuck": stuck(
         "Something in it waits for what never comes: is every await on something that ends "
         "(a semaphore or lock released, a queue fed, a task that finishes)?",
     ),
-    "05.stuck": Mistake(
-        "{name} did not finish within {limit:g} s.",
+    "05.stuck": stuck(
         "Is every request awaited, and is the semaphore always released? `async with "
         "semaphore:` releases it even when a request fails.",
     ),
@@ -172,8 +174,7 @@ MISTAKES: dict[str, Mistake] = {
         "Call {check}({name}): the class, not {name}() or {name}.fetch.",
     ),
     "kernel.unread-stream": Mistake(
-        "Your code gave back a streamed response whose body was not read ({error}).",
-        HINT_STREAM,
+        "Your code gave back a streamed response whose body was not read ({error}).", HINT_STREAM
     ),
     "kernel.unread-body": Mistake(
         "{what} returned a streamed response whose body was never read (httpx.ResponseNotRead).",
@@ -338,23 +339,19 @@ MISTAKES: dict[str, Mistake] = {
         "{fn} sent {sent} requests on the client it was given for {requests} URLs.",
         "GET each url once: one request per URL, and its body in the list.",
     ),
-    "02.over-cap": Mistake(
-        "up to {peak} requests were in flight at once, but {cap}={limit}.",
+    "02.over-cap": over_cap(
         "Make the pool inside fetch_all, with ThreadPoolExecutor(max_workers=max_workers): no "
         "fixed number, and nothing kept from an earlier call.",
     ),
-    "05.over-cap": Mistake(
-        "up to {peak} requests were in flight at once, but {cap}={limit}.",
+    "05.over-cap": over_cap(
         "Make ONE asyncio.Semaphore(max_concurrency) inside fetch_all_async, before gather "
         "(not one per request, not a fixed number, not one kept from an earlier call), and "
         "hold it around each request: `async with semaphore: response = await client.get(url)`.",
     ),
-    "02.one-at-a-time": Mistake(
-        "{fn} sent its {requests} requests one at a time ({cap}={limit}).",
+    "02.one-at-a-time": one_at_a_time(
         "Send them from a ThreadPoolExecutor(max_workers=max_workers), e.g. with pool.map.",
     ),
-    "05.one-at-a-time": Mistake(
-        "{fn} sent its {requests} requests one at a time ({cap}={limit}).",
+    "05.one-at-a-time": one_at_a_time(
         "Awaiting requests one by one in a loop runs them one after another; start them "
         "together with asyncio.gather(...) and cap them with an asyncio.Semaphore.",
     ),
@@ -386,7 +383,7 @@ MISTAKES: dict[str, Mistake] = {
         'Return three whole numbers in a dict: {{"max_connections": 8, ...}}, no httpx.Limits.',
     ),
     "03.not-a-dict": Mistake("choose_pool returned {got}, not a dict.", "{ret}"),
-    "03.keys": Mistake("choose_pool's dict has {what}.", "Return exactly these keys: {keys}."),
+    "03.keys": Mistake("choose_pool's dict has {what}.", KEYS),
     "03.no-limit": Mistake(
         "max_connections=None means no limit at all: the pool may open as many TCP "
         "connections as there are workers, over the budget of {budget}.",
@@ -440,9 +437,8 @@ MISTAKES: dict[str, Mistake] = {
         "only {ok} of {total} requests got an answer ({timeouts}).",
         "Run the cell again; if it persists, re-run the notebook from the top.",
     ),
-    # 04 Fetcher and 05 AsyncFetcher: `_facade`. {facade}, {client}, {with_}, {close}, {enter},
-    # {exit}, {get}, {shut}, {call}... are the flavour's words (`_facade._words`); {label}
-    # names the instance (`Fetcher(client)`), {situation} what it was given.
+    # 04 Fetcher and 05 AsyncFetcher: `_facade`. {facade}, {client}, {with_}, {close}... are the
+    # flavour's words (`_facade._words`); {label} names the instance, {situation} what it got.
     "04.opened-client": raised(
         "Send with {get} and nothing else: no `{with_} client:` and no client.{enter}() in "
         "fetch, __init__ or {enter}. A client opens by itself on its first request, a borrowed "
@@ -491,10 +487,8 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "04.churn": Mistake(FACADE_CHURN, HINT_REUSE),
     "04.connection-close": Mistake(FACADE_CHURN, HINT_DROP_CONNECTION_CLOSE),
-    "04.close-not-closing": Mistake(
-        FACADE_NOT_CLOSED,
-        "In {close}(), close the client when the {facade} made it.",
-        FACADE_CLOSING,
+    "04.close-not-closing": not_closed(
+        "In {close}(), close the client when the {facade} made it.", FACADE_CLOSING
     ),
     "04.close-twice": raised("{close}() must be harmless when called again (httpx's own is)."),
     "04.no-context-manager": Mistake(
@@ -504,13 +498,13 @@ MISTAKES: dict[str, Mistake] = {
         "{block} made f {got}, not the {facade}.", FACADE_ENTER, FACADE_CLOSING
     ),
     "04.exit-error": raised(FACADE_ENTER, FACADE_CLOSING),
-    "04.exit-not-closing": Mistake(FACADE_NOT_CLOSED, FACADE_ENTER, FACADE_CLOSING),
+    "04.exit-not-closing": not_closed(FACADE_ENTER, FACADE_CLOSING),
     "04.exit-arguments": raised(
         "{exit} is given the error that ended the block, as three arguments (type, value, "
         "traceback; three Nones if none did): `def {exit}(self, *exc_info):`.",
     ),
     "04.exit-loses-error": Mistake("{ended_by} {did}", FACADE_ON_ERROR),
-    "04.error-not-closing": Mistake(FACADE_NOT_CLOSED, FACADE_ON_ERROR, FACADE_CLOSING),
+    "04.error-not-closing": not_closed(FACADE_ON_ERROR, FACADE_CLOSING),
     "04.works-after-close": did(
         "Note in {close}() that the {facade} is closed, and make fetch() raise RuntimeError "
         "then: a closed {facade} must not work, even if its client still does.",
@@ -541,7 +535,6 @@ MISTAKES: dict[str, Mistake] = {
         "Make __init__ a plain def: {client}(**client_kwargs) needs no await (a client opens on "
         "its first request).",
     ),
-    # Kinds the facade check named wrongly, or missed, before the catalogue (issue 19).
     "04.del-closes-borrowed": Mistake(
         "dropping {article} {facade} that borrowed its client (its __del__, at garbage "
         "collection) closed the caller's client: the caller's next request fails.",
@@ -732,8 +725,7 @@ MISTAKES: dict[str, Mistake] = {
     "07.one-try-short": Mistake(
         "On {what}, send_with_retry made 1 try with attempts=2, and {tries} with attempts=3: "
         "one try short.",
-        "`attempts` counts every try, the first included: range(attempts) tries `attempts` "
-        "times; range(1, attempts) tries one time fewer.",
+        ATTEMPTS + "; range(1, attempts) tries one time fewer.",
     ),
     "07.raised": Mistake("On {what}, send_with_retry raised {error}", HINT_SHAPE),
     "07.not-a-response": Mistake(
@@ -795,8 +787,7 @@ MISTAKES: dict[str, Mistake] = {
         "same PUT twice leaves the same result as once).",
     ),
     "07.too-many-tries": Mistake(
-        "On {what}, send_with_retry made {tries} tries: more than attempts.",
-        "`attempts` counts every try, the first included: range(attempts) tries `attempts` times.",
+        "On {what}, send_with_retry made {tries} tries: more than attempts.", ATTEMPTS + "."
     ),
     "07.too-few-tries": Mistake(
         "On {what}, send_with_retry made {tries} of the 3 tries allowed.",
@@ -847,8 +838,7 @@ MISTAKES: dict[str, Mistake] = {
         "{name} returned {count} for {urls} URLs.", "Return exactly one {one} per URL."
     ),
     "list.finishing-order": Mistake(
-        "the {many} come in the order the requests finished, not in the order of urls.",
-        "{order}",
+        "the {many} come in the order the requests finished, not in the order of urls.", "{order}"
     ),
     "list.order": Mistake("the {many} are right but not in the order of urls.", "{order}"),
     "list.wrong-item": Mistake(
@@ -884,11 +874,10 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "01.not-a-choice": Mistake(
         "the answer for {snippets} is not one of the choices.",
-        "Each answer is 'works' or one of the three messages offered in the dropdowns "
-        '("Cannot open a client instance more than once.", "Cannot reopen a client '
-        'instance, once it has been closed.", "Cannot send a request, as the client has '
-        "been closed.\"), word for word; case, punctuation and 'RuntimeError: ' don't "
-        "matter.",
+        "Each answer is 'works' or one of the three messages offered in the dropdowns ("
+        '"Cannot open a client instance more than once.", "Cannot reopen a client instance, once '
+        'it has been closed.", "Cannot send a request, as the client has been closed."), word for '
+        "word; case, punctuation and 'RuntimeError: ' don't matter.",
     ),
     "01.wrong-predictions": Mistake(
         "{right} of {count} right: {snippets} {verb} something else.",
@@ -960,9 +949,8 @@ MISTAKES: dict[str, Mistake] = {
         "reuses it for the next request.",
     ),
     "01.unread-stream": Mistake(
-        "{saw}, all sent by the client it was given: {unread} streamed responses "
-        "were closed before their bodies were read, and such a connection cannot carry "
-        "another request.",
+        "{saw}, all sent by the client it was given: {unread} streamed responses were closed "
+        "before their bodies were read, and such a connection cannot carry another request.",
         "Read the body inside `with client.stream(...)` "
         "(response.read()), or use client.get(url), which reads it for you.",
     ),
@@ -1070,16 +1058,10 @@ MISTAKES: dict[str, Mistake] = {
     "c3.httpx-objects": Mistake(
         "size_for_service returned httpx objects: the check builds the client itself, from "
         "plain numbers.",
-        "Return {{'max_connections': ..., 'max_keepalive_connections': ..., 'pool_timeout': "
-        "...}}: two whole numbers and seconds.",
+        C3_DICT + ": two whole numbers and seconds.",
     ),
-    "c3.not-a-dict": Mistake(
-        "size_for_service returned {got}, not a dict.",
-        "Return {{'max_connections': ..., 'max_keepalive_connections': ..., 'pool_timeout': ...}}.",
-    ),
-    "c3.keys": Mistake(
-        "size_for_service's dict has {what}{why}.", "Return exactly these keys: {keys}."
-    ),
+    "c3.not-a-dict": Mistake("size_for_service returned {got}, not a dict.", C3_DICT + "."),
+    "c3.keys": Mistake("size_for_service's dict has {what}{why}.", KEYS),
     "c3.not-whole": Mistake(
         "{key} is {got}, not a whole number of 1 or more.", "Give {key} as an int, e.g. {example}."
     ),
@@ -1170,30 +1152,26 @@ MISTAKES: dict[str, Mistake] = {
         "host {name}), and share it between the threads that send to that host.",
     ),
     "c2.churn": Mistake(
-        "host {name} saw {opened} TCP connections for {requests} requests, all from one "
-        "client: it closed each connection after one answer (call {call}).",
+        HOST_SAW + ": it closed each connection after one answer (call {call}).",
         "Your client is shared, but it does not keep its connections alive: "
         "max_keepalive_connections=0 closes each one after its answer. Keep as many alive as "
         "the connections you allow.",
         Pointer(NB03, "4. `max_keepalive_connections=0`: a connection per request"),
     ),
     "c2.connection-close": Mistake(
-        "host {name} saw {opened} TCP connections for {requests} requests, all from one "
-        "client that closed {which} after its answer (call {call}): a `Connection: close` "
-        "header.",
+        HOST_SAW
+        + " that closed {which} after its answer (call {call}): a `Connection: close` header.",
         HINT_DROP_CONNECTION_CLOSE,
     ),
     "c2.few-keepalive": Mistake(
-        "host {name} saw {opened} TCP connections for {requests} requests, all from one "
-        "client that closed some of them after their answer (call {call}).",
+        HOST_SAW + " that closed some of them after their answer (call {call}).",
         "Your client is shared, but with max_keepalive_connections={keep} it keeps fewer "
         "connections alive than the {peak} it had open at once: the others close after their "
         "answer. Keep as many alive as the connections you allow.",
         Pointer(NB03, "An honest note about `max_keepalive_connections`"),
     ),
     "c2.evicted": Mistake(
-        "host {name} saw {opened} TCP connections for {requests} requests, all from one "
-        "client whose pool closed idle ones to make room (call {call}).",
+        HOST_SAW + " whose pool closed idle ones to make room (call {call}).",
         "One pool for both hosts: when it is full, it closes an idle connection to one host to "
         "open one to the other. Each host has its own limit: use a client per host with that "
         "host's limit, or one pool big enough for both plus a per-host cap (a semaphore).",
@@ -1353,9 +1331,8 @@ MISTAKES: dict[str, Mistake] = {
         Pointer(NB05, NB05_SHARE),
     ),
     "c5.race": Mistake(
-        "in event loop {run}, the first {at_once} current() calls, from tasks at the same "
-        "time, got {made} different clients, though a later task got one of them again: the "
-        "calls raced.",
+        "in event loop {run}, the first {at_once} current() calls, from tasks at the same time, "
+        "got {made} different clients, though a later task got one of them again: the calls raced.",
         "current() awaits between finding no client for this loop and storing one, so every "
         "task that calls it meanwhile finds none and makes its own. Store the new client "
         "before any `await` (no await between the check and the store), or guard both with an "
@@ -1385,8 +1362,7 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "c5.open": Mistake(
         "in event loop {run}, aclose() left the loop's client open.",
-        "aclose() must close the running loop's client, inside that loop: `await "
-        "client.aclose()` on the client current() gave in this loop.",
+        ACLOSE_HERE + "`await client.aclose()` on the client current() gave in this loop.",
         Pointer(NB05, NB05_PITFALL),
     ),
     "c5.not-kept": Mistake(
@@ -1406,8 +1382,7 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "c5.open-connections": Mistake(
         "after event loop {run} ended (its aclose() awaited), the server still had {still} open.",
-        "aclose() must close the running loop's client, inside that loop: once the loop is "
-        "closed, nothing can close its connections any more.",
+        ACLOSE_HERE + "once the loop is closed, nothing can close its connections any more.",
         Pointer(NB05, NB05_PITFALL),
     ),
     "c5.left": Mistake(
