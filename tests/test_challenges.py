@@ -20,17 +20,16 @@ from typing import Any
 import httpx
 import pytest
 
-from labkit.checks import challenge02
-from labkit.checks._catalogue import MISTAKES
-from labkit.checks._kernel import last_mistake
-from labkit.checks.challenges import (
+from labkit.checks import (
+    challenge02,
     check_linkcheck,
     check_loop_clients,
     check_size_for_service,
     check_two_hosts,
     check_with_options,
-    reset_hint_steps,
 )
+from labkit.checks._catalogue import MISTAKES
+from labkit.checks._kernel import last_mistake, reset_repeats
 from tests.verdicts import assert_diagnosed, assert_rejected, load_solution, verdict
 
 POINTER = "Still stuck?"
@@ -38,9 +37,9 @@ POINTER = "Still stuck?"
 
 @pytest.fixture(autouse=True)
 def fresh_hint_steps() -> Iterator[None]:
-    reset_hint_steps()
+    reset_repeats()
     yield
-    reset_hint_steps()
+    reset_repeats()
 
 
 def accepted(check: Callable[[Any], bool], answer: Any, capsys: pytest.CaptureFixture[str]) -> str:

@@ -18,10 +18,11 @@ import sys
 import threading
 import types
 import warnings
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from typing import Any, Literal, NoReturn, ParamSpec, TypeVar, overload
+from typing import Any, NoReturn, ParamSpec, TypeVar, overload
 
 import httpx
 
@@ -31,9 +32,12 @@ from ._catalogue import MISTAKES
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# Seconds a check may take before its verdict says it ran out of time. A module setting, read
-# at each call, so a test can lower it; `@exercise_check(time_limit=...)` fixes it for one check.
+# Seconds a check may take before its verdict says it ran out of time. Module settings, read at
+# each call, so a test can lower them; `@exercise_check(time_limit=...)` fixes one check's.
 TIME_LIMIT = 15.0
+# Seconds one awaited call of the learner's code may take: an event loop can cancel it (a verdict
+# of its own, "did not finish"); a thread can't be, so sync code has only TIME_LIMIT.
+AWAIT_LIMIT = 10.0
 
 
 class CheckFailed(Exception):
@@ -46,8 +50,8 @@ class CheckFailed(Exception):
         self.mistake = mistake
 
     def words(self) -> CheckFailed:
-        """A copy without a traceback, which would keep the learner's frames (and the clients
-        and coroutines in them) alive, past the collection that catches their warnings."""
+        """A copy without a traceback: it would keep the learner's frames (and the clients in
+        them) alive, past the collection that catches their warnings."""
         return CheckFailed(self.problem, self.hint, self.mistake)
 
 
@@ -108,17 +112,13 @@ def errors(*names: str) -> tuple[type[BaseException], ...]:
 def _functions(candidate: object) -> Iterator[types.FunctionType]:
     """The functions an answer is made of: itself, or a class's methods (and properties)."""
     if isinstance(candidate, type):
-        for cls in candidate.__mro__[:-1]:
-            for member in vars(cls).values():
-                member = getattr(member, "__func__", getattr(member, "fget", member))
-                if isinstance(member, types.FunctionType):
-                    yield member
-        return
-    inner = getattr(candidate, "func", getattr(candidate, "__func__", candidate))  # partial, method
-    if not isinstance(inner, types.FunctionType):
-        inner = type(candidate).__call__ if callable(candidate) else None  # a callable object
-    if isinstance(inner, types.FunctionType):
-        yield inner
+        members = [member for cls in candidate.__mro__[:-1] for member in vars(cls).values()]
+    else:  # a function, a partial (`.func`), a method, or a callable object (its `__call__`)
+        members = [getattr(candidate, "func", candidate), type(candidate).__call__]
+    for member in members:
+        member = getattr(member, "__func__", getattr(member, "fget", member))
+        if isinstance(member, types.FunctionType):
+            yield member
 
 
 def _names(code: types.CodeType) -> Iterator[str]:
@@ -171,8 +171,7 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 
 
 def scrub_addresses(text: str) -> str:
-    """`text` without memory addresses: `<generator object fetch at 0x7f..>` -> `<generator
-    object fetch>`. They mean nothing to a learner, and they change at every run."""
+    """`text` without memory addresses: they mean nothing to a learner, and change at every run."""
     return _ADDRESS.sub("", text)
 
 
@@ -199,10 +198,8 @@ def readable(value: object, width: int = 60) -> str:
 
 
 def kind(value: object) -> str:
-    """`None`, `the httpx.AsyncClient`, `a coroutine`, `a str`: what the code gave back, in words.
-
-    Never a repr with a memory address: a generator is `a generator (from fetch)`.
-    """
+    """`None`, `the httpx.AsyncClient`, `a str`, `a generator (from fetch)`: what the code gave
+    back, in words (never a repr with a memory address)."""
     if value is None:
         return "None"
     if is_a(value, "Client", "AsyncClient"):
@@ -298,12 +295,9 @@ def learner_call(
     words: dict[str, str] | None = None,
     **kwargs: Any,
 ) -> T:
-    """Call the learner's code; whatever it raises becomes a verdict (`learner_error`).
-
-    The failure is raised after the `except` block, so it carries words only: a chained
-    traceback would keep the learner's frames (and the clients in them) alive, and their
-    ResourceWarnings would surface later, in some other cell.
-    """
+    """Call the learner's code; whatever it raises becomes a verdict (`learner_error`), raised
+    after the `except` block: a chained traceback would keep the learner's frames (and the
+    clients in them) alive, and their ResourceWarnings would surface later, in another cell."""
     try:
         with _running_learner(name):
             return fn(*args, **kwargs)
@@ -314,36 +308,28 @@ def learner_call(
     raise failure
 
 
-# Seconds one awaited call of the learner's code may take: an event loop can cancel it, so it
-# gets a verdict of its own ("did not finish"); a thread can't be, so sync code relies on
-# TIME_LIMIT, the whole check's.
-AWAIT_LIMIT = 10.0
-
-
 async def learner_await(
     name: str,
     action: Awaitable[T],
     *,
-    limit: float | None | Literal["default"] = "default",
     hint: str = "",
     slips: Slips = (),
     mistake: str = "",
     stuck: str = "kernel.stuck",
     words: dict[str, str] | None = None,
 ) -> T:
-    """`learner_call` for what awaits the learner's code, within `limit` seconds (by default
-    AWAIT_LIMIT, read at each call; None: no limit, for a sync twin's code, never suspended)."""
-    bound, limit = None, AWAIT_LIMIT if limit == "default" else limit
+    """`learner_call` for what awaits the learner's code, within AWAIT_LIMIT seconds: past it,
+    the verdict `stuck`."""
+    limit = AWAIT_LIMIT
+    bound = asyncio.timeout(limit)
     try:
         with _running_learner(name):
-            if limit is None:
-                return await action
-            async with (bound := asyncio.timeout(limit)):
+            async with bound:
                 return await action
     except CheckFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
-        if isinstance(exc, TimeoutError) and bound is not None and bound.expired():
+        if isinstance(exc, TimeoutError) and bound.expired():
             failure = diagnosis(stuck, name=name, limit=limit)
         else:
             failure = learner_error(name, exc, hint=hint, slips=slips, mistake=mistake, words=words)
@@ -366,14 +352,10 @@ def need_class(check: str, name: str, candidate: object) -> None:
 
 
 def run_in_own_loop(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run an async check scenario in a fresh event loop, in a worker thread; return its result.
-
-    A check cell is a plain call, but a notebook's kernel already runs an event loop in its
-    thread, and `asyncio.run` refuses to start another one there. A worker thread has no loop,
-    so the scenario gets its own. Whatever it raises (`CheckFailed` too) is raised here. A task
-    the learner's code left failing is judged by the verdict, not logged to stderr ("Task
-    exception was never retrieved"): the loop's exception handler keeps quiet.
-    """
+    """Run an async check scenario in a fresh event loop in a worker thread (a notebook's kernel
+    runs a loop in its own thread, where `asyncio.run` refuses to start another); return its
+    result, or raise what it raised. A task the learner's code left failing is judged by the
+    verdict, not logged to stderr ("Task exception was never retrieved")."""
 
     def run() -> T:
         with asyncio.Runner() as runner:
@@ -385,17 +367,14 @@ def run_in_own_loop(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 def quietly(scenarios: Callable[[], object], *, slips: Slips = ()) -> list[warnings.WarningMessage]:
-    """Run a check's scenarios; return the warnings they raised instead of printing them.
+    """Run a check's scenarios (a plain or an `async def` function); return their warnings.
 
-    `scenarios` is a plain function, or an `async def` one (run with `run_in_own_loop`).
-    Whatever a wrong answer left behind (an unclosed client's sockets, a coroutine it never
-    awaited) is collected here, where its warnings are caught, not later in the learner's
-    notebook or in the next check. So a failure leaves with its words only (its hint pointed by
-    `slips`): its traceback would keep the learner's frames, and what they hold, alive.
+    What a wrong answer left behind (an unclosed client's sockets, a coroutine never awaited) is
+    collected here, where its warnings are caught, not later in another cell. So a failure
+    leaves with its words only (its hint pointed by `slips`): a traceback keeps frames alive.
     """
     verdict: CheckFailed | None = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings.catch_warnings(record=True, action="always") as caught:
         try:
             if inspect.iscoroutinefunction(scenarios):
                 run_in_own_loop(scenarios)
@@ -403,9 +382,8 @@ def quietly(scenarios: Callable[[], object], *, slips: Slips = ()) -> list[warni
                 scenarios()
         except CheckFailed as failure:
             pointed = next((m for words, m in slips if words in failure.problem), None)
-            verdict = failure.words()
-            if pointed is not None:  # a catalogue id: its hint, for the words in the problem
-                verdict = CheckFailed(failure.problem, MISTAKES[pointed].hint, pointed)
+            hint = failure.hint if pointed is None else MISTAKES[pointed].hint
+            verdict = CheckFailed(failure.problem, hint, pointed or failure.mistake)
         gc.collect()
     if verdict is not None:
         raise verdict
@@ -416,43 +394,30 @@ def quietly(scenarios: Callable[[], object], *, slips: Slips = ()) -> list[warni
 def _hooked(noted: list[str]) -> Iterator[None]:
     """Note, as words, the errors Python would only print while a check runs: those ignored in
     a `__del__` (or a generator's cleanup), and those that ended a thread."""
-    unraisable_before, thread_before = sys.unraisablehook, threading.excepthook
+    before = sys.unraisablehook, threading.excepthook
+
+    def said(args: Any) -> str:
+        return describe(args.exc_value) if args.exc_value is not None else args.exc_type.__name__
 
     def ignored(args: Any) -> None:
-        error = describe(args.exc_value) if args.exc_value is not None else args.exc_type.__name__
         where = getattr(args.object, "__qualname__", None)  # `Fetcher.__del__`
         where = where if isinstance(where, str) else readable(args.object)
-        noted.append(f"Exception ignored in {where}: {error}")
+        noted.append(f"Exception ignored in {where}: {said(args)}")
 
     def thread_died(args: threading.ExceptHookArgs) -> None:
-        if args.exc_type is SystemExit:
-            return
-        error = describe(args.exc_value) if args.exc_value is not None else args.exc_type.__name__
-        thread = args.thread.name if args.thread is not None else "a thread"
-        noted.append(f"Exception in thread {thread}: {error}")
+        if args.exc_type is not SystemExit:
+            thread = args.thread.name if args.thread is not None else "a thread"
+            noted.append(f"Exception in thread {thread}: {said(args)}")
 
     sys.unraisablehook, threading.excepthook = ignored, thread_died
     try:
         yield
     finally:
-        sys.unraisablehook, threading.excepthook = unraisable_before, thread_before
-
-
-def _judged(run: Callable[[], str]) -> str | CheckFailed:
-    """Run a check body: its success message, or its failure (words only: no exception object
-    that keeps the learner's frames alive)."""
-    try:
-        return run()
-    except CheckFailed as failure:
-        return failure.words()
-    except errors("ResponseNotRead", "StreamClosed", "StreamConsumed") as exc:
-        return diagnosis("kernel.unread-stream", error=describe(exc))
-    except BaseException as exc:  # noqa: BLE001 - whatever escaped, the learner sees a verdict
-        return diagnosis("kernel.cannot-judge", error=describe(exc))
+        sys.unraisablehook, threading.excepthook = before
 
 
 # (check, mistake) -> how many times that check has diagnosed it, in this kernel: stepped hints
-_REPEATS: dict[tuple[str, str], int] = {}
+_REPEATS: Counter[tuple[str, str]] = Counter()
 _LAST: list[str | None] = [None]  # the last verdict's mistake id ("ok": it passed)
 
 
@@ -466,18 +431,22 @@ def reset_repeats() -> None:
     _REPEATS.clear()
 
 
-def _stepped(check: str, failure: CheckFailed) -> CheckFailed:
-    """The same mistake a second time in a check: its hint adds where the notebook covers it."""
-    if failure.mistake is None:
-        return failure
-    key = (check, failure.mistake)
-    _REPEATS[key] = _REPEATS.get(key, 0) + 1
-    pointer = MISTAKES[failure.mistake].pointer
-    if _REPEATS[key] > 1 and pointer is not None:
+def _stepped(check: str, verdict: str | CheckFailed) -> str | CheckFailed:
+    """The same mistake a second time in a check: its hint adds where the notebook covers it.
+    A pass forgets the check's mistakes."""
+    if isinstance(verdict, str):
+        for key in [key for key in _REPEATS if key[0] == check]:
+            del _REPEATS[key]
+        return verdict
+    if verdict.mistake is None:
+        return verdict
+    _REPEATS[check, verdict.mistake] += 1
+    pointer = MISTAKES[verdict.mistake].pointer
+    if _REPEATS[check, verdict.mistake] > 1 and pointer is not None:
         return CheckFailed(
-            failure.problem, f"{failure.hint} Still stuck? {pointer}", failure.mistake
+            verdict.problem, f"{verdict.hint} Still stuck? {pointer}", verdict.mistake
         )
-    return failure
+    return verdict
 
 
 def _verdict(run: Callable[[], str], limit: float) -> str | CheckFailed:
@@ -488,12 +457,19 @@ def _verdict(run: Callable[[], str], limit: float) -> str | CheckFailed:
     _running.clear()  # names left by an earlier check that ran out of time
 
     def work() -> None:
-        verdict = _judged(run)
+        verdict: str | CheckFailed
+        try:
+            verdict = run()
+        except CheckFailed as failure:  # its words only: its traceback keeps frames alive
+            verdict = failure.words()
+        except errors("ResponseNotRead", "StreamClosed", "StreamConsumed") as exc:
+            verdict = diagnosis("kernel.unread-stream", error=describe(exc))
+        except BaseException as exc:  # noqa: BLE001 - whatever escaped, the learner sees a verdict
+            verdict = diagnosis("kernel.cannot-judge", error=describe(exc))
         gc.collect()  # a wrong answer's leftovers, while their warnings and errors are caught
         outcome.append(verdict)
 
-    with warnings.catch_warnings(record=True), _hooked(noted):
-        warnings.simplefilter("always")
+    with warnings.catch_warnings(record=True, action="always"), _hooked(noted):
         worker = threading.Thread(target=work, name="labkit-check", daemon=True)
         # Not gc.freeze() to make the collection cheaper: on CPython 3.12.1 a collection after
         # gc.unfreeze() leaves objects in the permanent generation, never to be freed.
@@ -550,20 +526,16 @@ def exercise_check(
                 verdict = _verdict(lambda: check_body(*args, **kwargs), limit)
             finally:
                 _library.pop()
-            if isinstance(verdict, str):
-                _LAST[0] = "ok"
-                if stepped:
-                    for key in [key for key in _REPEATS if key[0] == name]:
-                        del _REPEATS[key]
-                print(scrub_addresses(f"✅ {verdict}"))
-                return True
             if stepped:
                 verdict = _stepped(name, verdict)
+            if isinstance(verdict, str):
+                _LAST[0] = "ok"
+                print(scrub_addresses(f"✅ {verdict}"))
+                return True
             _LAST[0] = verdict.mistake
             print(scrub_addresses(f"❌ {verdict.problem}\n   Hint: {verdict.hint}"))
             return False
 
-        check.__signature__ = inspect.signature(check_body)  # type: ignore[attr-defined]
-        return check
+        return check  # its signature is the body's (`inspect` follows `__wrapped__`)
 
     return wrap if body is None else wrap(body)

@@ -14,8 +14,6 @@ from ._fan_out import check_fan_out
 from ._kernel import exercise_check
 from ._twins import SYNC
 
-__all__ = ["check_fetch_all"]
-
 FetchAll = Callable[[httpx.Client, list[str], int], list[str]]
 
 

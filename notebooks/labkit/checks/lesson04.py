@@ -13,8 +13,6 @@ from ._facade import check_facade
 from ._kernel import exercise_check
 from ._twins import SYNC
 
-__all__ = ["check_fetcher"]
-
 
 @exercise_check
 def check_fetcher(candidate: type) -> str:

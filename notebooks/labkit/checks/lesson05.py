@@ -2,12 +2,10 @@
 lesson 02's `fetch_all` and lesson 04's `Fetcher`, judged by the same tables (`_fan_out.ROUNDS`,
 `_facade.SCENARIOS`) and the same runners.
 
-A check cell is a plain call, but the notebook's kernel already runs an event loop in that
-thread: each check runs its scenarios in a worker thread with a fresh event loop, and lab
-servers of its own, all closed before the verdict. Your coroutines run in that
-loop, and every client they meet is made inside it (an AsyncClient belongs to one event loop:
-notebook 05, section 4). The first scenario of each table is played once more at the end, in a
-second event loop.
+Your coroutines run in an event loop of the check's own, in a thread of its own (the notebook's
+kernel already runs a loop in its thread), and every client they meet is made in that loop (an
+AsyncClient belongs to one event loop: notebook 05, section 4). Some scenarios are played again
+at the end, in a second event loop.
 """
 
 from __future__ import annotations
@@ -20,8 +18,6 @@ from ._facade import check_facade
 from ._fan_out import check_fan_out
 from ._kernel import exercise_check
 from ._twins import ASYNC
-
-__all__ = ["check_async_fetcher", "check_fetch_all_async"]
 
 FetchAllAsync = Callable[[httpx.AsyncClient, list[str], int], Awaitable[list[str]]]
 
