@@ -63,8 +63,17 @@ def check_size_for_service(candidate: Callable[[], dict[str, Any]]) -> str:
             hint="size_for_service takes no arguments and returns a dict of three numbers.",
         )
     )
+    # The service's numbers and the answer's, as every verdict writes them.
+    words = {
+        "timeout": f"{timeout:g}",
+        "connections": connections,
+        "cap": CAP,
+        "requests": REQUESTS,
+    }
+    words |= {"latency": f"{LATENCY:g}", "deadline": f"{DEADLINE:g}", "budget": f"{BUDGET:g}"}
+    words |= {"margin": f"{MARGIN:g}", "least": f"{LATENCY + MARGIN:g}"}
     if timeout > BUDGET + 1e-9:
-        flunk("c3.budget", timeout=f"{timeout:g}", budget=f"{BUDGET:g}")
+        flunk("c3.budget", **words)
     report = run_pool_experiment(
         max_connections=min(connections, 64),
         max_keepalive_connections=min(keepalive, 64),
@@ -75,48 +84,31 @@ def check_size_for_service(candidate: Callable[[], dict[str, Any]]) -> str:
     )
     opened, failed = report.connections_opened, report.pool_timeouts
     if connections > CAP:
-        flunk("c3.cap", connections=connections, cap=CAP, opened=opened)
+        flunk("c3.cap", opened=opened, **words)
     if keepalive < connections:
-        flunk("c3.keepalive", opened=opened, connections=connections, keepalive=keepalive)
+        flunk("c3.keepalive", opened=opened, keepalive=keepalive, **words)
     rounds = math.ceil(REQUESTS / min(THREADS, connections))
-    if rounds * LATENCY > DEADLINE + 1e-9:
-        flunk(
-            "c3.deadline",
-            connections=connections,
-            rounds=rounds,
-            latency=f"{LATENCY:g}",
-            ideal=f"{rounds * LATENCY:.2f}",
-            elapsed=f"{report.elapsed:.2f}",
-            deadline=f"{DEADLINE:g}",
-            requests=REQUESTS,
-            cap=CAP,
-        )
+    ideal = rounds * LATENCY
+    if ideal > DEADLINE + 1e-9:
+        elapsed = f"{report.elapsed:.2f}"
+        flunk("c3.deadline", rounds=rounds, ideal=f"{ideal:.2f}", elapsed=elapsed, **words)
     if timeout < LATENCY + MARGIN:
         seen = (
             f"{failed} of {REQUESTS} calls failed with httpx.PoolTimeout in this run"
             if failed
             else "no PoolTimeout in this run, but a slower answer or a busy machine gives them"
         )
-        flunk(
-            "c3.timeouts",
-            timeout=f"{timeout:g}",
-            latency=f"{LATENCY:g}",
-            seen=seen,
-            margin=f"{MARGIN:g}",
-            least=f"{LATENCY + MARGIN:g}",
-            budget=f"{BUDGET:g}",
-        )
-    longer = (
-        f", longer than the {timeout:g} s pool timeout" if report.longest_wait > timeout else ""
-    )
+        flunk("c3.timeouts", seen=seen, **words)
+    wait = report.longest_wait
+    longer = f", longer than the {timeout:g} s pool timeout" if wait > timeout else ""
     busy = (
         f"; {failed} PoolTimeouts on this busy machine, where the plan is what counts"
         if failed
         else ""
     )
     return (
-        f"{REQUESTS} calls in {rounds} rounds of {LATENCY:g} s = {rounds * LATENCY:.2f} s, "
-        f"within the {DEADLINE:g} s deadline, on {opened} TCP connections (cap {CAP}); the "
-        f"longest wait for a connection was {report.longest_wait:.2f} s{longer}, and a "
-        f"connection came free every {LATENCY:g} s{busy}."
+        f"{REQUESTS} calls in {rounds} rounds of {LATENCY:g} s = {ideal:.2f} s, within the "
+        f"{DEADLINE:g} s deadline, on {opened} TCP connections (cap {CAP}); the longest wait "
+        f"for a connection was {wait:.2f} s{longer}, and a connection came free every "
+        f"{LATENCY:g} s{busy}."
     )
