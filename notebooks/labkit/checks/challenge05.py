@@ -10,10 +10,9 @@ client). Requests go through `current()` each time, the client held by nothing b
 they were closed; a weak reference says whether a finished loop's client was left behind in
 the cache.
 
-The loops one after the other run in one thread of the check's own, not through the kernel's
+The loops one after the other run in the check's own thread, not through the kernel's
 `run_in_own_loop` (a new thread per loop): an answer keyed by the thread must meet two loops
-in one thread, as two `asyncio.run()`s in a script do. The learner's code is called through
-the kernel (`learner_await`) all the same.
+in one thread, as two `asyncio.run()`s in a script do.
 """
 
 from __future__ import annotations
@@ -138,7 +137,7 @@ async def _one_loop(
 
 
 def _run_loops(clients: Any, server: LabServer, heard: list[httpx.Request]) -> None:
-    """RUNS event loops, one after the other, in a thread that has none: two asyncio.run()s."""
+    """RUNS event loops, one after the other, in this thread: two asyncio.run()s."""
     seen: list[weakref.ref[Any]] = []
     for run in range(1, RUNS + 1):
         server.reset()
@@ -207,9 +206,7 @@ def _together_in_two_threads(clients: Any, server: LabServer) -> None:
             first_closed.set()
 
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="labkit-loops") as pool:
-        futures = [pool.submit(run, index) for index in (1, 2)]
-    for future in futures:
-        future.result()
+        list(pool.map(run, (1, 2)))  # what a loop raised, raised here
     if len(got) == 2 and len(set(got)) < 2:
         flunk("c5.concurrent", seen="got the same client from current()")
     if any(closed_other):
@@ -226,8 +223,7 @@ def check_loop_clients(candidate: Callable[..., Any]) -> str:
     with CheckServer() as server:
         kwargs = {**server.client_kwargs(), **async_recorder(heard)}
         clients = learner_call("LoopClients(...)", candidate, **kwargs, mistake="c5.init-error")
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-loops") as worker:
-            worker.submit(_run_loops, clients, server, heard).result()
+        _run_loops(clients, server, heard)
         _together_in_two_threads(clients, server)
     return (
         f"LoopClients works: {RUNS} event loops one after the other, each with its own "
