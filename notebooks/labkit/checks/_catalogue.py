@@ -98,12 +98,6 @@ HOST_SAW = "host {name} saw {opened} TCP connections for {requests} requests, al
 ACLOSE_HERE = "aclose() must close the running loop's client, inside that loop: "
 C3_DICT = "Return {{'max_connections': ..., 'max_keepalive_connections': ..., 'pool_timeout': ...}}"
 
-# Sections that several challenge mistakes point to (notebooks 04 and 05).
-NB04_OWNERSHIP = "Rules 1 and 2: decide ownership once; never enter or close a borrowed client"
-NB04_CLOSING = "Rules 3 and 4: close an owned client once; the facade is the context manager"
-NB05_SHARE = "2. Open once per event loop, share across tasks"
-NB05_PITFALL = "4. The pitfall: one client, two event loops"
-
 NB01 = "01_the_reopen_error.ipynb"
 NB02 = "02_open_once_share_across_threads.ipynb"
 NB03 = "03_pool_sizes_explorer.ipynb"
@@ -111,6 +105,11 @@ NB04 = "04_building_a_client_facade.ipynb"
 NB05 = "05_async_clients.ipynb"
 NB06 = "06_one_client_per_application.ipynb"
 NB07 = "07_when_pooled_connections_break.ipynb"
+# Sections that many mistakes point to (notebooks 04 and 05).
+NB04_OWNERSHIP = "Rules 1 and 2: decide ownership once; never enter or close a borrowed client"
+NB04_CLOSING = "Rules 3 and 4: close an owned client once; the facade is the context manager"
+NB05_SHARE = "2. Open once per event loop, share across tasks"
+NB05_PITFALL = "4. The pitfall: one client, two event loops"
 
 # Advice that several of the Fetcher / AsyncFetcher entries give (the `04.*` ones).
 FACADE_BORROWED = (
