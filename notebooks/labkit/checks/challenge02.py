@@ -38,7 +38,7 @@ class Senders:
     """Which httpx.Client sent each request, while `watching()`: evidence for the connection count.
 
     `httpx.Client.send` (every get/post/stream, httpx.get's own client too) is wrapped meanwhile,
-    in every thread; the clients are held until `clear()`, so their ids are not reused.
+    in every thread; each client is held until the next watch, so that no id is reused.
     """
 
     def __init__(self) -> None:
@@ -49,6 +49,8 @@ class Senders:
     @contextmanager
     def watching(self) -> Iterator[None]:
         send, made = httpx.Client.send, threading.Semaphore.__init__  # BoundedSemaphore's too
+        self.sent.clear()
+        self.semaphores = 0
 
         def sending(client: httpx.Client, request: httpx.Request, *args: Any, **kwargs: Any) -> Any:
             with self._lock:
@@ -70,10 +72,6 @@ class Senders:
         """The (client, request) pairs sent to `server`."""
         port = httpx.URL(server.url).port
         return [(c, r) for c, r in self.sent if r.url.port == port]
-
-    def clear(self) -> None:
-        self.sent.clear()
-        self.semaphores = 0
 
 
 def _call(
@@ -217,7 +215,6 @@ def check_two_hosts(candidate: FetchFromHosts) -> str:
             limits = {host_a.url: limit_a, host_b.url: limit_b}
             urls = [f"{servers[host].url}/delay/{delay}" for host, delay in plan]
             expected = [f"waited {delay} s\n" for _, delay in plan]
-            senders.clear()
             got = _call(candidate, urls, limits, senders, call)
             _judge_order(got, expected, [host for host, _ in plan])
             records = sorted(host_a.requests + host_b.requests, key=lambda r: r.finished)
