@@ -80,6 +80,8 @@ async def _one_loop(
 ) -> weakref.ref[Any]:
     """One event loop's life: its first calls come from tasks at the same time, and all of them
     get one client, which sends REQUESTS on one connection; aclose() closes it in this loop."""
+    # A task the learner's code left failing is judged by the verdict, not logged to stderr.
+    asyncio.get_running_loop().set_exception_handler(lambda loop, context: None)
     early = await _current(clients, run, AT_ONCE)
     first = early[0]
     if not is_a(first, "AsyncClient"):
@@ -141,9 +143,7 @@ def _run_loops(clients: Any, server: LabServer, heard: list[httpx.Request]) -> N
     seen: list[weakref.ref[Any]] = []
     for run in range(1, RUNS + 1):
         server.reset()
-        with asyncio.Runner() as runner:
-            runner.get_loop().set_exception_handler(lambda loop, context: None)
-            client = runner.run(_one_loop(clients, server.url + "/", run, heard))
+        client = asyncio.run(_one_loop(clients, server.url + "/", run, heard))
         if server.connections_opened != 1:
             opened = plural(server.connections_opened, "TCP connection")
             flunk("c5.connections", run=run, opened=opened, requests=REQUESTS)
@@ -177,6 +177,7 @@ def _together_in_two_threads(clients: Any, server: LabServer) -> None:
             raise
 
     async def one_loop(index: int) -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda loop, context: None)
         client = await _run(clients.current)
         got.append(id(client))
         await asyncio.to_thread(both.wait, 5)  # both loops hold their client now
@@ -195,9 +196,7 @@ def _together_in_two_threads(clients: Any, server: LabServer) -> None:
 
     def run(index: int) -> None:
         try:
-            with asyncio.Runner() as runner:
-                runner.get_loop().set_exception_handler(lambda loop, context: None)
-                runner.run(one_loop(index))
+            asyncio.run(one_loop(index))
         except Exception as exc:  # noqa: BLE001 - evidence (a client of the other loop's), judged below
             if not failed:  # else: the other loop's failure broke the barrier, said already
                 failed.append(f"loop {index} raised {describe(exc)}")
