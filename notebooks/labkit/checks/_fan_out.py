@@ -13,6 +13,7 @@ learner who opens the threads check meets no `async`/`await` (run-time twins: se
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
@@ -49,11 +50,6 @@ class Round:
         """Requests in flight at the peak, and connections at most: min(cap, pool, URLs)."""
         return min(self.cap, self.max_connections or self.cap, len(self.delays))
 
-    def limits(self, word: str) -> str:
-        """`max_workers=4 and the client's max_connections=2`: what caps this round."""
-        pool = f" and the client's max_connections={self.max_connections}"
-        return f"{word}={self.cap}{pool if self.max_connections else ''}"
-
 
 # The first `most` delays are long, so a right answer reaches its peak on any machine; later
 # ones finish before earlier ones, so an answer in the order of finishing shows (in the first
@@ -76,14 +72,13 @@ def _words(t: Twin) -> dict[str, str]:
     }
 
 
-def _slips(t: Twin) -> tuple[tuple[str, str], ...]:
-    """httpx's messages when the function opened or closed the client it was given."""
-    return (
-        (OPEN_TWICE, "fan.opened-given"),
-        (SEND_CLOSED, "fan.closed-given-error"),
-        ("is bound to a different event loop", "05.other-loop"),
-        *(ASYNC_SLIPS if t.awaited else ()),
-    )
+# httpx's messages when the function opened or closed the client it was given, or used it
+# in another event loop (asyncio adds ASYNC_SLIPS).
+SLIPS = (
+    (OPEN_TWICE, "fan.opened-given"),
+    (SEND_CLOSED, "fan.closed-given-error"),
+    ("is bound to a different event loop", "05.other-loop"),
+)
 
 
 def judge_round(
@@ -107,15 +102,14 @@ def judge_round(
         if isinstance(got, list) and got and all(isinstance(item, Future) for item in got):
             flunk("02.futures")
     expected = [f"waited {delay} s\n" for delay in rnd.delays]
-    order = "05" if t.awaited else "02"
-    judge_bodies(t.fan_out, got, expected, server.requests, order=order)
+    judge_bodies(t.fan_out, got, expected, server.requests, order="05" if t.awaited else "02")
     words = _words(t)
     own, over, serial, under = (  # the mistakes whose hints differ by flavour
         ("05.own-client", "05.over-cap", "05.one-at-a-time", "05.under-cap")
         if t.awaited
         else ("02.own-client", "02.over-cap", "02.one-at-a-time", "02.under-cap")
     )
-    requests, limit, most = len(rnd.delays), rnd.cap, rnd.most
+    requests, most = len(rnd.delays), rnd.most
     opened = plural(server.connections_opened, "TCP connection")
     if client.is_closed:
         flunk("fan.closed-given", **words)
@@ -125,14 +119,15 @@ def judge_round(
         flunk("fan.extra-requests", sent=len(sent), requests=requests, **words)
     peak = peak_in_flight(server.requests)
     if peak > rnd.cap:
-        flunk(over, peak=peak, limit=limit, **words)
+        flunk(over, peak=peak, limit=rnd.cap, **words)
     # Too few at once: by the server's clocks AND the client's. On a loaded machine the server
     # can see one request at a time from code that sent them together (seen), while the
     # client's request and response hooks can't see an overlap that code never made.
     peak = max(peak, flights.peak())
     if peak < 2:
-        flunk(serial, requests=requests, limit=limit, **words)
-    limits = rnd.limits(t.cap)
+        flunk(serial, requests=requests, limit=rnd.cap, **words)
+    pool = f" and the client's max_connections={rnd.max_connections}" if rnd.max_connections else ""
+    limits = f"{t.cap}={rnd.cap}{pool}"  # what caps this round
     if peak < most:
         flunk(under, peak=peak, limits=limits, most=most, **words)
     if server.connections_opened > most:
@@ -146,33 +141,30 @@ def _play(t: Twin, candidate: Callable[..., Any], rounds: Sequence[Round]) -> No
     primitives await the learner's coroutines in the check's own event loop)."""
     sent: list[Any] = []  # noted by each client's request hook: proof of who sent
     flights = Flights()  # and when each request was in flight, by the client's clocks
-    with t.running() as twin, CheckServer() as server:
+    with t.running() as twin, CheckServer() as server, contextlib.ExitStack() as stack:
         clients: dict[int | None, Any] = {}
-        try:
-            for rnd in rounds:
-                if rnd.max_connections not in clients:
-                    limits = lib().Limits(max_connections=rnd.max_connections or 100)
-                    kwargs = {**server.client_kwargs(), **twin.recorder(sent, flights)}
-                    client = twin.client_type(**kwargs, limits=limits)
-                    clients[rnd.max_connections] = twin.enter_block(client)
-                client = clients[rnd.max_connections]
-                urls = [f"{server.url}/delay/{delay}" for delay in rnd.delays]
-                server.reset()
-                sent.clear()
-                flights.clear()
-                got = twin.attempt(
-                    t.fan_out,
-                    candidate,
-                    *(client, urls, rnd.cap),
-                    mistake="05.error" if t.awaited else "02.error",
-                    slips=_slips(t),
-                    stuck="05.stuck",
-                    words=_words(t),
-                )
-                judge_round(t, server, rnd, got, client, sent, flights)
-        finally:
-            for client in clients.values():
-                twin.shut(client)
+        for rnd in rounds:
+            if rnd.max_connections not in clients:
+                limits = lib().Limits(max_connections=rnd.max_connections or 100)
+                kwargs = {**server.client_kwargs(), **twin.recorder(sent, flights)}
+                client = twin.enter_block(twin.client_type(**kwargs, limits=limits))
+                stack.callback(twin.shut, client)  # closed first, when the block ends
+                clients[rnd.max_connections] = client
+            client = clients[rnd.max_connections]
+            urls = [f"{server.url}/delay/{delay}" for delay in rnd.delays]
+            server.reset()
+            sent.clear()
+            flights.clear()
+            got = twin.attempt(
+                t.fan_out,
+                candidate,
+                *(client, urls, rnd.cap),
+                mistake="05.error" if t.awaited else "02.error",
+                slips=SLIPS + (ASYNC_SLIPS if t.awaited else ()),
+                stuck="05.stuck",
+                words=_words(t),
+            )
+            judge_round(t, server, rnd, got, client, sent, flights)
 
 
 def check_fan_out(t: Twin, check: str, candidate: Callable[..., Any]) -> str:

@@ -103,9 +103,10 @@ class Twin:
 
     def settle(self) -> None:
         """For asyncio: let the check's loop run what is pending (a task that a `__del__`
-        scheduled, and what that task awaits) before the check looks again; threads: nothing."""
+        scheduled, and what that task awaits: its steps run while the check's 10 ms sleep
+        there lasts) before the check looks again; threads: nothing."""
         if self.portal is not None:
-            self.portal.call(_settle)
+            self.portal.call(asyncio.sleep, 0.01)
 
     def enter_block(self, obj: object) -> Any:
         """What `with obj as f:` does first: type(obj).__enter__(obj), or __aenter__ awaited."""
@@ -156,13 +157,6 @@ ASYNC = Twin(
 _gates = threading.local()  # a `together` thread's gate, for its first call into the loop
 
 
-async def _settle() -> None:
-    """A few turns of the loop, then a short pause: callbacks, tasks and their next steps run."""
-    for _ in range(3):
-        await asyncio.sleep(0)
-    await asyncio.sleep(0.01)
-
-
 # asyncio's errors whose message doesn't say what to change, and the mistake each shows.
 ASYNC_SLIPS = (
     ("'coroutine' object has no attribute", "05.missing-await"),
@@ -173,19 +167,14 @@ ASYNC_SLIPS = (
 
 def _kind_of(fn: object) -> str:
     """`async def`, `async generator`, `generator` or `plain def`; a decorated function's too."""
-    try:
+    inner = fn
+    with contextlib.suppress(ValueError):  # its __wrapped__ chain loops: judged as it is
         inner = inspect.unwrap(fn)  # type: ignore[arg-type]
-    except ValueError:
-        inner = fn
     if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(inner):
         return "async def"
-    for kind, test in (
-        ("async generator", inspect.isasyncgenfunction),
-        ("generator", inspect.isgeneratorfunction),
-    ):
-        if test(inner):
-            return kind
-    return "plain def"
+    if inspect.isasyncgenfunction(inner):
+        return "async generator"
+    return "generator" if inspect.isgeneratorfunction(inner) else "plain def"
 
 
 def judge_kind(twin: Twin, what: str, fn: object) -> None:
@@ -259,30 +248,20 @@ def closing(sent: Sequence[httpx.Request]) -> bool:
 
 
 # What Python itself says of a socket, transport, event loop or file left open: a leak's echo,
-# judged elsewhere (by the server's counts), not the learner's own warning.
-# Not any "unclosed <...>": a facade's own __del__ may word its warning the same way.
+# judged by the server's counts. Not any "unclosed <...>": a learner's __del__ may say that too.
 _PYTHONS_OWN = re.compile(
     r"unclosed (<socket|<ssl|<_io|transport |event loop |file )|subprocess \d+ is still"
 )
 
 
 def judge_warnings(who: str, caught: Sequence[warnings.WarningMessage], mistake: str) -> None:
-    """A warning during correct use of `who` is noise; Python's own ResourceWarning for a leak
-    (a socket left open) is judged by other evidence.
-
-    `caught` are the warnings of a check whose every scenario passed (`quietly` returns them):
-    in each of them, every `who` was closed or its client borrowed, so a ResourceWarning of the
-    learner's own (from `__del__`) fired although nothing was left unclosed.
-    """
+    """`caught`: the warnings of a check whose every scenario passed (`quietly` gives them). One
+    during correct use of `who` is noise (`mistake`); a ResourceWarning of the learner's own (a
+    `__del__`'s) fired although every `who` was closed or its client borrowed."""
     noise = [w for w in caught if not issubclass(w.category, (ResourceWarning, DeprecationWarning))]
     if noise:
         warning = f"{noise[0].category.__name__}: {scrub_addresses(str(noise[0].message))}"
         flunk(mistake, who=who, warning=warning)
-    own = [
-        w
-        for w in caught
-        if issubclass(w.category, ResourceWarning) and not _PYTHONS_OWN.match(str(w.message))
-    ]
-    if own:
-        warning = scrub_addresses(str(own[0].message))
-        flunk("04.warns-on-correct-use", who=who, warning=warning)
+    for w in caught:
+        if issubclass(w.category, ResourceWarning) and not _PYTHONS_OWN.match(str(w.message)):
+            flunk("04.warns-on-correct-use", who=who, warning=scrub_addresses(str(w.message)))

@@ -61,11 +61,8 @@ def _settings(got: Any) -> dict[str, int]:
 
 
 def _run(settings: dict[str, int], planned: float) -> PoolReport | None:
-    """The experiment, or None when its plan alone already says it is too slow.
-
-    Workers beyond the number of requests never get one, so at most REQUESTS threads run: the
-    same experiment, within `run_pool_experiment`'s bounds.
-    """
+    """The experiment, or None when its plan alone already says it is too slow. Workers beyond
+    the number of requests never get one: at most REQUESTS threads run the same experiment."""
     if planned > LONGEST_RUN or settings["max_connections"] > MAX_CONNECTIONS:
         return None
     workers = min(settings["workers"], REQUESTS)
@@ -86,9 +83,7 @@ def check_choose_pool(candidate: Callable[[], dict[str, int]]) -> str:
         what = "the dict it returns" if isinstance(candidate, Mapping) else readable(candidate)
         flunk("03.not-the-function", what=what)
     settings = _settings(learner_call("choose_pool", candidate, mistake="03.error"))
-    max_connections = settings["max_connections"]
-    keepalive = settings["max_keepalive_connections"]
-    workers = settings["workers"]
+    max_connections, keepalive, workers = (settings[key] for key in KEYS)
     in_flight = min(workers, max_connections)
     planned = ideal_elapsed(
         max_connections=max_connections, workers=workers, requests=REQUESTS, latency=LATENCY
@@ -110,14 +105,8 @@ def check_choose_pool(candidate: Callable[[], dict[str, int]]) -> str:
             f"over the {DEADLINE:g} s target"
         )
         if workers < max_connections:
-            few, requests = plural(workers, "worker"), plural(workers, "request")
-            flunk(
-                "03.few-workers",
-                workers=few,
-                requests=requests,
-                timing=timing,
-                max_connections=max_connections,
-            )
+            only = {"workers": plural(workers, "worker"), "requests": plural(workers, "request")}
+            flunk("03.few-workers", **only, timing=timing, max_connections=max_connections)
         flunk(
             "03.too-slow",
             in_flight=plural(max_connections, "request"),
