@@ -30,7 +30,10 @@ MARGIN = 0.1
 KEYS = ("max_connections", "max_keepalive_connections", "pool_timeout")
 
 
-def _settings(got: Any) -> tuple[int, int, float]:
+def _settings(candidate: Callable[[], dict[str, Any]]) -> tuple[int, int, float]:
+    """The answer's three numbers, once they are a dict of the right keys and types."""
+    hint = "size_for_service takes no arguments and returns a dict of three numbers."
+    got: Any = learner_call("size_for_service", candidate, hint=hint)
     if isinstance(got, (httpx.Limits, httpx.Timeout)) or (
         isinstance(got, dict)
         and any(isinstance(v, (httpx.Limits, httpx.Timeout)) for v in got.values())
@@ -56,22 +59,11 @@ def _settings(got: Any) -> tuple[int, int, float]:
 @exercise_check(stepped=True)
 def check_size_for_service(candidate: Callable[[], dict[str, Any]]) -> str:
     """`size_for_service()`: limits and a pool timeout that keep the cap, deadline and budget."""
-    connections, keepalive, timeout = _settings(
-        learner_call(
-            "size_for_service",
-            candidate,
-            hint="size_for_service takes no arguments and returns a dict of three numbers.",
-        )
-    )
+    connections, keepalive, timeout = _settings(candidate)
     # The service's numbers and the answer's, as every verdict writes them.
-    words = {
-        "timeout": f"{timeout:g}",
-        "connections": connections,
-        "cap": CAP,
-        "requests": REQUESTS,
-    }
+    words = {"timeout": f"{timeout:g}", "connections": connections, "requests": REQUESTS}
     words |= {"latency": f"{LATENCY:g}", "deadline": f"{DEADLINE:g}", "budget": f"{BUDGET:g}"}
-    words |= {"margin": f"{MARGIN:g}", "least": f"{LATENCY + MARGIN:g}"}
+    words |= {"cap": CAP, "margin": f"{MARGIN:g}", "least": f"{LATENCY + MARGIN:g}"}
     if timeout > BUDGET + 1e-9:
         flunk("c3.budget", **words)
     report = run_pool_experiment(
