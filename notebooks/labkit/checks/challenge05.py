@@ -61,11 +61,7 @@ async def _current(clients: Any, run: int, tasks: int = 0) -> Any:
     calls = (_run(clients.current) for _ in range(tasks))
     action: Awaitable[Any] = asyncio.gather(*calls) if tasks else _run(clients.current)
     return await learner_await(
-        "LoopClients.current()",
-        action,
-        slips=BOUND,
-        mistake="c5.error",
-        words={"run": str(run)},
+        "LoopClients.current()", action, slips=BOUND, mistake="c5.error", words={"run": str(run)}
     )
 
 
