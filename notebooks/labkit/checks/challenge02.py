@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 from unittest import mock
 
@@ -34,62 +33,47 @@ CALLS = (
 )
 
 
-class Senders:
-    """Which httpx.Client sent each request, while `watching()`: evidence for the connection count.
-
-    `httpx.Client.send` (every get/post/stream, httpx.get's own client too) is wrapped meanwhile,
-    in every thread; each client is held until the next watch, so that no id is reused.
-    """
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[httpx.Client, httpx.Request]] = []
-        self.semaphores = 0  # threading.(Bounded)Semaphores made meanwhile: one per request?
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def watching(self) -> Iterator[None]:
-        send, made = httpx.Client.send, threading.Semaphore.__init__  # BoundedSemaphore's too
-        self.sent.clear()
-        self.semaphores = 0
-
-        def sending(client: httpx.Client, request: httpx.Request, *args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                self.sent.append((client, request))
-            return send(client, request, *args, **kwargs)
-
-        def semaphore(sem: threading.Semaphore, value: int = 1) -> None:
-            with self._lock:
-                self.semaphores += 1
-            made(sem, value)
-
-        with (
-            mock.patch.object(httpx.Client, "send", sending),
-            mock.patch.object(threading.Semaphore, "__init__", semaphore),
-        ):
-            yield
-
-    def to(self, server: LabServer) -> list[tuple[httpx.Client, httpx.Request]]:
-        """The (client, request) pairs sent to `server`."""
-        port = httpx.URL(server.url).port
-        return [(c, r) for c, r in self.sent if r.url.port == port]
+Sent = list[tuple[httpx.Client, httpx.Request]]  # which client sent each request
 
 
 def _call(
-    candidate: FetchFromHosts, urls: list[str], limits: dict[str, int], senders: Senders, call: int
-) -> object:
-    """One call; a closed client's error is named: kept from call 1, or closed too early."""
+    candidate: FetchFromHosts, urls: list[str], limits: dict[str, int], call: int
+) -> tuple[object, Sent, int]:
+    """One call, and its evidence: which httpx.Client sent each request (`httpx.Client.send`,
+    every get/post/stream, httpx.get's own client too, is wrapped meanwhile, in every thread),
+    and how many threading.(Bounded)Semaphores it made (one per request?). A closed client's
+    error is named: kept from call 1, or closed too early."""
+    sent: Sent = []  # holds each client till the call is judged, so that no id is reused
+    made, lock = 0, threading.Lock()
+    send, init = httpx.Client.send, threading.Semaphore.__init__  # BoundedSemaphore's too
+
+    def sending(client: httpx.Client, request: httpx.Request, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            sent.append((client, request))
+        return send(client, request, *args, **kwargs)
+
+    def semaphore(sem: threading.Semaphore, value: int = 1) -> None:
+        nonlocal made
+        with lock:
+            made += 1
+        init(sem, value)
+
     closed = "c2.kept-client" if call > 1 else "c2.closed"  # call 1 worked: its client was kept
     slips = ((SEND_CLOSED, closed), ("httpx.ReadError", "c2.closed"), ("ReadTimeout", "c2.closed"))
-    with senders.watching():
-        return learner_call(
+    with (
+        mock.patch.object(httpx.Client, "send", sending),
+        mock.patch.object(threading.Semaphore, "__init__", semaphore),
+    ):
+        got = learner_call(
             "fetch_from_hosts",
             candidate,
-            list(urls),
-            dict(limits),
+            urls,
+            limits,
             slips=slips,
             mistake="c2.error",
             words={"call": str(call)},
         )
+    return got, sent, made
 
 
 def _judge_order(got: object, expected: list[str], hosts: list[str]) -> None:
@@ -169,9 +153,7 @@ def _judge_one_client(
     flunk("c2.evicted", **host)
 
 
-def _judge_host(
-    host: dict[str, Any], server: LabServer, sent: list[tuple[httpx.Client, httpx.Request]]
-) -> None:
+def _judge_host(host: dict[str, Any], server: LabServer, sent: Sent) -> None:
     """One host's evidence: in flight at once, TCP connections opened, and all of them closed.
 
     The number of connections comes before "one at a time": on a loaded machine a client per
@@ -205,7 +187,6 @@ def _judge_host(
 def check_two_hosts(candidate: FetchFromHosts) -> str:
     """`fetch_from_hosts(urls, limits)`: url order, each host's limit kept, clients closed."""
     need_function("check_two_hosts", "fetch_from_hosts", candidate)
-    senders = Senders()
     with CheckServer() as host_a, CheckServer() as host_b:
         servers = {"A": host_a, "B": host_b}
         for call, (limit_a, limit_b, planned) in enumerate(CALLS, 1):
@@ -215,16 +196,17 @@ def check_two_hosts(candidate: FetchFromHosts) -> str:
             limits = {host_a.url: limit_a, host_b.url: limit_b}
             urls = [f"{servers[host].url}/delay/{delay}" for host, delay in plan]
             expected = [f"waited {delay} s\n" for _, delay in plan]
-            got = _call(candidate, urls, limits, senders, call)
+            got, sent, made = _call(candidate, urls, limits, call)
             _judge_order(got, expected, [host for host, _ in plan])
             records = sorted(host_a.requests + host_b.requests, key=lambda r: r.finished)
             judge_bodies("fetch_from_hosts", got, expected, records, order="c2")
             in_all = host_a.connections_opened + host_b.connections_opened
             for name, limit in (("A", limit_a), ("B", limit_b)):
                 server = servers[name]
-                host = {"name": name, "limit": limit, "call": call, "in_all": in_all}
+                host = {"name": name, "limit": limit, "call": call, "in_all": in_all, "made": made}
                 host |= {"opened": server.connections_opened, "requests": len(server.requests)}
-                _judge_host(host | {"made": senders.semaphores}, server, senders.to(server))
+                to_host = [(c, r) for c, r in sent if r.url.port == httpx.URL(server.url).port]
+                _judge_host(host, server, to_host)
     return (
         "fetch_from_hosts works: each host got at most its limit at once (and used it), no "
         "more connections than that, all closed before returning, bodies in url order."
