@@ -16,6 +16,7 @@ import inspect
 import re
 import sys
 import threading
+import traceback
 import types
 import warnings
 from collections import Counter
@@ -33,7 +34,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 # Seconds a check may take before its verdict says it ran out of time. Module settings, read at
-# each call, so a test can lower them; `@exercise_check(time_limit=...)` fixes one check's.
+# each call, so a test can lower them.
 TIME_LIMIT = 15.0
 # Seconds one awaited call of the learner's code may take: an event loop can cancel it (a verdict
 # of its own, "did not finish"); a thread can't be, so sync code has only TIME_LIMIT.
@@ -49,22 +50,14 @@ class CheckFailed(Exception):
         self.hint = hint
         self.mistake = mistake
 
-    def words(self) -> CheckFailed:
-        """A copy without a traceback: it would keep the learner's frames (and the clients in
-        them) alive, past the collection that catches their warnings."""
-        return CheckFailed(self.problem, self.hint, self.mistake)
-
 
 def _fill(template: str, evidence: dict[str, Any]) -> str:
-    """`template` with its blanks filled; evidence ending in "." before a "." loses its own
-    (an error's message usually ends a sentence already: no "once.." in a verdict)."""
-    trimmed = {
-        key: value[:-1]
-        if isinstance(value, str) and value.endswith(".") and f"{{{key}}}." in template
-        else value
-        for key, value in evidence.items()
-    }
-    return template.format(**trimmed)
+    """`template` with its blanks filled; a blank's "." goes where its evidence ends in one (an
+    error's message usually ends a sentence already: no "once.." in a verdict)."""
+    for key, value in evidence.items():
+        if isinstance(value, str) and value.endswith("."):
+            template = template.replace(f"{{{key}}}.", f"{{{key}}}")
+    return template.format(**evidence)
 
 
 def diagnosis(mistake: str, **evidence: Any) -> CheckFailed:
@@ -133,14 +126,11 @@ def library_of(candidate: object) -> types.ModuleType:
     """httpx2 if the answer's code names it (`import httpx2 as httpx`, `from httpx2 import
     Client`), else httpx: read from the globals its names resolve to, nothing is run."""
     for function in _functions(candidate):
-        seen: dict[str, object] = {}
-        for name, cell in zip(
-            function.__code__.co_freevars, function.__closure__ or (), strict=True
-        ):
+        values = [function.__globals__.get(name) for name in _names(function.__code__)]
+        for cell in function.__closure__ or ():
             with suppress(ValueError):  # an empty cell raises
-                seen[name] = cell.cell_contents
-        for name in _names(function.__code__):
-            value = seen.get(name, function.__globals__.get(name))
+                values.append(cell.cell_contents)
+        for value in values:
             if isinstance(value, types.ModuleType):
                 where = value.__name__
             elif isinstance(value, (type, types.FunctionType)):
@@ -200,8 +190,6 @@ def readable(value: object, width: int = 60) -> str:
 def kind(value: object) -> str:
     """`None`, `the httpx.AsyncClient`, `a str`, `a generator (from fetch)`: what the code gave
     back, in words (never a repr with a memory address)."""
-    if value is None:
-        return "None"
     if is_a(value, "Client", "AsyncClient"):
         return f"the httpx.{type(value).__name__}"
     if inspect.isawaitable(value) and not inspect.iscoroutine(value):
@@ -243,10 +231,8 @@ def _is_stub(exc: BaseException) -> bool:
         return any(_is_stub(inner) for inner in exc.exceptions)
     if not isinstance(exc, NotImplementedError):
         return False
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb is None or set(tb.tb_frame.f_code.co_names) <= {"NotImplementedError"}
+    frames = [frame for frame, _ in traceback.walk_tb(exc.__traceback__)]
+    return not frames or set(frames[-1].f_code.co_names) <= {"NotImplementedError"}
 
 
 def learner_error(
@@ -460,8 +446,9 @@ def _verdict(run: Callable[[], str], limit: float) -> str | CheckFailed:
         verdict: str | CheckFailed
         try:
             verdict = run()
-        except CheckFailed as failure:  # its words only: its traceback keeps frames alive
-            verdict = failure.words()
+        except CheckFailed as failure:  # its words only: its traceback would keep the learner's
+            # frames (and the clients in them) alive, past the collection that catches warnings
+            verdict = CheckFailed(failure.problem, failure.hint, failure.mistake)
         except errors("ResponseNotRead", "StreamClosed", "StreamConsumed") as exc:
             verdict = diagnosis("kernel.unread-stream", error=describe(exc))
         except BaseException as exc:  # noqa: BLE001 - whatever escaped, the learner sees a verdict
@@ -495,35 +482,26 @@ def exercise_check(body: Callable[P, str], /) -> Callable[P, bool]: ...
 
 
 @overload
-def exercise_check(
-    *, time_limit: float | None = None, stepped: bool = False
-) -> Callable[[Callable[P, str]], Callable[P, bool]]: ...
+def exercise_check(*, stepped: bool = False) -> Callable[[Callable[P, str]], Callable[P, bool]]: ...
 
 
 def exercise_check(
-    body: Callable[P, str] | None = None,
-    /,
-    *,
-    time_limit: float | None = None,
-    stepped: bool = False,
+    body: Callable[P, str] | None = None, /, *, stepped: bool = False
 ) -> Callable[P, bool] | Callable[[Callable[P, str]], Callable[P, bool]]:
     """Wrap a check body: print `✅ message`, or `❌ problem` and `   Hint: ...`; return True/False.
 
-    Bare, its limit is `TIME_LIMIT` (read at each call); `stepped=True`: a mistake made again
-    adds its pointer into the notebook. What a wrong answer left behind is collected before the
-    verdict, with its warnings caught: else they would surface later, in some other cell. Errors
-    Python would only print beside the verdict ("Exception ignored in ...") make it ❌.
-    """
+    Within `TIME_LIMIT` seconds; `stepped=True`: a mistake made again adds its pointer into the
+    notebook. A wrong answer's leftovers are collected before the verdict, their warnings caught;
+    errors Python would only print beside it ("Exception ignored in ...") make it ❌."""
 
     def wrap(check_body: Callable[P, str]) -> Callable[P, bool]:
         name = check_body.__name__
 
         @functools.wraps(check_body)
         def check(*args: P.args, **kwargs: P.kwargs) -> bool:
-            limit = TIME_LIMIT if time_limit is None else time_limit
             _library.append(library_of(args[0]) if args else httpx)
             try:
-                verdict = _verdict(lambda: check_body(*args, **kwargs), limit)
+                verdict = _verdict(lambda: check_body(*args, **kwargs), TIME_LIMIT)
             finally:
                 _library.pop()
             if stepped:
