@@ -9,10 +9,6 @@ client). Requests go through `current()` each time, the client held by nothing b
 (a weak cache would drop it). The server says how many connections each loop opened and whether
 they were closed; a weak reference says whether a finished loop's client was left behind in
 the cache.
-
-The loops one after the other run in the check's own thread, not through the kernel's
-`run_in_own_loop` (a new thread per loop): an answer keyed by the thread must meet two loops
-in one thread, as two `asyncio.run()`s in a script do.
 """
 
 from __future__ import annotations
@@ -135,7 +131,9 @@ async def _one_loop(
 
 
 def _run_loops(clients: Any, server: LabServer, heard: list[httpx.Request]) -> None:
-    """RUNS event loops, one after the other, in this thread: two asyncio.run()s."""
+    """RUNS event loops, one after the other, in this thread, as two `asyncio.run()`s in a
+    script: not the kernel's `run_in_own_loop` (a thread per loop), since an answer keyed by
+    the thread must meet two loops in one thread."""
     seen: list[weakref.ref[Any]] = []
     for run in range(1, RUNS + 1):
         server.reset()
@@ -156,9 +154,7 @@ def _run_loops(clients: Any, server: LabServer, heard: list[httpx.Request]) -> N
 def _together_in_two_threads(clients: Any, server: LabServer) -> None:
     """Two event loops at the same time, in two threads (as two threads each running
     asyncio.run() do): each must get a client of its own, even while the other's is open, and
-    one loop's aclose() must leave the other's client open. In steps, both loops in turn: each
-    gets its client and sends a request; then loop 1 awaits aclose() while loop 2, still
-    running, keeps its client and sends one more request on it; then loop 2 awaits aclose()."""
+    one loop's aclose() must leave the other's client open (loop 2 uses it once more)."""
     both = threading.Barrier(2)
     first_closed = threading.Event()
     got: list[int] = []
