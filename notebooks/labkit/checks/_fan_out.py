@@ -23,15 +23,7 @@ from typing import Any
 from ..pool import peak_in_flight
 from ..server import LabServer
 from ._evidence import OPEN_TWICE, SEND_CLOSED, Flights, judge_bodies
-from ._kernel import (
-    CheckServer,
-    flunk,
-    kind,
-    lib,
-    need_function,
-    plural,
-    quietly,
-)
+from ._kernel import CheckServer, flunk, kind, lib, need_function, plural, quietly
 from ._twins import ASYNC_SLIPS, Twin, closing, judge_kind, judge_warnings
 
 __all__ = ["ROUNDS", "Round", "check_fan_out"]
@@ -82,16 +74,10 @@ SLIPS = (
 
 
 def judge_round(
-    t: Twin,
-    server: LabServer,
-    rnd: Round,
-    got: object,
-    client: Any,
-    sent: Sequence[Any],
-    flights: Flights,
+    t: Twin, server: LabServer, rnd: Round, got: object, client: Any, sent: list[Any], at_once: int
 ) -> None:
-    """One round: the bodies in URL order, all sent on the given client (left open), within
-    its cap and up to it, reusing its connections. The same judge for both flavours."""
+    """One round (either flavour): the bodies in URL order, all sent on the given client (left
+    open), within its cap and up to it (`at_once`: by the client's clocks), reusing connections."""
     if inspect.isawaitable(got):
         if inspect.iscoroutine(got):
             got.close()  # never run: closed here, so Python doesn't warn it was never awaited
@@ -123,7 +109,7 @@ def judge_round(
     # Too few at once: by the server's clocks AND the client's. On a loaded machine the server
     # can see one request at a time from code that sent them together (seen), while the
     # client's request and response hooks can't see an overlap that code never made.
-    peak = max(peak, flights.peak())
+    peak = max(peak, at_once)
     if peak < 2:
         flunk(serial, requests=requests, limit=rnd.cap, **words)
     pool = f" and the client's max_connections={rnd.max_connections}" if rnd.max_connections else ""
@@ -136,9 +122,8 @@ def judge_round(
 
 
 def _play(t: Twin, candidate: Callable[..., Any], rounds: Sequence[Round]) -> None:
-    """Play `rounds` with the learner's function, as its caller would: one client per pool
-    limit, reused by the rounds, closed at the end. Plain code in both flavours (the `Twin`
-    primitives await the learner's coroutines in the check's own event loop)."""
+    """Play `rounds` with the learner's function as its caller would: one client per pool
+    limit, reused by the rounds, closed at the end (asyncio: in the loop of `t.running()`)."""
     sent: list[Any] = []  # noted by each client's request hook: proof of who sent
     flights = Flights()  # and when each request was in flight, by the client's clocks
     with t.running() as twin, CheckServer() as server, contextlib.ExitStack() as stack:
@@ -164,7 +149,7 @@ def _play(t: Twin, candidate: Callable[..., Any], rounds: Sequence[Round]) -> No
                 stuck="05.stuck",
                 words=_words(t),
             )
-            judge_round(t, server, rnd, got, client, sent, flights)
+            judge_round(t, server, rnd, got, client, sent, flights.peak())
 
 
 def check_fan_out(t: Twin, check: str, candidate: Callable[..., Any]) -> str:

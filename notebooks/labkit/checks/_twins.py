@@ -1,14 +1,13 @@
 """One source for a check's sync and asyncio twins: each primitive, in both flavours.
 
-A twin check is written once, as plain code that calls the primitives below (`twin.call`,
-`twin.attempt`, `twin.together`...), so the threads check reads as plain code, with no
-`async`/`await`. For threads they are plain calls. For asyncio they run the learner's
-coroutines in ONE event loop that lives in a thread of its own for the whole check (`running`:
-anyio's blocking portal, a kept library rather than loop plumbing of ours), each awaited there
-within the kernel's time limit. We chose these run-time twins over generating the sync code
-from the async source (httpcore's unasync): nothing to generate or keep in step, and the two
-checks can't drift apart: they are the same lines. Also here: what both twin checks judge
-alike (the kind of a function, client builds, connection churn, stray warnings).
+A twin check is written once, as plain code calling the primitives below (`twin.call`,
+`twin.attempt`, `twin.together`...): the threads check reads with no `async`/`await`. For
+threads they are plain calls; for asyncio they await the learner's coroutines, within the
+kernel's time limit, in ONE event loop living in a thread of its own for the whole check
+(`running`: anyio's blocking portal, not loop plumbing of ours). Why run-time twins rather than
+sync code generated from the async (httpcore's unasync): nothing to generate or keep in step,
+and the two checks can't drift apart: they are the same lines. Also here: what both twin checks
+judge alike (the kind of a function, client builds, connection churn, stray warnings).
 """
 
 from __future__ import annotations
@@ -69,8 +68,7 @@ class Twin:
         return f"`await {code}`" if self.awaited else f"`{code}`"
 
     def recorder(self, sent: list[httpx.Request], flights: Flights | None = None) -> dict[str, Any]:
-        """Client settings whose request hook notes each request: proof of which client sent it
-        (and, given `flights`, when each was in flight)."""
+        """Client settings whose hooks note who sent each request, and when (`_evidence`)."""
         return async_recorder(sent, flights) if self.awaited else recorder(sent, flights)
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -102,9 +100,8 @@ class Twin:
         return self.portal.call(call)
 
     def settle(self) -> None:
-        """For asyncio: let the check's loop run what is pending (a task that a `__del__`
-        scheduled, and what that task awaits: its steps run while the check's 10 ms sleep
-        there lasts) before the check looks again; threads: nothing."""
+        """For asyncio: a 10 ms sleep in the check's loop, which meanwhile runs what is pending
+        (a task that a `__del__` scheduled, and its next steps); threads: nothing."""
         if self.portal is not None:
             self.portal.call(asyncio.sleep, 0.01)
 
@@ -126,15 +123,14 @@ class Twin:
         their n calls into the loop wait there for each other: n tasks at once."""
         start, gate = threading.Barrier(n), asyncio.Barrier(n) if self.portal else None
 
-        def one() -> T:
+        def one(_: int) -> T:
             with count.watching():
                 start.wait(timeout=5)
                 _gates.gate = gate
                 return work()
 
         with ThreadPoolExecutor(max_workers=n, thread_name_prefix="labkit-check") as pool:
-            futures = [pool.submit(one) for _ in range(n)]
-        return [future.result() for future in futures]
+            return list(pool.map(one, range(n)))
 
     @contextlib.contextmanager
     def running(self) -> Iterator[Twin]:
@@ -204,12 +200,9 @@ def _counted(original: Callable[..., None]) -> Callable[..., None]:
 
 class ClientCount:
     """Counts the httpx clients built in the threads it watches, while it is open: evidence.
-
-    While any count is open, `Client.__init__` and `AsyncClient.__init__` of httpx (and of
-    httpx2, if loaded) are wrapped to note each build (a subclass's too), and put back after.
-    `slow` seconds are spent in each build, so that threads racing to build a client lazily
-    really race: a missing lock shows as several clients, on any machine.
-    """
+    Meanwhile the `__init__` of each client class (httpx's, and httpx2's if loaded) is wrapped
+    to note each build (a subclass's too), and spends `slow` seconds in it: threads racing to
+    build a client lazily really race, and a missing lock shows, on any machine."""
 
     def __init__(self) -> None:
         self.built, self.slow = 0, 0.0

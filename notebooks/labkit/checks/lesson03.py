@@ -34,9 +34,8 @@ def _settings(got: Any) -> dict[str, int]:
     """The learner's answer as three whole numbers, or a verdict saying what is off."""
     if got is None:
         flunk("03.none", ret=RETURN)
-    if is_a(got, "Limits") or (
-        isinstance(got, Mapping) and any(is_a(v, "Limits") for v in got.values())
-    ):
+    values = got.values() if isinstance(got, Mapping) else ()
+    if is_a(got, "Limits") or any(is_a(value, "Limits") for value in values):
         flunk("03.limits")
     if not isinstance(got, Mapping):
         flunk("03.not-a-dict", got=readable(got), ret=RETURN)
@@ -65,11 +64,10 @@ def _run(settings: dict[str, int], planned: float) -> PoolReport | None:
     the number of requests never get one: at most REQUESTS threads run the same experiment."""
     if planned > LONGEST_RUN or settings["max_connections"] > MAX_CONNECTIONS:
         return None
-    workers = min(settings["workers"], REQUESTS)
     return run_pool_experiment(
         max_connections=settings["max_connections"],
         max_keepalive_connections=min(settings["max_keepalive_connections"], MAX_CONNECTIONS),
-        workers=workers,
+        workers=min(settings["workers"], REQUESTS),
         requests=REQUESTS,
         latency=LATENCY,
     )
