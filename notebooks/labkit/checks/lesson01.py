@@ -6,9 +6,10 @@ mistake twice adds where notebook 01 covers it (stepped hints).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,26 +22,14 @@ from ._kernel import CheckServer, exercise_check, flunk, learner_call, lib, need
 
 UNANSWERED = "choose..."
 WORKS = "works"
+OPENED, REOPENED, CLOSED = (f"RuntimeError: {m}" for m in (OPEN_TWICE, REOPEN, SEND_CLOSED))
 # What the dropdowns offer: each snippet either works or raises one of httpx's three messages.
-OUTCOMES = (
-    WORKS,
-    f"RuntimeError: {OPEN_TWICE}",
-    f"RuntimeError: {REOPEN}",
-    f"RuntimeError: {SEND_CLOSED}",
-)
+OUTCOMES = (WORKS, OPENED, REOPENED, CLOSED)
 # The truth for snippets 1..5, as the notebook runs them (tests compare with its stored errors).
-PREDICTION_KEY = (
-    f"RuntimeError: {REOPEN}",
-    f"RuntimeError: {OPEN_TWICE}",
-    f"RuntimeError: {SEND_CLOSED}",
-    WORKS,
-    f"RuntimeError: {SEND_CLOSED}",
-)
+PREDICTION_KEY = (REOPENED, OPENED, CLOSED, WORKS, CLOSED)
 
 # Three calls, each a mix of answers, none in sorted order: the same client serves them all.
 STATUS_ROUNDS = ((404, 200, 503, 201, 418), (500, 200, 200, 403), (202, 429, 200))
-
-FetchStatuses = Callable[[httpx.Client, list[str]], list[int]]
 
 
 def _numbers(snippets: list[int]) -> str:
@@ -58,7 +47,8 @@ def _snippet_number(key: object) -> object:
 
 
 def _words(text: str) -> tuple[str, ...]:
-    """What a typed answer says, whatever its case, spaces and punctuation."""
+    """What a typed answer says: its case, spaces, punctuation (the final period, a comma) and
+    a missing "RuntimeError: " are forgiven, as a human reader would."""
     words = tuple(re.findall(r"[a-z]+", text.lower()))
     return words[1:] if words[:1] == ("runtimeerror",) else words
 
@@ -66,20 +56,11 @@ def _words(text: str) -> tuple[str, ...]:
 _TYPED = {_words(outcome): outcome for outcome in (UNANSWERED, *OUTCOMES)}
 
 
-def _normalise(answer: object) -> object:
-    """A typed answer as the dropdown spells it: case, spaces, punctuation (the final period,
-    a comma) and a missing "RuntimeError: " are forgiven, as a human reader would."""
-    if not isinstance(answer, str) or not answer.strip():
-        return answer
-    return _TYPED.get(_words(answer), answer)
-
-
 @exercise_check(stepped=True)
 def check_predictions(answers: dict[int, str] | list[str]) -> str:
     """Compare your predictions for snippets 1..5 (a list, or {snippet number: answer})."""
     count = len(PREDICTION_KEY)
     if isinstance(answers, dict):
-        # {"1": ...} or {"snippet 1": ...} mean snippet 1 as surely as {1: ...} does
         numbered = {_snippet_number(key): answer for key, answer in answers.items()}
         extra = sorted(repr(key) for key in numbered if key not in range(1, count + 1))
         if extra:
@@ -95,22 +76,15 @@ def check_predictions(answers: dict[int, str] | list[str]) -> str:
         flunk("01.predictions-type", count=count, got=type(answers).__name__)
     if any(hasattr(answer, "value") and not isinstance(answer, str) for answer in given):
         flunk("01.dropdowns")
-    given = [_normalise(answer) for answer in given]  # type: ignore[misc]  # may be any object
-    missing = [
-        n
-        for n, answer in enumerate(given, 1)
-        if answer in (UNANSWERED, None) or (isinstance(answer, str) and not answer.strip())
-    ]
+    # A typed answer as the dropdowns spell it (or stripped: a blank one is "")
+    picked = [_TYPED.get(_words(a), a.strip()) if isinstance(a, str) else a for a in given]
+    missing = [n for n, answer in enumerate(picked, 1) if answer in (UNANSWERED, None, "")]
     if missing:
         flunk("01.unanswered", snippets=_numbers(missing))
-    unknown = [n for n, answer in enumerate(given, 1) if answer not in OUTCOMES]
+    unknown = [n for n, answer in enumerate(picked, 1) if answer not in OUTCOMES]
     if unknown:
         flunk("01.not-a-choice", snippets=_numbers(unknown))
-    wrong = [
-        n
-        for n, (mine, right) in enumerate(zip(given, PREDICTION_KEY, strict=True), 1)
-        if mine != right
-    ]
+    wrong = [n for n, answer in enumerate(picked, 1) if answer != PREDICTION_KEY[n - 1]]
     if wrong:
         verb = "does" if len(wrong) == 1 else "do"
         right, snippets = count - len(wrong), _numbers(wrong)
@@ -144,28 +118,16 @@ SLIPS = (
 )
 
 
-def _judge_requests(sent: _Sent, urls: Sequence[str], call: int) -> None:
-    """Call `call` sent GET to its urls on the given client (a HEAD or a wrong URL shows)."""
-    odd = [r for r in sent.requests if r.method != "GET" or str(r.url) not in urls]
-    if odd:
-        flunk("01.wrong-request", call=call, odd=f"{odd[0].method} {odd[0].url.raw_path.decode()}")
-
-
 def _judge_connections(sent: _Sent, server: LabServer, total: int, calls: int) -> None:
-    """One TCP connection for every request of every call, all sent by the given client: when
-    not, the evidence names why (another client, repeats, threads, closing headers, unread
-    streams), so the hint names that mistake, not another."""
+    """One TCP connection for every request of every call, all sent by the given client; if
+    not, the evidence says why, so that the hint names that mistake, not another."""
     opened, seen, mine = server.connections_opened, len(server.requests), len(sent.requests)
-    saw = (
-        f"the server saw {plural(opened, 'TCP connection')} for {plural(seen, 'request')} in "
-        f"{calls} calls"
-    )
+    connections, requests = plural(opened, "TCP connection"), plural(seen, "request")
+    saw = f"the server saw {connections} for {requests} in {calls} calls"
     if seen > mine:
         flunk("01.other-client", saw=saw, mine=mine)
-    if mine > total:
-        flunk("01.repeats", mine=mine, total=total, calls=calls)
-    if mine < total:
-        flunk("01.skipped", mine=mine, total=total, calls=calls)
+    if mine != total:
+        flunk("01.repeats" if mine > total else "01.skipped", mine=mine, total=total, calls=calls)
     if opened == 1:
         return
     peak = peak_in_flight(server.requests)
@@ -188,35 +150,30 @@ def _judge_connections(sent: _Sent, server: LabServer, total: int, calls: int) -
 
 
 @exercise_check(stepped=True)
-def check_fetch_statuses(candidate: FetchStatuses) -> str:
+def check_fetch_statuses(candidate: Callable[[httpx.Client, list[str]], list[int]]) -> str:
     """`fetch_statuses(client, urls)`: status codes as ints in url order, on `client`, reusable."""
     need_function("check_fetch_statuses", "fetch_statuses", candidate)
     sent = _Sent()  # filled by the client's own hooks: proof of who sent
 
     with CheckServer() as server:
-        # Built like a caller would, without `with`: it opens on its first request, and the
-        # check closes it at the end. fetch_statuses must only use it.
-        client = lib().Client(**server.client_kwargs(), **sent.hooks())
-        try:
+        # Built like a caller would, never entered (`closing` only closes it at the end): it
+        # opens on its first request. fetch_statuses must only use it.
+        with contextlib.closing(lib().Client(**server.client_kwargs(), **sent.hooks())) as client:
             asked: list[str] = []  # the urls of every call so far (the hooks saw them all)
             for call, codes in enumerate(STATUS_ROUNDS, 1):
                 urls = [f"{server.url}/status/{code}" for code in codes]
                 asked += urls
                 got = learner_call(
-                    "fetch_statuses",
-                    candidate,
-                    client,
-                    list(urls),
-                    mistake="01.other-error",
-                    slips=SLIPS,
+                    "fetch_statuses", candidate, client, urls, mistake="01.other-error", slips=SLIPS
                 )
-                _judge_requests(sent, asked, call)
+                odd = [r for r in sent.requests if r.method != "GET" or str(r.url) not in asked]
+                if odd:  # a HEAD, or a URL it was not given
+                    request = f"{odd[0].method} {odd[0].url.raw_path.decode()}"
+                    flunk("01.wrong-request", call=call, odd=request)
                 judge_bodies("fetch_statuses", got, list(codes), (), items=STATUS_CODES, order="01")
             if client.is_closed:
                 flunk("01.closed-given")
             _judge_connections(sent, server, len(asked), len(STATUS_ROUNDS))
-        finally:
-            client.close()
     return (
         f"fetch_statuses works: {len(STATUS_ROUNDS)} calls, {len(asked)} requests on "
         f"{plural(server.connections_opened, 'TCP connection')}, status codes in url order, "
