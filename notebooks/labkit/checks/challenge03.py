@@ -34,10 +34,8 @@ def _settings(candidate: Callable[[], dict[str, Any]]) -> tuple[int, int, float]
     """The answer's three numbers, once they are a dict of the right keys and types."""
     hint = "size_for_service takes no arguments and returns a dict of three numbers."
     got: Any = learner_call("size_for_service", candidate, hint=hint)
-    if isinstance(got, (httpx.Limits, httpx.Timeout)) or (
-        isinstance(got, dict)
-        and any(isinstance(v, (httpx.Limits, httpx.Timeout)) for v in got.values())
-    ):
+    values = got.values() if isinstance(got, dict) else [got]
+    if any(isinstance(value, (httpx.Limits, httpx.Timeout)) for value in values):
         flunk("c3.httpx-objects")
     if not isinstance(got, dict):
         flunk("c3.not-a-dict", got=type(got).__name__)
