@@ -23,9 +23,9 @@ from labkit.checks import _kernel as _framework
 from labkit.checks._catalogue import MISTAKES
 from labkit.checks._evidence import expect_body, kind, plural
 from labkit.checks._kernel import (
+    CheckFailed,
     CheckServer,
     exercise_check,
-    fail,
     learner_call,
     library_of,
     readable,
@@ -143,7 +143,7 @@ def test_an_error_ignored_beside_another_mistake_is_named_too(
     @exercise_check
     def check_twice(candidate: object) -> str:
         make_and_drop()
-        fail("fetch returned None.", "Return the response.")
+        raise CheckFailed("fetch returned None.", "Return the response.")
 
     assert_rejected(
         check_twice,
@@ -232,7 +232,7 @@ def gen() -> Iterator[int]:
 def test_verdicts_never_show_memory_addresses(capsys: pytest.CaptureFixture[str]) -> None:
     @exercise_check
     def check_repr(candidate: object) -> str:
-        fail(f"fetch_statuses returned {candidate!r}.", "Return a list.")
+        raise CheckFailed(f"fetch_statuses returned {candidate!r}.", "Return a list.")
 
     out = assert_rejected(check_repr, gen(), ["returned <generator object gen>"], capsys)
     assert "0x" not in out

@@ -1,9 +1,8 @@
 """Exercise checks: `check_<exercise>(candidate) -> bool`.
 
 Each runs your code against a real LabServer, prints one verdict (✅, or ❌ with a hint) and
-returns True or False. Your own errors come back as a verdict, never as a traceback.
-
-Each lesson's checks load on first use: `from labkit.checks import check_first_request` loads
+returns True or False. Your own errors come back as a verdict, never as a traceback. Each
+lesson's checks load on first use: `from labkit.checks import check_first_request` loads
 lesson 00's module only, not lesson 06's web frameworks (FastAPI, uvicorn, Werkzeug).
 """
 

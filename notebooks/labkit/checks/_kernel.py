@@ -71,11 +71,6 @@ def flunk(mistake: str, **evidence: Any) -> NoReturn:
     raise diagnosis(mistake, **evidence)
 
 
-def fail(problem: str, hint: str) -> NoReturn:
-    """Fail with words of the check's own (checks not yet moved to the catalogue)."""
-    raise CheckFailed(problem, hint)
-
-
 # --- which library the answer uses: httpx, or httpx2 under any name ----------------------------
 
 _library: list[types.ModuleType] = []  # the library of the check running now (one at a time)
@@ -131,21 +126,17 @@ def library_of(candidate: object) -> types.ModuleType:
             with suppress(ValueError):  # an empty cell raises
                 values.append(cell.cell_contents)
         for value in values:
-            if isinstance(value, types.ModuleType):
-                where = value.__name__
-            elif isinstance(value, (type, types.FunctionType)):
-                where = value.__module__
-            else:  # an object: `CLIENT = httpx2.Client()` at module level
-                where = type(value).__module__
+            if not isinstance(value, (types.ModuleType, type, types.FunctionType)):
+                value = type(value)  # an object: `CLIENT = httpx2.Client()` at module level
+            where = value.__name__ if isinstance(value, types.ModuleType) else value.__module__
             if (where or "").split(".")[0] == "httpx2":
                 return sys.modules["httpx2"]
     return httpx
 
 
 class CheckServer(LabServer):
-    """A LabServer whose `client_kwargs()` always carry a prebuilt SSLContext, even over HTTP:
-    a default `httpx.Client()` loads the whole CA bundle (tens of ms: `python -m labkit.bench`),
-    and a check builds a dozen clients."""
+    """A LabServer whose `client_kwargs()` carry a prebuilt SSLContext even over HTTP: a default
+    `httpx.Client()` loads the whole CA bundle (tens of ms), and a check builds a dozen."""
 
     def client_kwargs(self) -> dict[str, Any]:
         return super().client_kwargs() or {"verify": plain_trust()}
@@ -201,8 +192,7 @@ def kind(value: object) -> str:
 
 
 def describe(exc: BaseException) -> str:
-    """`httpx.PoolTimeout`, `RuntimeError: Cannot open ...`: the type, and the message's first
-    line (without memory addresses)."""
+    """`httpx.PoolTimeout`, `RuntimeError: Cannot open ...`: its type, its message's first line."""
     kind = type(exc).__name__
     if type(exc).__module__.split(".")[0] in ("httpx", "httpx2"):  # the same words for both
         kind = f"httpx.{kind}"
@@ -219,8 +209,7 @@ def explain(exc: BaseException) -> str:
     return said
 
 
-# Errors whose own message doesn't say what to change: (words in the verdict, the id of the
-# catalogue's mistake they show).
+# Errors whose message doesn't say what to change: (words in it, the catalogue id they show).
 Slips = Sequence[tuple[str, str]]
 
 
@@ -306,8 +295,7 @@ async def learner_await(
 ) -> T:
     """`learner_call` for what awaits the learner's code, within AWAIT_LIMIT seconds: past it,
     the verdict `stuck`."""
-    limit = AWAIT_LIMIT
-    bound = asyncio.timeout(limit)
+    bound = asyncio.timeout(AWAIT_LIMIT)
     try:
         with _running_learner(name):
             async with bound:
@@ -316,7 +304,7 @@ async def learner_await(
         raise
     except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
         if isinstance(exc, TimeoutError) and bound.expired():
-            failure = diagnosis(stuck, name=name, limit=limit)
+            failure = diagnosis(stuck, name=name, limit=AWAIT_LIMIT)
         else:
             failure = learner_error(name, exc, hint=hint, slips=slips, mistake=mistake, words=words)
     raise failure
@@ -338,10 +326,10 @@ def need_class(check: str, name: str, candidate: object) -> None:
 
 
 def run_in_own_loop(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run an async check scenario in a fresh event loop in a worker thread (a notebook's kernel
-    runs a loop in its own thread, where `asyncio.run` refuses to start another); return its
-    result, or raise what it raised. A task the learner's code left failing is judged by the
-    verdict, not logged to stderr ("Task exception was never retrieved")."""
+    """Run an async check scenario in a fresh event loop, in a worker thread: a notebook's kernel
+    runs a loop in its own thread, where `asyncio.run` refuses to start another. A task the
+    learner's code left failing is judged by the verdict, not logged ("Task exception was never
+    retrieved")."""
 
     def run() -> T:
         with asyncio.Runner() as runner:
@@ -354,11 +342,9 @@ def run_in_own_loop(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 def quietly(scenarios: Callable[[], object], *, slips: Slips = ()) -> list[warnings.WarningMessage]:
     """Run a check's scenarios (a plain or an `async def` function); return their warnings.
-
     What a wrong answer left behind (an unclosed client's sockets, a coroutine never awaited) is
-    collected here, where its warnings are caught, not later in another cell. So a failure
-    leaves with its words only (its hint pointed by `slips`): a traceback keeps frames alive.
-    """
+    collected here, where its warnings are caught, not in another cell; a failure leaves with
+    its words only (its hint pointed by `slips`): a traceback would keep frames alive."""
     verdict: CheckFailed | None = None
     with warnings.catch_warnings(record=True, action="always") as caught:
         try:
@@ -423,15 +409,12 @@ def _stepped(check: str, verdict: str | CheckFailed) -> str | CheckFailed:
     if isinstance(verdict, str):
         for key in [key for key in _REPEATS if key[0] == check]:
             del _REPEATS[key]
-        return verdict
-    if verdict.mistake is None:
-        return verdict
-    _REPEATS[check, verdict.mistake] += 1
-    pointer = MISTAKES[verdict.mistake].pointer
-    if _REPEATS[check, verdict.mistake] > 1 and pointer is not None:
-        return CheckFailed(
-            verdict.problem, f"{verdict.hint} Still stuck? {pointer}", verdict.mistake
-        )
+    elif verdict.mistake is not None:
+        _REPEATS[check, verdict.mistake] += 1
+        pointer = MISTAKES[verdict.mistake].pointer
+        if _REPEATS[check, verdict.mistake] > 1 and pointer is not None:
+            hint = f"{verdict.hint} Still stuck? {pointer}"
+            return CheckFailed(verdict.problem, hint, verdict.mistake)
     return verdict
 
 
@@ -495,8 +478,6 @@ def exercise_check(
     errors Python would only print beside it ("Exception ignored in ...") make it ❌."""
 
     def wrap(check_body: Callable[P, str]) -> Callable[P, bool]:
-        name = check_body.__name__
-
         @functools.wraps(check_body)
         def check(*args: P.args, **kwargs: P.kwargs) -> bool:
             _library.append(library_of(args[0]) if args else httpx)
@@ -505,7 +486,7 @@ def exercise_check(
             finally:
                 _library.pop()
             if stepped:
-                verdict = _stepped(name, verdict)
+                verdict = _stepped(check_body.__name__, verdict)
             if isinstance(verdict, str):
                 _LAST[0] = "ok"
                 print(scrub_addresses(f"✅ {verdict}"))

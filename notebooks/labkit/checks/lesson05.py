@@ -1,11 +1,9 @@
 """Checks for 05_async_clients: `fetch_all_async` and `AsyncFetcher`, the asyncio twins of
 lesson 02's `fetch_all` and lesson 04's `Fetcher`, judged by the same tables (`_fan_out.ROUNDS`,
-`_facade.SCENARIOS`) and the same runners.
-
-Your coroutines run in an event loop of the check's own, in a thread of its own (the notebook's
-kernel already runs a loop in its thread), and every client they meet is made in that loop (an
-AsyncClient belongs to one event loop: notebook 05, section 4). Some scenarios are played again
-at the end, in a second event loop.
+`_facade.SCENARIOS`) and runners, in an event loop of the check's own, in a thread of its own
+(the notebook's kernel already runs a loop in its thread). Every client your coroutines meet is
+made in that loop (an AsyncClient belongs to one event loop: notebook 05, section 4); some
+scenarios are played again at the end, in a second loop.
 """
 
 from __future__ import annotations
