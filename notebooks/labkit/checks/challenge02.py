@@ -37,7 +37,7 @@ Sent = list[tuple[httpx.Client, httpx.Request]]  # which client sent each reques
 
 
 def _call(
-    candidate: FetchFromHosts, urls: list[str], limits: dict[str, int], call: int
+    fetch: FetchFromHosts, urls: list[str], limits: dict[str, int], call: int
 ) -> tuple[object, Sent, int]:
     """One call, and its evidence: which httpx.Client sent each request (`httpx.Client.send`,
     every get/post/stream, httpx.get's own client too, is wrapped meanwhile, in every thread),
@@ -60,18 +60,13 @@ def _call(
 
     closed = "c2.kept-client" if call > 1 else "c2.closed"  # call 1 worked: its client was kept
     slips = ((SEND_CLOSED, closed), ("httpx.ReadError", "c2.closed"), ("ReadTimeout", "c2.closed"))
+    words = {"call": str(call)}
     with (
         mock.patch.object(httpx.Client, "send", sending),
         mock.patch.object(threading.Semaphore, "__init__", semaphore),
     ):
         got = learner_call(
-            "fetch_from_hosts",
-            candidate,
-            urls,
-            limits,
-            slips=slips,
-            mistake="c2.error",
-            words={"call": str(call)},
+            "fetch_from_hosts", fetch, urls, limits, slips=slips, mistake="c2.error", words=words
         )
     return got, sent, made
 
