@@ -51,21 +51,19 @@ def _fetch(fetcher: Any, url: str, what: str, mistake: str = "c4.error") -> None
     learner_call(f"{what}.fetch()", fetcher.fetch, url, mistake=mistake)
 
 
-def _judge_requests(
-    sent: list[httpx.Request], derived_at: set[int], where: str, nested: bool = False
-) -> None:
-    """Requests at `derived_at` (indices into sent) carry OVERRIDES; the others carry none.
-    `nested`: those came from a facade of a facade, whose parent gave the header."""
+def _judge_requests(sent: list[httpx.Request], new: int, where: str, nested: bool = False) -> None:
+    """The request at index `new` (the new facade's) carries OVERRIDES; the others carry none.
+    `nested`: that facade was made from a facade, whose parent gave the header."""
     for index, request in enumerate(sent):
         header = request.headers.get(HEADER) == VALUE
         timeout = request.extensions.get("timeout", {}).get("read") == TIMEOUT
-        if nested and index in derived_at and timeout and not header:
+        if nested and index == new and timeout and not header:
             flunk("c4.dropped", where=where, timeout=f"{TIMEOUT:g}", header=HEADER)
-        if index in derived_at and not (header and timeout):
+        if index == new and not (header and timeout):
             wanted = ((f"the {HEADER} header", header), (f"timeout={TIMEOUT:g}", timeout))
             missing = " and ".join(name for name, ok in wanted if not ok)
             flunk("c4.overrides", where=where, missing=missing)
-        if index not in derived_at and (header or timeout):
+        if index != new and (header or timeout):
             flunk("c4.leak", where=where)
 
 
@@ -78,7 +76,7 @@ def _shared(fetcher: Any, url: str, sent: list[httpx.Request], opened: Callable[
     _fetch(fetcher, url, "the original Fetcher")
     if len(sent) < 3:
         flunk("c4.other-client", hooked=len(sent), opened=plural(opened(), "TCP connection"))
-    _judge_requests(sent, {1}, "owned client")
+    _judge_requests(sent, 1, "owned client")
     if opened() != 1:
         flunk("c4.pool", opened=plural(opened(), "TCP connection"))
     owns = getattr(derived, "owns_client", False)
@@ -135,7 +133,7 @@ def _borrowed(candidate: type) -> None:
             _fetch(derived, url, "fetcher.with_options(headers=...).with_options(timeout=...)")
             _fetch(fetcher, url, name)
             if len(sent) == 2:
-                _judge_requests(sent, {0}, "a facade of a facade, on a borrowed client", True)
+                _judge_requests(sent, 0, "a facade of a facade, on a borrowed client", True)
             # The header given again, later: it must win, as in a dict merge.
             twice = _derive(parent, "a facade from with_options", headers={HEADER: LATER})
             _fetch(twice, url, "fetcher.with_options(headers=...).with_options(headers=...)")
