@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,22 +20,7 @@ from ..server import RequestRecord
 from ._catalogue import ORDER
 from ._kernel import errors, flunk, is_a, kind, plural, readable
 
-__all__ = [
-    "BODIES",
-    "OPEN_TWICE",
-    "REOPEN",
-    "SEND_CLOSED",
-    "STATUS_CODES",
-    "Items",
-    "async_recorder",
-    "body_of",
-    "expect_body",
-    "judge_bodies",
-    "kind",
-    "plural",
-    "readable",
-    "recorder",
-]
+__all__ = ["kind", "plural"]  # _kernel's, re-exported: the checks name values in the same words
 
 # httpx's (and httpx2's) RuntimeError messages when a client is opened or used at the wrong time.
 OPEN_TWICE = "Cannot open a client instance more than once."
@@ -81,21 +66,16 @@ def recorder(sent: list[httpx.Request], flights: Flights | None = None) -> dict[
 
 
 def async_recorder(sent: list[httpx.Request], flights: Flights | None = None) -> dict[str, Any]:
-    """`recorder` for an `httpx.AsyncClient`, whose hooks are awaited."""
+    """`recorder` for an `httpx.AsyncClient`: the same hooks, as coroutines it can await."""
 
-    async def note(request: httpx.Request) -> None:
-        sent.append(request)
-        if flights is not None:
-            flights.begin(request)
+    def awaited(hook: Callable[[Any], object]) -> Callable[[Any], Coroutine[Any, Any, None]]:
+        async def run(value: Any) -> None:
+            hook(value)
 
-    async def landed(response: httpx.Response) -> None:
-        if flights is not None:
-            flights.end(response)
+        return run
 
-    hooks: dict[str, list[Any]] = {"request": [note]}
-    if flights is not None:
-        hooks["response"] = [landed]
-    return {"event_hooks": hooks}
+    hooks = recorder(sent, flights)["event_hooks"]
+    return {"event_hooks": {name: [awaited(h) for h in hs] for name, hs in hooks.items()}}
 
 
 def body_of(response: Any, what: str) -> str:
@@ -177,16 +157,11 @@ def judge_bodies(
         example = readable(odd[0])
         flunk("list.odd-items", kind=type(odd[0]).__name__, example=example, **words)
     if len(got) != len(expected):
-        flunk(
-            "list.count", count=plural(len(got), items.one, items.many), urls=len(expected), **words
-        )
+        count = plural(len(got), items.one, items.many)
+        flunk("list.count", count=count, urls=len(expected), **words)
     if got != list(expected):
-        same_items = sorted(map(str, got)) == sorted(map(str, expected))
-        if same_items and in_finishing_order(got, records):
-            flunk("list.finishing-order", **words)
-        if same_items:
-            flunk("list.order", **words)
-        index = next(
-            i for i, (mine, right) in enumerate(zip(got, expected, strict=True)) if mine != right
-        )
+        if sorted(map(str, got)) == sorted(map(str, expected)):
+            mistake = "list.finishing-order" if in_finishing_order(got, records) else "list.order"
+            flunk(mistake, **words)
+        index = next(i for i, item in enumerate(got) if item != expected[i])
         flunk("list.wrong-item", index=index + 1, expected=expected[index], got=got[index], **words)

@@ -2,12 +2,9 @@
 
 Each row of SCENARIOS gives the learner's class a client to borrow (in one of three states) or
 settings to make its own, takes steps with it (`step_*`), then judges (`judge_*`) read the
-`Evidence` it left: clients built, requests each client carried, the lab server's connections,
-how the instance ended, which clients ended closed. `check_facade` plays every row, in either
-flavour (`_twins`); the first that goes wrong names a catalogue mistake (`04.*`), in the
-flavour's words (`_words`). A new kind of wrong answer costs a row, or a step.
-Steps and judges are plain code in both flavours, so the threads check reads as sync code: for
-asyncio, the `Twin` primitives await the learner's coroutines in the check's own event loop.
+frozen `Evidence` it left. The first that goes wrong names a catalogue mistake (`04.*`), in the
+flavour's words (`_words`). A new kind of wrong answer costs a row, or a step. Steps and judges
+are plain code in both flavours (`_twins`), so the threads check reads as sync code.
 """
 
 from __future__ import annotations
@@ -24,18 +21,8 @@ from typing import Any
 import httpx
 
 from ..server import LabServer
-from ._evidence import OPEN_TWICE, REOPEN, SEND_CLOSED, expect_body, kind
-from ._kernel import (
-    CheckServer,
-    explain,
-    flunk,
-    is_a,
-    lib,
-    need_class,
-    plural,
-    quietly,
-    scrub_addresses,
-)
+from ._evidence import OPEN_TWICE, REOPEN, SEND_CLOSED, expect_body, kind, plural
+from ._kernel import CheckServer, explain, flunk, is_a, lib, need_class, quietly, scrub_addresses
 from ._twins import ASYNC_SLIPS, ClientCount, Twin, closing, judge_kind, judge_warnings
 
 __all__ = ["SCENARIOS", "check_facade"]
@@ -49,13 +36,14 @@ class Given:
     borrowed: bool = False
     caller: str = ""  # the borrowed client: "" fresh, "with" entered by the caller, "used"
     tls: bool = False  # owned, over HTTPS: verify= and timeout= must reach the client
+    args: str = "client"  # how a verdict spells the call that made the instance
 
 
 FRESH = Given("borrowed client", borrowed=True)
 IN_WITH = Given("inside the caller's `{with_} client:`", borrowed=True, caller="with")
 USED = Given("with a client the caller already used", borrowed=True, caller="used")
-OWNED = Given("owned client")
-HTTPS = Given("owned client, HTTPS", tls=True)
+OWNED = Given("owned client", args="transport=..., event_hooks=...")
+HTTPS = Given("owned client, HTTPS", tls=True, args="verify=..., timeout=..., event_hooks=...")
 
 
 def _words(t: Twin) -> dict[str, str]:
@@ -75,8 +63,7 @@ def _words(t: Twin) -> dict[str, str]:
 
 
 class _Spy(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """A real transport (either flavour) that counts the requests it carries and its closing.
-    For asyncio it gives back what its transport gives: the client awaits that."""
+    """A real transport (either flavour) that counts the requests it carries, and its closing."""
 
     def __init__(self, inner: Any) -> None:
         self.inner, self.requests, self.closed = inner, 0, False
@@ -86,7 +73,7 @@ class _Spy(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return self.inner.handle_request(request)  # type: ignore[no-any-return]
 
     def handle_async_request(self, request: httpx.Request) -> Coroutine[Any, Any, httpx.Response]:
-        self.requests += 1
+        self.requests += 1  # the client awaits what the real transport gives back
         return self.inner.handle_async_request(request)  # type: ignore[no-any-return]
 
     def close(self) -> None:  # what Client.close() and leaving `with client:` call
@@ -141,12 +128,10 @@ class Stage:
     def __init__(self, t: Twin, candidate: type, row: Scenario, server: LabServer) -> None:
         self.t, self.candidate, self.row, self.server = t, candidate, row, server
         self.given = given = row.given
-        names = ("verify", "timeout", "event_hooks") if given.tls else ("transport", "event_hooks")
-        label = f"{t.facade}({', '.join(f'{n}=...' for n in names)})"
         situation = given.situation.format(with_=t.with_)
         self.words = {  # and how verdicts name the instance: `Fetcher(client) inside the ...`
             **_words(t),
-            "label": f"{t.facade}(client)" if given.borrowed else label,
+            "label": f"{t.facade}({given.args})",
             "situation": situation,
             "where": f" {situation}" if given.caller else " over HTTPS" if given.tls else "",
         }
@@ -168,23 +153,21 @@ class Stage:
         self.block = self.ended_by = self.ended = ""  # `with Fetcher(client) as f:`; its end
 
     def run(self, what: str, mistake: str, fn: Callable[..., Any], *args: Any) -> Any:
-        """Call the learner's `fn`: an error is `mistake`, unless its message names another
-        (`slips`). asyncio has a time limit per call; threads the check's."""
+        """Call the learner's `fn`: an error is `mistake`, unless its message names another."""
         return self.t.attempt(what, fn, *args, mistake=mistake, slips=self.slips, words=self.words)
 
     def make(self) -> Any:
-        """An instance, made as its caller would: given the client, or settings for its own
-        (over HTTP, a spy transport of its own; over HTTPS, verify= and timeout=)."""
-        given, hooks = self.given, self.t.recorder(self.sent)
-        args: tuple[Any, ...] = (self.client,) if given.borrowed else ()
-        kwargs: dict[str, Any] = {}
-        mistake = "04.opened-client" if given.caller else "04.borrowed-error"
-        if given.tls:
+        """An instance, made as its caller would: given the client, or settings for its own."""
+        args: tuple[Any, ...] = ()
+        hooks, mistake = self.t.recorder(self.sent), "04.settings-error"
+        if self.given.borrowed:
+            args, kwargs = (self.client,), {}
+            mistake = "04.opened-client" if self.given.caller else "04.borrowed-error"
+        elif self.given.tls:  # verify= and timeout= must reach its client
             kwargs = {**self.server.client_kwargs(), "timeout": lib().Timeout(4.5), **hooks}
-        elif not given.borrowed:
+        else:  # a spy transport: counts the requests its client carries, and its closing
             self.spies.append(_Spy(self.t.transport_type(**self.server.client_kwargs())))
             kwargs = {"transport": self.spies[-1], **hooks}
-        mistake = mistake if given.borrowed else "04.settings-error"
         what = f"{self.words['label']}{self.words['where']}"
         fetcher = self.run(what, mistake, functools.partial(self.candidate, *args, **kwargs))
         self.fetchers.append(fetcher)
@@ -262,8 +245,7 @@ def refusal(t: Twin, error: type[Exception], fn: Callable[..., Any], *args: Any)
 
 
 def step_fetch(s: Stage, fetcher: Any = None, what: str = "", delay: str = "") -> None:
-    """One fetch of a URL whose body names its delay: the right answer must come back. By
-    default, the row's next call with its instance, numbered."""
+    """A fetch of a URL whose body names its delay (by default the row's next one, numbered)."""
     if fetcher is None:
         s.calls += 1
         calls = f"call {s.calls} of {s.row.steps.count(step_fetch)}"
@@ -286,11 +268,9 @@ def step_close(s: Stage, fetcher: Any = None, what: str = "") -> None:
     with warnings.catch_warnings(record=True) as caught:  # a coroutine made, never awaited
         warnings.simplefilter("always")
         s.run(what, mistake, getattr(fetcher, s.t.close))
-    unawaited = [w for w in caught if "was never awaited" in str(w.message)]
-    if unawaited:
-        coroutine = str(unawaited[0].message).split("'")[1]
-        flunk("05.aclose-not-awaited", what=what, coroutine=coroutine)
-    for warning in caught:  # the others, to the check's own record
+    for warning in caught:  # to the check's own record, unless it names the missing await
+        if "was never awaited" in str(warning.message):
+            flunk("05.aclose-not-awaited", what=what, coroutine=str(warning.message).split("'")[1])
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     s.ended, s.ended_by = "close", f"{s.t.close}()"
 
@@ -301,9 +281,7 @@ def step_close_again(s: Stage) -> None:
 
 def step_drop(s: Stage) -> None:
     """Dropped unclosed: its __del__ (if any) runs, and must leave a borrowed client alone.
-    For asyncio, dropped and collected in the check's loop (as in the caller's `async with`),
-    and the loop then runs what __del__ scheduled (an aclose() task) before the caller's next
-    request."""
+    For asyncio, in the check's loop, which then runs what __del__ scheduled (an aclose() task)."""
 
     def drop() -> None:
         s.fetchers.clear()  # the last reference: __del__ runs here (or in the collection)
@@ -311,11 +289,8 @@ def step_drop(s: Stage) -> None:
 
     s.t.call(drop)
     s.t.settle()
-    if s.client.is_closed:
-        flunk("04.del-closes-borrowed", **s.words)
-    before, what = len(s.sent), f"the caller's own request, after dropping the {s.t.facade}"
-    s.run(what, "04.borrowed-error", s.client.get, s.server.url + "/")
-    del s.sent[before:]  # the caller's, not the class's
+    what = f"the caller's own request, after dropping the {s.t.facade}"
+    step_caller_uses(s, "04.del-closes-borrowed", what)
 
 
 def step_enter(s: Stage) -> None:
@@ -348,12 +323,13 @@ def step_raise_inside(s: Stage) -> None:
         flunk("04.exit-loses-error", ended_by=s.ended_by, did=did, **s.words)
 
 
-def step_caller_uses(s: Stage) -> None:
+def step_caller_uses(
+    s: Stage, closed: str = "04.closed-borrowed", what: str = "the caller's own request, afterwards"
+) -> None:
     """The caller goes on using its client: the instance left it open and working."""
     if s.client.is_closed:
-        flunk("04.closed-borrowed", ended_by=s.ended_by, **s.words)
+        flunk(closed, ended_by=s.ended_by, **s.words)
     before = len(s.sent)
-    what = "the caller's own request, afterwards"
     s.run(what, "04.borrowed-error", s.client.get, s.server.url + "/")
     del s.sent[before:]  # the caller's, not the class's
 
@@ -373,11 +349,10 @@ def step_statuses(s: Stage) -> None:
     """An error answer raises, so callers can't mistake it for data; a success doesn't."""
     url, fetch_ = f"{s.server.url}/status/", s.fetchers[0].fetch
     for code in (404, 500):
-        what = f"fetch() of a {code} answer"
         did = refusal(s.t, lib().HTTPStatusError, fetch_, f"{url}{code}")
         if did is not None:
             did = did or "returned it instead of raising httpx.HTTPStatusError."
-            flunk("04.status-not-raised", what=what, did=did, **s.words)
+            flunk("04.status-not-raised", what=f"fetch() of a {code} answer", did=did, **s.words)
     for code in (201, 203):
         what = f"fetch() of a {code} answer (a success)"
         response = s.run(what, "04.refuses-success", fetch_, f"{url}{code}")
@@ -404,7 +379,11 @@ def step_two_instances(s: Stage) -> None:
 
 def step_owns_client(s: Stage) -> None:
     """Ownership is decided once, in __init__, and can be read but not changed."""
-    fetcher, expected, what = s.fetchers[0], not s.given.borrowed, f"{s.words['label']}.owns_client"
+    fetcher, expected, what = (
+        s.fetchers[0],
+        not s.given.borrowed,
+        f"{s.words['label']}.owns_client",
+    )
     value = s.run(what, "04.owns-client-error", getattr, fetcher, "owns_client")
     said = repr(value) if value is None or isinstance(value, (bool, int)) else kind(value)
     got = "is a method; make it a @property." if callable(value) else f"is {said}, not {expected}."
@@ -430,15 +409,13 @@ def step_refuses_both(s: Stage) -> None:
 def judge_builds(e: Evidence) -> None:
     """Always judged first: clients built, none when borrowing, one per owned instance."""
     w, made = e.words, plural(e.built, e.words["client"])
-    if e.given.borrowed:
-        if e.built and len(e.sent) < e.fetches:
+    if e.given.borrowed and e.built:
+        if len(e.sent) < e.fetches:
             seen = f"{w['label']}{w['where']} made {made} of its own"
             flunk("04.ignores-given", sent=len(e.sent), fetches=e.fetches, seen=seen, **w)
-        if e.built:
-            flunk("04.builds-when-borrowing", made=made, **w)
-        return
-    if e.users <= e.built <= e.instances:
-        return  # one per instance (or none yet, for one made lazily and never used)
+        flunk("04.builds-when-borrowing", made=made, **w)
+    if e.given.borrowed or e.users <= e.built <= e.instances:
+        return  # none when borrowing; one per owned instance (none yet, if made lazily, unused)
     if e.built < e.users:
         two = f"two {w['facade']}s made {made} between them"
         between = two if e.instances > 1 else f"{w['label']} made no {w['client']}"
@@ -497,8 +474,7 @@ def judge_closed(e: Evidence) -> None:
 @dataclass(frozen=True)
 class Scenario:
     """A row: the class is made as `given` says, then `steps`, then `judges` read the evidence
-    (after `judge_builds`). `again`: played once more after the others (asyncio: in a second
-    event loop)."""
+    (after `judge_builds`). `again`: played once more, after the others (asyncio: in a new loop)."""
 
     given: Given
     steps: tuple[Callable[[Stage], None], ...]
@@ -507,15 +483,12 @@ class Scenario:
 
 
 FETCH3 = (step_fetch, step_fetch, step_fetch)
+IN_BLOCK = (step_enter, *FETCH3, step_exit)  # `with Fetcher(...) as f:` and three fetches
 ON_GIVEN = (judge_on_given, judge_given_open, judge_one_connection)  # borrowed, rightly used
 OWN_CLIENT = (judge_settings, judge_one_connection, judge_closed)  # owned, rightly used
 SCENARIOS = (
     Scenario(FRESH, (*FETCH3, step_close), ON_GIVEN),
-    Scenario(
-        IN_WITH,
-        (step_enter, *FETCH3, step_exit, step_caller_uses),
-        (judge_on_given, judge_one_connection),
-    ),
+    Scenario(IN_WITH, (*IN_BLOCK, step_caller_uses), (judge_on_given, judge_one_connection)),
     Scenario(USED, (*FETCH3, step_close), ON_GIVEN),
     Scenario(FRESH, (step_enter, step_fetch, step_raise_inside), (judge_given_open,)),
     Scenario(OWNED, (*FETCH3, step_close, step_close_again), OWN_CLIENT),
@@ -524,7 +497,7 @@ SCENARIOS = (
     Scenario(OWNED, (step_enter, step_fetch, step_raise_inside), (judge_closed,)),
     Scenario(OWNED, (step_two_instances,), (judge_settings, judge_closed), again=True),
     Scenario(OWNED, (step_race, step_close), (judge_settings, judge_closed)),
-    Scenario(HTTPS, (step_enter, *FETCH3, step_exit), (judge_settings, judge_one_connection)),
+    Scenario(HTTPS, IN_BLOCK, (judge_settings, judge_one_connection)),
     Scenario(FRESH, (step_fetch, step_close, step_refused), (judge_given_open,)),
     Scenario(OWNED, (step_fetch, step_close, step_refused)),
     Scenario(FRESH, (step_refuses_both, step_close)),
@@ -558,7 +531,7 @@ def check_facade(t: Twin, check: str, candidate: type) -> str:
     def scenarios() -> None:
         for rows in (SCENARIOS, [row for row in SCENARIOS if row.again]):  # asyncio: 2 loops
             with contextlib.ExitStack() as stack:
-                twin, http = stack.enter_context(t.running()), stack.enter_context(CheckServer())
+                twin, http = (stack.enter_context(t.running()), stack.enter_context(CheckServer()))
                 for row in rows:
                     tls = row.given.tls and stack.enter_context(CheckServer(tls=True))
                     Stage(twin, candidate, row, tls or http).play()
