@@ -50,13 +50,11 @@ def _close_evidence(server: LabServer) -> str:
     )
 
 
-def _call(
-    candidate: CheckLinks, client: httpx.Client, urls: list[str], call: int, server: LabServer
-) -> object:
-    """One call; the lifetime errors get their own mistakes, anything else `c1.error`."""
+def _call(candidate: CheckLinks, client: httpx.Client, server: LabServer, call: int) -> object:
+    """Call `call`, on its ROUNDS; the lifetime errors get their own mistakes, others `c1.error`."""
     mistake, words = "c1.error", {}
     try:
-        return candidate(client, list(urls))
+        return candidate(client, [server.url + path for path in ROUNDS[call - 1]])
     except NotImplementedError:
         mistake = "c1.not-yet"
     except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
@@ -111,7 +109,7 @@ def check_linkcheck(candidate: CheckLinks) -> str:
         try:
             for call, paths in enumerate(ROUNDS, 1):
                 server.reset()
-                got = _call(candidate, client, [server.url + path for path in paths], call, server)
+                got = _call(candidate, client, server, call)
                 if client.is_closed:
                     evidence = _close_evidence(server)
                     flunk("c1.left-closed", call=call, calls=len(ROUNDS), evidence=evidence)
