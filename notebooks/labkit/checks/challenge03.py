@@ -91,14 +91,10 @@ def check_size_for_service(candidate: Callable[[], dict[str, Any]]) -> str:
         flunk("c3.timeouts", seen=seen, **words)
     wait = report.longest_wait
     longer = f", longer than the {timeout:g} s pool timeout" if wait > timeout else ""
-    busy = (
-        f"; {failed} PoolTimeouts on this busy machine, where the plan is what counts"
-        if failed
-        else ""
-    )
+    busy = f"; {failed} PoolTimeouts on this busy machine, where the plan is what counts"
     return (
         f"{REQUESTS} calls in {rounds} rounds of {LATENCY:g} s = {ideal:.2f} s, within the "
         f"{DEADLINE:g} s deadline, on {opened} TCP connections (cap {CAP}); the longest wait "
         f"for a connection was {wait:.2f} s{longer}, and a connection came free every "
-        f"{LATENCY:g} s{busy}."
+        f"{LATENCY:g} s{busy if failed else ''}."
     )
