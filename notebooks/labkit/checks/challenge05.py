@@ -104,19 +104,14 @@ async def _one_loop(
     heard.clear()
     closed = (("Event loop is closed", "c5.one-client"), (SEND_CLOSED, "c5.one-client"))
     words = {"run": str(run), "prev": str(run - 1)}
-
-    def still_kept() -> None:
-        """Nothing but the cache holds the client now: it must still be there."""
-        gc.collect()
+    name, slips = "a request on current()'s client", closed if run > 1 else ()
+    for before in range(REQUESTS + 1):  # before each request, and after the last one
+        gc.collect()  # nothing but the cache holds the client now: it must still be there
         if kept() is None:
             flunk("c5.not-kept", run=run)
-
-    for _ in range(REQUESTS):  # `await clients.current().get(url)`: the client is not held
-        still_kept()
-        name = "a request on current()'s client"
-        slips = closed if run > 1 else ()
-        await learner_await(name, _get(clients, url), slips=slips, mistake="c5.error", words=words)
-    still_kept()
+        if before < REQUESTS:  # `await clients.current().get(url)`: the client is not held
+            request = _get(clients, url)
+            await learner_await(name, request, slips=slips, mistake="c5.error", words=words)
     if len(heard) < REQUESTS:
         flunk("c5.settings", run=run, heard=len(heard), requests=REQUESTS)
     last = await _current(clients, run)
