@@ -96,8 +96,7 @@ def _peak_open(server: LabServer) -> int:
 
 
 def _pool_limits(client: httpx.Client) -> tuple[int | None, int | None]:
-    """The pool's max_keepalive_connections and max_connections, from httpcore (private: None
-    if unknown)."""
+    """The pool's max_keepalive_connections and max_connections (httpcore's: None if unknown)."""
     pool = getattr(getattr(client, "_transport", None), "_pool", None)
     keep = getattr(pool, "_max_keepalive_connections", None)
     most = getattr(pool, "_max_connections", None)
@@ -105,8 +104,7 @@ def _pool_limits(client: httpx.Client) -> tuple[int | None, int | None]:
 
 
 def _judge_cap(host: dict[str, Any], peak: int, client: httpx.Client) -> None:
-    """More than `limit` at once from one client: a cap given as max_keepalive_connections has
-    its own name."""
+    """More than `limit` at once: a cap given as max_keepalive_connections has its own name."""
     keep, most = _pool_limits(client)
     if keep == host["limit"] and (most is None or most > host["limit"]):
         cap = "no max_connections" if most is None or most > 2**30 else f"max_connections={most}"

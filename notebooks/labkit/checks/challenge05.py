@@ -52,8 +52,7 @@ async def _run(method: Callable[[], Any]) -> Any:
 
 
 async def _current(clients: Any, run: int, tasks: int = 0) -> Any:
-    """current()'s client, called here; or a list: the clients of `tasks` calls from tasks
-    running at the same time."""
+    """current()'s client; or, given `tasks`, the clients of that many calls made at once."""
     calls = (_run(clients.current) for _ in range(tasks))
     action: Awaitable[Any] = asyncio.gather(*calls) if tasks else _run(clients.current)
     return await learner_await(
@@ -62,8 +61,7 @@ async def _current(clients: Any, run: int, tasks: int = 0) -> Any:
 
 
 async def _get(clients: Any, url: str) -> None:
-    """`await clients.current().get(url)`, as the prompt's users write it: nothing else keeps
-    the client between two requests."""
+    """`await clients.current().get(url)`, as users write it: nothing else holds the client."""
     (await (await _run(clients.current)).get(url)).raise_for_status()
 
 
