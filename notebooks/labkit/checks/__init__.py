@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # what mypy and editors see (`x as x`: exported); __getattr__ loads each
+if TYPE_CHECKING:  # mypy's and editors' view (`x as x`: exported); __getattr__ loads on first use
     from .challenge01 import check_linkcheck as check_linkcheck
     from .challenge02 import check_two_hosts as check_two_hosts
     from .challenge03 import check_size_for_service as check_size_for_service

@@ -429,8 +429,7 @@ def _verdict(run: Callable[[], str], limit: float) -> str | CheckFailed:
         verdict: str | CheckFailed
         try:
             verdict = run()
-        except CheckFailed as failure:  # its words only: its traceback would keep the learner's
-            # frames (and the clients in them) alive, past the collection that catches warnings
+        except CheckFailed as failure:  # words only: a traceback keeps the learner's frames alive
             verdict = CheckFailed(failure.problem, failure.hint, failure.mistake)
         except errors("ResponseNotRead", "StreamClosed", "StreamConsumed") as exc:
             verdict = diagnosis("kernel.unread-stream", error=describe(exc))
