@@ -3,7 +3,7 @@
 Each Round gives the learner's function a client (with the pool limit it names), URLs whose
 delays make the answers finish out of order (each body names its delay), and a cap
 (max_workers / max_concurrency). The evidence, from the lab server's records and the client's
-request hook: the bodies and their order, who sent each request, the most requests in flight
+hooks: the bodies and their order, who sent each request, the most requests in flight
 at once, and the TCP connections opened. The caps go down and up (3, 4 on a client of 2
 connections, 2), so a hard-coded number, or one kept from an earlier call, shows; the last
 round is played once more at the end (asyncio: in a second event loop), so a semaphore kept

@@ -38,8 +38,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Twin:
-    """One flavour: how its names are spelled, and its primitives (plain calls, or calls into
-    the check's event loop)."""
+    """One flavour: how its names are spelled, and its primitives (plain calls, or into a loop)."""
 
     awaited: bool
     facade: str  # the learner's class: "Fetcher", "AsyncFetcher"
@@ -100,10 +99,11 @@ class Twin:
         return self.portal.call(call)
 
     def settle(self) -> None:
-        """For asyncio: a 10 ms sleep in the check's loop, which meanwhile runs what is pending
-        (a task that a `__del__` scheduled, and its next steps); threads: nothing."""
+        """For asyncio: a few turns of the check's loop, then a 10 ms pause there: what is
+        pending runs (a task that a `__del__` scheduled, and its next steps); threads: nothing."""
         if self.portal is not None:
-            self.portal.call(asyncio.sleep, 0.01)
+            for pause in (0, 0, 0, 0.01):
+                self.portal.call(asyncio.sleep, pause)
 
     def enter_block(self, obj: object) -> Any:
         """What `with obj as f:` does first: type(obj).__enter__(obj), or __aenter__ awaited."""

@@ -75,8 +75,7 @@ def _run(settings: dict[str, int], planned: float) -> PoolReport | None:
 
 @exercise_check(stepped=True)
 def check_choose_pool(candidate: Callable[[], dict[str, int]]) -> str:
-    """`choose_pool()`: limits and workers for 24 requests of 0.2 s in 0.7 s, on <= 8
-    connections."""
+    """`choose_pool()`: limits and workers for 24 requests of 0.2 s in 0.7 s on <= 8 connections."""
     if isinstance(candidate, Mapping) or not callable(candidate):
         what = "the dict it returns" if isinstance(candidate, Mapping) else readable(candidate)
         flunk("03.not-the-function", what=what)
