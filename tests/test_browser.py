@@ -132,10 +132,12 @@ def _write_settings(settings: Path) -> None:
     news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text('{"fetchNews": "false"}')
-    # Render every cell (no virtual scrolling), so outputs far down the page exist to be found.
+    # Keep every cell in the page (no virtual scrolling), so outputs far down it exist to be
+    # found, but let Chromium skip laying out and painting the cells out of view (CSS
+    # content-visibility): measured, 13 of its 16 s of CPU for Run All of 02, 03 and 06.
     tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True)
-    tracker.write_text('{"windowingMode": "none"}')
+    tracker.write_text('{"windowingMode": "contentVisibility"}')
 
 
 @dataclass(frozen=True)
