@@ -29,12 +29,9 @@ SEND_CLOSED = "Cannot send a request, as the client has been closed."
 
 
 class Flights:
-    """Each request's flight as its client saw it: from its request hook to its response hook.
-
-    The learner's concurrency seen from the client's side. On a loaded machine the server's
-    clocks can miss an overlap (a handler thread that got the CPU late), but code that sends
-    one request at a time can never have two in flight here.
-    """
+    """Each request's flight as its client saw it, from its request hook to its response hook:
+    on a loaded machine the server's clocks can miss an overlap (a handler thread that got the
+    CPU late), but code that sends one request at a time never has two in flight here."""
 
     def __init__(self) -> None:
         self._sent: dict[int, float] = {}

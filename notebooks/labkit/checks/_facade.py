@@ -220,10 +220,8 @@ class Stage:
         t, leftovers = self.t, [c for f in self.fetchers for c in _clients_of(f)]
         for closable in [*leftovers, *(spy.inner for spy in self.spies), self.client]:
             if closable is not None:
-                try:
+                with contextlib.suppress(Exception):  # a wrong answer's leftovers, in any state
                     t.shut(closable)
-                except Exception:  # noqa: BLE001, S110 - a wrong answer's leftovers, whatever state
-                    pass
 
 
 def refusal(t: Twin, error: type[Exception], fn: Callable[..., Any], *args: Any) -> str | None:
@@ -279,20 +277,6 @@ def step_close_again(s: Stage) -> None:
     s.run(f"{s.t.close}() a second time", "04.close-twice", getattr(s.fetchers[0], s.t.close))
 
 
-def step_drop(s: Stage) -> None:
-    """Dropped unclosed: its __del__ (if any) runs, and must leave a borrowed client alone.
-    For asyncio, in the check's loop, which then runs what __del__ scheduled (an aclose() task)."""
-
-    def drop() -> None:
-        s.fetchers.clear()  # the last reference: __del__ runs here (or in the collection)
-        gc.collect()
-
-    s.t.call(drop)
-    s.t.settle()
-    what = f"the caller's own request, after dropping the {s.t.facade}"
-    step_caller_uses(s, "04.del-closes-borrowed", what)
-
-
 def step_enter(s: Stage) -> None:
     fetcher, t, w = s.fetchers[0], s.t, s.words
     s.block = f"`{t.with_} {w['label']} as f:`{w['where']}"
@@ -324,14 +308,27 @@ def step_raise_inside(s: Stage) -> None:
 
 
 def step_caller_uses(
-    s: Stage, closed: str = "04.closed-borrowed", what: str = "the caller's own request, afterwards"
+    s: Stage, closed: str = "04.closed-borrowed", after: str = "afterwards"
 ) -> None:
     """The caller goes on using its client: the instance left it open and working."""
     if s.client.is_closed:
         flunk(closed, ended_by=s.ended_by, **s.words)
-    before = len(s.sent)
+    before, what = len(s.sent), f"the caller's own request, {after}"
     s.run(what, "04.borrowed-error", s.client.get, s.server.url + "/")
     del s.sent[before:]  # the caller's, not the class's
+
+
+def step_drop(s: Stage) -> None:
+    """Dropped unclosed: its __del__ (if any) runs, and must leave a borrowed client alone.
+    For asyncio, in the check's loop, which then runs what __del__ scheduled (an aclose() task)."""
+
+    def drop() -> None:
+        s.fetchers.clear()  # the last reference: __del__ runs here (or in the collection)
+        gc.collect()
+
+    s.t.call(drop)
+    s.t.settle()
+    step_caller_uses(s, "04.del-closes-borrowed", f"after dropping the {s.t.facade}")
 
 
 def step_refused(s: Stage) -> None:
@@ -379,11 +376,8 @@ def step_two_instances(s: Stage) -> None:
 
 def step_owns_client(s: Stage) -> None:
     """Ownership is decided once, in __init__, and can be read but not changed."""
-    fetcher, expected, what = (
-        s.fetchers[0],
-        not s.given.borrowed,
-        f"{s.words['label']}.owns_client",
-    )
+    fetcher, expected = s.fetchers[0], not s.given.borrowed
+    what = f"{s.words['label']}.owns_client"
     value = s.run(what, "04.owns-client-error", getattr, fetcher, "owns_client")
     said = repr(value) if value is None or isinstance(value, (bool, int)) else kind(value)
     got = "is a method; make it a @property." if callable(value) else f"is {said}, not {expected}."
