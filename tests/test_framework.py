@@ -52,7 +52,7 @@ def test_a_check_that_runs_out_of_time_says_so_and_what_to_do(
 
     @exercise_check
     def check_hangs(candidate: object) -> str:
-        learner_call("fetch_all", fetch_all, [], hint="unused")
+        learner_call("fetch_all", fetch_all, [], mistake="kernel.cannot-judge")
         return "never"
 
     monkeypatch.setattr(_framework, "TIME_LIMIT", 0.3)
@@ -117,7 +117,7 @@ def make_and_drop() -> str:
 
 @exercise_check
 def check_make_and_drop(candidate: object) -> str:
-    return learner_call("make_and_drop", make_and_drop, hint="unused")
+    return learner_call("make_and_drop", make_and_drop, mistake="kernel.cannot-judge")
 
 
 def test_an_error_ignored_in_del_is_a_wrong_answer_not_a_stray_traceback(
@@ -189,7 +189,11 @@ def test_a_returned_unread_stream_is_a_verdict_about_the_answer(
     def check_body(candidate: object) -> str:
         with CheckServer() as server, httpx.Client(**server.client_kwargs()) as client:
             response = learner_call(
-                "first_request", first_request, client, server.url + "/", hint="unused"
+                "first_request",
+                first_request,
+                client,
+                server.url + "/",
+                mistake="kernel.cannot-judge",
             )
             try:
                 return f"body {response.text!r}"  # the check's own slip: it reads .text
@@ -280,7 +284,7 @@ def test_a_check_collects_what_the_answer_left_behind(
 
     @exercise_check
     def check_leftovers(candidate: object) -> str:
-        return learner_call("leaves_a_socket", leaves_a_socket, hint="unused")
+        return learner_call("leaves_a_socket", leaves_a_socket, mistake="kernel.cannot-judge")
 
     leftovers = left_behind(lambda: check_leftovers(None), monkeypatch)
     assert leftovers == [] and capsys.readouterr().out == "✅ done\n"
@@ -304,23 +308,10 @@ def test_importing_one_lessons_check_imports_no_web_framework() -> None:
 
 
 CHECKS = ROOT / "notebooks" / "labkit" / "checks"
-# The modules whose every ❌ comes from the catalogue (the others still write some hints inline).
-ON_THE_CATALOGUE = [
-    "lesson00.py",
-    "lesson01.py",
-    "lesson02.py",
-    "_fan_out.py",
-    "_evidence.py",
-    "lesson03.py",
-    "challenge01.py",
-    "challenge02.py",
-    "challenge03.py",
-    "challenge04.py",
-    "challenge05.py",
-    "_facade.py",
-    "lesson04.py",
-    "lesson05.py",
-]
+# Every ❌ comes from the catalogue: only the kernel turns an entry into a verdict.
+ON_THE_CATALOGUE = sorted(
+    path.name for path in CHECKS.glob("*.py") if path.name not in ("_catalogue.py", "_kernel.py")
+)
 MISTAKE_ID = re.compile(r"(kernel|list|fan|0\d|c\d)\.[a-z0-9-]+")
 
 
@@ -344,13 +335,10 @@ def test_every_mistake_a_check_names_is_in_the_catalogue_and_every_entry_is_name
 @pytest.mark.parametrize("module", ON_THE_CATALOGUE)
 def test_a_module_on_the_catalogue_writes_no_hint_of_its_own(module: str) -> None:
     tree = ast.parse((CHECKS / module).read_text())
-    calls = [
-        n.func.id
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-    ]
-    assert "fail" not in calls
-    assert "CheckFailed" not in calls
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    named = {n.func.id for n in calls if isinstance(n.func, ast.Name)}
+    assert "CheckFailed" not in named
+    assert not [k.arg for n in calls for k in n.keywords if k.arg in ("hint", "problem")]
 
 
 def test_every_pointer_names_a_heading_of_its_notebook() -> None:

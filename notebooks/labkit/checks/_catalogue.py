@@ -1059,6 +1059,7 @@ MISTAKES: dict[str, Mistake] = {
         "plain numbers.",
         C3_DICT + ": two whole numbers and seconds.",
     ),
+    "c3.raised": raised("size_for_service takes no arguments and returns a dict of three numbers."),
     "c3.not-a-dict": Mistake("size_for_service returned {got}, not a dict.", C3_DICT + "."),
     "c3.keys": Mistake("size_for_service's dict has {what}{why}.", KEYS),
     "c3.not-whole": Mistake(

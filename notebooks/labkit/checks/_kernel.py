@@ -228,22 +228,20 @@ def learner_error(
     name: str,
     exc: BaseException,
     *,
-    hint: str = "",
+    mistake: str,
     slips: Slips = (),
-    mistake: str = "",
     words: dict[str, str] | None = None,
 ) -> CheckFailed:
     """What the learner's code raising `exc` means: "Not yet" for a stub; else the error, with
-    the slip it shows (a catalogue id, or a hint), or `mistake`, or `hint`."""
+    the mistake of the first slip whose words it shows, or `mistake`."""
     if _is_stub(exc):
         return diagnosis("kernel.not-yet", name=name)
     error = explain(exc)
-    problem = f"{name} raised {error}"
-    pointed = next((pointed for words, pointed in slips if words in problem), mistake or hint)
-    if pointed in MISTAKES:
-        status = getattr(getattr(exc, "response", None), "status_code", "")  # HTTPStatusError
-        return diagnosis(pointed, name=name, error=error, status=status, **(words or {}))
-    return CheckFailed(problem, pointed)
+    pointed = next(
+        (pointed for words, pointed in slips if words in f"{name} raised {error}"), mistake
+    )
+    status = getattr(getattr(exc, "response", None), "status_code", "")  # HTTPStatusError
+    return diagnosis(pointed, name=name, error=error, status=status, **(words or {}))
 
 
 # The learner's function the check is running now: named by a verdict that runs out of time.
@@ -264,9 +262,8 @@ def learner_call(
     name: str,
     fn: Callable[..., T],
     *args: Any,
-    hint: str = "",
+    mistake: str,
     slips: Slips = (),
-    mistake: str = "",
     words: dict[str, str] | None = None,
     **kwargs: Any,
 ) -> T:
@@ -279,7 +276,7 @@ def learner_call(
     except CheckFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict, not a traceback
-        failure = learner_error(name, exc, hint=hint, slips=slips, mistake=mistake, words=words)
+        failure = learner_error(name, exc, mistake=mistake, slips=slips, words=words)
     raise failure
 
 
@@ -287,9 +284,8 @@ async def learner_await(
     name: str,
     action: Awaitable[T],
     *,
-    hint: str = "",
+    mistake: str,
     slips: Slips = (),
-    mistake: str = "",
     stuck: str = "kernel.stuck",
     words: dict[str, str] | None = None,
 ) -> T:
@@ -306,7 +302,7 @@ async def learner_await(
         if isinstance(exc, TimeoutError) and bound.expired():
             failure = diagnosis(stuck, name=name, limit=AWAIT_LIMIT)
         else:
-            failure = learner_error(name, exc, hint=hint, slips=slips, mistake=mistake, words=words)
+            failure = learner_error(name, exc, mistake=mistake, slips=slips, words=words)
     raise failure
 
 

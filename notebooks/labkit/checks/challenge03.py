@@ -32,8 +32,7 @@ KEYS = ("max_connections", "max_keepalive_connections", "pool_timeout")
 
 def _settings(candidate: Callable[[], dict[str, Any]]) -> tuple[int, int, float]:
     """The answer's three numbers, once they are a dict of the right keys and types."""
-    hint = "size_for_service takes no arguments and returns a dict of three numbers."
-    got: Any = learner_call("size_for_service", candidate, hint=hint)
+    got: Any = learner_call("size_for_service", candidate, mistake="c3.raised")
     values = got.values() if isinstance(got, dict) else [got]
     if any(isinstance(value, (httpx.Limits, httpx.Timeout)) for value in values):
         flunk("c3.httpx-objects")
