@@ -208,6 +208,36 @@ def test_a_raw_keep_alive_connection_carries_many_requests(server: LabServer) ->
     assert server.connections_opened == 1
 
 
+BODIES = {
+    "content-length": b"Content-Length: 14\r\n\r\npart 1, part 2",
+    "chunked": b"Transfer-Encoding: chunked\r\n\r\n8\r\npart 1, \r\n6;x=y\r\npart 2\r\n0\r\n"
+    b"Trailer-Field: 1\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("body", BODIES.values(), ids=BODIES)
+def test_a_request_body_is_read_so_the_next_request_finds_the_connection_clean(
+    server: LabServer, body: bytes
+) -> None:
+    answer = _raw(
+        server,
+        b"GET /status/503 HTTP/1.1\r\nHost: lab\r\n"
+        + body
+        + b"GET / HTTP/1.1\r\nHost: lab\r\n\r\n",
+    )
+    assert answer.count(b"HTTP/1.1 ") == 2 and b"HTTP/1.1 200 OK" in answer, answer
+    assert [(r.path, r.connection) for r in server.requests] == [("/status/503", 1), ("/", 1)]
+
+
+def test_a_request_cut_off_in_its_body_is_not_answered(server: LabServer) -> None:
+    """httpx.StreamConsumed on a retry: the headers go out, then the client gives up."""
+    answer = _raw(
+        server, b"GET / HTTP/1.1\r\nHost: lab\r\nTransfer-Encoding: chunked\r\n\r\n8\r\npart"
+    )
+    assert answer == b"" and server.requests == []
+    assert server.wait_until_closed(timeout=5) and server.connections[0].closed_by == "client"
+
+
 def _port(lab: LabServer) -> int:
     return int(lab.url.rsplit(":", 1)[1])
 

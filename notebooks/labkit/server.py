@@ -308,6 +308,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         started = time.perf_counter()
+        if not self._read_body():
+            self.close_connection = True  # the client hung up before its body was all sent
+            return
         status, body = self._route(urlsplit(self.path).path)
         # Recorded before the answer leaves, so a client that has its response can trust
         # that the server's records already include it.
@@ -326,6 +329,27 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _read_body(self) -> bool:
+        """Read the request's body, if any, and drop it; False if the stream ended first.
+
+        Left unread, a body would be read as the next request on the connection, and the
+        client's pooled connection would break, which no real server does to it.
+        """
+        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
+            length = self.headers.get("Content-Length", "0")
+            size = int(length) if length.isdigit() else 0
+            return len(self.rfile.read(size)) == size
+        while True:  # chunks: a hex size line, that many bytes and a CRLF; size 0 ends them
+            line = self.rfile.readline(65537)
+            size = int(line.split(b";")[0] or b"0", 16) if line.strip() else -1
+            if size <= 0:
+                break
+            if len(self.rfile.read(size + 2)) != size + 2:
+                return False
+        while line not in (b"", b"\r\n", b"\n"):  # trailers, up to the blank line
+            line = self.rfile.readline(65537)
+        return line != b""
 
     def _route(self, path: str) -> tuple[int, bytes]:
         parts = path.strip("/").split("/")
