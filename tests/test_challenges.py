@@ -11,9 +11,9 @@ import functools
 import re
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +197,52 @@ class ResultsReversed(HelperEmptied):
         return super().check_links(client, urls[::-1])
 
 
+class StubCheckLinks(Linkcheck):
+    """The exercise's placeholder, before the teammate's module is loaded into its cell."""
+
+    def check_links(self, client: httpx.Client, urls: list[str]) -> dict[str, str]:
+        raise NotImplementedError
+
+
+class WithAroundTheRetry(HelperEmptied):
+    """close() swapped for a `with client:` around the retry ("the with closes it properly"):
+    the client is open already, so the `with` itself raises."""
+
+    def retry_once(self, client: httpx.Client, url: str) -> int:
+        with client:
+            return client.get(url).status_code
+
+
+class RaisesForStatus(HelperEmptied):
+    """raise_for_status() added "to catch errors early": the first 503 raises, never retried."""
+
+    def status_of(self, client: httpx.Client, url: str) -> int:
+        response = client.get(url)
+        response.raise_for_status()
+        return response.status_code
+
+
+class ListOfDescriptions(HelperEmptied):
+    """A list comprehension where the dict comprehension was: the statuses, without their urls."""
+
+    def check_links(self, client: httpx.Client, urls: list[str]) -> dict[str, str]:
+        statuses = [self.describe_status(self.status_of(client, url)) for url in urls]
+        return statuses  # type: ignore[return-value]
+
+
+class KeepsEarlierLinks(HelperEmptied):
+    """One report for the module's whole life (a module-level dict): each call's answer holds
+    every link any earlier call was asked about too."""
+
+    def __init__(self) -> None:
+        self.report: dict[str, str] = {}
+
+    def check_links(self, client: httpx.Client, urls: list[str]) -> dict[str, str]:
+        for url in urls:
+            self.report[url] = self.describe_status(self.status_of(client, url))
+        return self.report
+
+
 @pytest.mark.parametrize(
     ("answer", "mistake", "evidence"),
     [
@@ -209,6 +255,11 @@ class ResultsReversed(HelperEmptied):
         (RetryIgnored, "c1.retry-ignored", ["/flaky/502", "'broken (502)', not 'ok'"]),
         (StatusCodesReturned, "c1.wrong-result", ["said 200, not 'ok'"]),
         (ResultsReversed, "c1.order", ["first /status/201", "starts with /status/200"]),
+        (StubCheckLinks, "c1.not-yet", ["Not yet:"]),
+        (WithAroundTheRetry, "c1.with", ["Cannot open a client instance more than once"]),
+        (RaisesForStatus, "c1.error", ["httpx.HTTPStatusError", "503"]),
+        (ListOfDescriptions, "c1.not-a-dict", ["returned a list"]),
+        (KeepsEarlierLinks, "c1.extra-links", []),
     ],
     ids=lambda value: getattr(value, "__name__", ""),
 )
@@ -216,6 +267,13 @@ def test_01_wrong_answers_are_rejected(
     answer: type[Linkcheck], mistake: str, evidence: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert_diagnosed(check_linkcheck, answer().check_links, mistake, capsys, evidence)
+
+
+def test_01_the_module_given_whole_is_not_the_function(capsys: pytest.CaptureFixture[str]) -> None:
+    """`check_linkcheck(linkcheck)`: the teammate's module (here the class's instance), not its
+    check_links, must be named as such, not fail inside the check."""
+    evidence = ["not a HelperEmptied object"]
+    assert_diagnosed(check_linkcheck, HelperEmptied(), "c1.not-the-function", capsys, evidence)
 
 
 def test_01_the_pointer_comes_with_the_second_failure_of_a_kind_only(
@@ -353,6 +411,36 @@ def pools_outlive_the_client(urls: list[str], limits: dict[str, int]) -> list[st
     return [future.result().text for future in futures]
 
 
+def base_without_the_port(urls: list[str], limits: dict[str, int]) -> list[str]:
+    """A semaphore per host, each URL's host worked out as scheme://host: without the port that
+    limits' keys carry, the look-up raises KeyError."""
+    gates = {base: threading.Semaphore(limit) for base, limit in limits.items()}
+
+    def fetch(url: str) -> str:
+        parts = httpx.URL(url)
+        with gates[f"{parts.scheme}://{parts.host}"]:
+            return client.get(url).text
+
+    with httpx.Client() as client, ThreadPoolExecutor(max_workers=len(urls)) as pool:
+        return list(pool.map(fetch, urls))
+
+
+def semaphores_and_connection_close(urls: list[str], limits: dict[str, int]) -> list[str]:
+    """A semaphore per host on one client, right, but the client sends `Connection: close`
+    ("so that no connection is left open"): each request opens a connection of its own."""
+    gates = {base: threading.Semaphore(limit) for base, limit in limits.items()}
+
+    def fetch(url: str) -> str:
+        with gates[_host_of(limits, url)]:
+            return client.get(url).text
+
+    with (
+        httpx.Client(headers={"Connection": "close"}) as client,
+        ThreadPoolExecutor(max_workers=len(urls)) as pool,
+    ):
+        return list(pool.map(fetch, urls))
+
+
 @pytest.mark.parametrize(
     ("answer", "mistake"),
     [
@@ -362,6 +450,8 @@ def pools_outlive_the_client(urls: list[str], limits: dict[str, int]) -> list[st
         (one_at_a_time, "c2.serial"),
         (grouped_by_host, "c2.grouped"),
         (pools_outlive_the_client, "c2.closed"),
+        (base_without_the_port, "c2.error"),
+        (semaphores_and_connection_close, "c2.connection-close"),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )
@@ -512,6 +602,49 @@ def test_03_wrong_answers_are_rejected(
     answer: Any, words: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert_rejected(check_size_for_service, answer, words, capsys)
+
+
+def validated_with_httpx_limits() -> dict[str, Any]:
+    """The settings "validated" by building httpx.Limits from them: pool_timeout is
+    httpx.Timeout's, so Limits raises TypeError."""
+    settings: dict[str, Any] = {
+        "max_connections": 4,
+        "max_keepalive_connections": 4,
+        "pool_timeout": 0.4,
+    }
+    httpx.Limits(**settings)
+    return settings
+
+
+def three_numbers_as_a_tuple() -> Any:
+    """The three numbers, in the prompt's order, but as a tuple."""
+    return 4, 4, 0.4
+
+
+def connections_worked_out_by_division() -> dict[str, Any]:
+    """max_connections worked out as threads / rounds: 20 / 5 is the float 4.0, not a count."""
+    return {"max_connections": 20 / 5, "max_keepalive_connections": 4, "pool_timeout": 0.4}
+
+
+def no_pool_timeout() -> dict[str, Any]:
+    """pool_timeout None, httpx's "wait as long as it takes": no seconds, so no budget kept."""
+    return {"max_connections": 4, "max_keepalive_connections": 4, "pool_timeout": None}
+
+
+@pytest.mark.parametrize(
+    ("answer", "mistake", "evidence"),
+    [
+        (validated_with_httpx_limits, "c3.raised", ["TypeError", "pool_timeout"]),
+        (three_numbers_as_a_tuple, "c3.not-a-dict", ["returned tuple"]),
+        (connections_worked_out_by_division, "c3.not-whole", ["max_connections is 4.0"]),
+        (no_pool_timeout, "c3.bad-timeout", ["pool_timeout is None"]),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_03_answers_of_the_wrong_shape_get_their_ids(
+    answer: Any, mistake: str, evidence: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert_diagnosed(check_size_for_service, answer, mistake, capsys, evidence)
 
 
 def test_03_a_pool_timeout_without_the_notes_room_is_timeouts_and_the_note_states_it(
@@ -680,6 +813,149 @@ class SharesTheTransport(Fetcher41):  # type: ignore[misc, valid-type]
         return type(self)(transport=self._client._transport, **overrides)
 
 
+class MisspelledWithOptions(Fetcher41):  # type: ignore[misc, valid-type]
+    """with_option, singular: the check finds no with_options to call."""
+
+    def with_option(self, **overrides: Any) -> BorrowingCopy:
+        derived = BorrowingCopy(self._client)
+        derived._options = dict(overrides)
+        return derived
+
+
+class OptionsOnlyOnFacades(Fetcher41):  # type: ignore[misc, valid-type]
+    """_options set only on the facades with_options makes, never in __init__: the original
+    Fetcher's own fetch() raises AttributeError."""
+
+    def with_options(self, **overrides: Any) -> OptionsOnlyOnFacades:
+        derived = type(self)(self._client)
+        derived._options = dict(overrides)
+        return derived
+
+    def fetch(self, url: str) -> httpx.Response:
+        if self._closed:
+            raise RuntimeError("closed")
+        response = self._client.get(url, **self._options)
+        response.raise_for_status()
+        return response
+
+
+class AsTheSDKsDo(Fetcher):  # type: ignore[misc, valid-type]
+    """client.with_options(...), as openai-python's client has: httpx.Client has none."""
+
+    def with_options(self, **overrides: Any) -> Any:
+        derived = copy.copy(self)
+        derived._owns_client = False
+        derived._client = self._client.with_options(**overrides)
+        return derived
+
+
+class ForgetsToReturn(Fetcher):  # type: ignore[misc, valid-type]
+    """The facade made, but no `return`: with_options gives None."""
+
+    def with_options(self, **overrides: Any) -> None:
+        derived = copy.copy(self)
+        derived._owns_client, derived._closed = False, False
+        derived._options = {**self._options, **overrides}
+
+
+class ExitClosesTheClient(Fetcher):  # type: ignore[misc, valid-type]
+    """__exit__ closes the client itself, not through close(): right for the owner, but the end
+    of a facade's `with` closes the client it shares."""
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._closed = True
+        self._client.close()
+
+
+class NobodyClosesASharedClient(Fetcher):  # type: ignore[misc, valid-type]
+    """Once shared, the client is taken for "nobody's to close": with_options takes ownership
+    from the Fetcher that made it too, so its close() leaves the client open."""
+
+    def with_options(self, **overrides: Any) -> Any:
+        self._owns_client = False
+        return super().with_options(**overrides)
+
+
+class FetcherClosedError(Exception):
+    """A learner's own error for a closed facade: not a RuntimeError."""
+
+
+class OwnClosedError(Fetcher):  # type: ignore[misc, valid-type]
+    """A closed client refused with an error class of its own, not a RuntimeError."""
+
+    def fetch(self, url: str) -> httpx.Response:
+        if self._closed or self._client.is_closed:
+            raise FetcherClosedError("this Fetcher's client is closed")
+        return super().fetch(url)  # type: ignore[no-any-return]
+
+
+class ClosesEvenABorrowedClient(ViewStyle):
+    """Exercise 4.1's close() closes the client whoever made it; with_options's views never
+    close it: an owned client passes, a borrowed one is closed by its Fetcher."""
+
+    def close(self) -> None:
+        self._closed = True
+        self._client.close()
+
+
+class OwnClientWhenBorrowing(Fetcher):  # type: ignore[misc, valid-type]
+    """Rule 6 read as "a borrowed client takes no settings": a borrowing Fetcher's with_options
+    makes a Fetcher with a client of its own, another pool, closed by nobody."""
+
+    def with_options(self, **overrides: Any) -> Any:
+        if self.owns_client:
+            return super().with_options(**overrides)
+        return type(self)(**overrides)
+
+
+class DeepCopies(Fetcher):  # type: ignore[misc, valid-type]
+    """copy.deepcopy(self) "so that the copy cannot change the original": the client's locks
+    cannot be copied (and a copied client would be another pool)."""
+
+    def with_options(self, **overrides: Any) -> Any:
+        derived = copy.deepcopy(self)
+        derived._owns_client = False
+        derived._options = {**self._options, **overrides}
+        return derived
+
+
+class _ViewWithoutWith:
+    """A light view on a Fetcher: fetch() with the overrides, close() that does nothing."""
+
+    def __init__(self, fetcher: Any, overrides: dict[str, Any]) -> None:
+        self._fetcher, self._overrides = fetcher, overrides
+
+    def fetch(self, url: str) -> httpx.Response:
+        response = self._fetcher._client.get(url, **self._overrides)
+        response.raise_for_status()
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+class ViewWithoutWith(Fetcher):  # type: ignore[misc, valid-type]
+    """A view with fetch() and close(), but no `with` support."""
+
+    def with_options(self, **overrides: Any) -> _ViewWithoutWith:
+        return _ViewWithoutWith(self, overrides)
+
+
+class _FetchOnly:
+    def __init__(self, fetcher: Any, overrides: dict[str, Any]) -> None:
+        self._fetcher, self._overrides = fetcher, overrides
+
+    def fetch(self, url: str) -> httpx.Response:
+        return self._fetcher._client.get(url, **self._overrides)
+
+
+class ViewWithoutClose(Fetcher):  # type: ignore[misc, valid-type]
+    """A view with fetch() alone: "nothing to close, it owns nothing"."""
+
+    def with_options(self, **overrides: Any) -> _FetchOnly:
+        return _FetchOnly(self, overrides)
+
+
 @pytest.mark.parametrize(
     ("answer", "mistake", "evidence"),
     [
@@ -691,6 +967,22 @@ class SharesTheTransport(Fetcher41):  # type: ignore[misc, valid-type]
         (IgnoresOverrides, "c4.overrides", ["without the X-Team header and timeout=2.5"]),
         (SettingsOnABorrowedClient, "c4.settings-on-client", ["TypeError"]),
         (SharesTheTransport, "c4.other-client", ["only 2 of the 3 requests"]),
+        (MisspelledWithOptions, "c4.no-method", []),
+        (OptionsOnlyOnFacades, "c4.fetcher-error", ["Fetcher(...).fetch()", "AttributeError"]),
+        (AsTheSDKsDo, "c4.error", ["AttributeError", "with_options"]),
+        (ForgetsToReturn, "c4.not-a-facade", ["returned None"]),
+        (DeepCopies, "c4.error", ["cannot pickle"]),
+        (
+            ViewWithoutWith,
+            "c4.not-a-facade",
+            ["a _ViewWithoutWith object", "no __enter__() or __exit__()"],
+        ),
+        (ViewWithoutClose, "c4.not-a-facade", ["no close() or __enter__() or __exit__()"]),
+        (ExitClosesTheClient, "c4.closed-by-with", ["Cannot send a request"]),
+        (NobodyClosesASharedClient, "c4.unclosed", ["1 TCP connection open"]),
+        (OwnClosedError, "c4.after", ["raised FetcherClosedError", "not RuntimeError"]),
+        (ClosesEvenABorrowedClient, "c4.closed-borrowed", []),
+        (OwnClientWhenBorrowing, "c4.borrowed-pool", ["the client's hook 1 request of 3"]),
     ],
     ids=lambda value: getattr(value, "__name__", ""),
 )
@@ -854,6 +1146,87 @@ class LockMadeInInit(DictPoppedByAclose):
             return super().current()
 
 
+class LoopTakenInInit(DictPoppedByAclose):
+    """The running loop looked up once, in __init__: made outside any loop, it raises."""
+
+    def __init__(self, **client_kwargs: Any) -> None:
+        super().__init__(**client_kwargs)
+        self._loop = asyncio.get_running_loop()
+
+
+class WeakKeysById(DictPoppedByAclose):
+    """Weak keys, as the solution's, so a finished loop's entry goes, but keyed by id(loop), as
+    another right answer is: an int can't be weakly referenced, so current() raises TypeError."""
+
+    def __init__(self, **client_kwargs: Any) -> None:
+        super().__init__(**client_kwargs)
+        self._clients = weakref.WeakKeyDictionary()  # type: ignore[assignment]
+
+    def current(self) -> httpx.AsyncClient:
+        loop = id(asyncio.get_running_loop())
+        if loop not in self._clients:
+            self._clients[loop] = httpx.AsyncClient(**self._kwargs)  # type: ignore[index]
+        return self._clients[loop]  # type: ignore[index]
+
+
+class AcloseByAsyncioRun(DictPoppedByAclose):
+    """aclose() a plain def ("close it from anywhere") that runs the client's aclose() with
+    asyncio.run: inside a running loop that raises, and the aclose() coroutine is never
+    awaited. The check must leave no socket of it for a later cell's collection."""
+
+    def aclose(self) -> None:  # type: ignore[override]
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            asyncio.run(client.aclose())
+
+
+class CurrentAsAContextManager(DictPoppedByAclose):
+    """current() an async context manager ("a client is used in `async with`"): it gives a
+    context manager, not the client."""
+
+    @asynccontextmanager
+    async def current(self) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[override]
+        yield super().current()
+
+
+class NoKeepAlive(DictPoppedByAclose):
+    """No connection kept alive ("so none outlives its loop"): each request opens its own."""
+
+    def current(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if loop not in self._clients:
+            limits = httpx.Limits(max_keepalive_connections=0)
+            self._clients[loop] = httpx.AsyncClient(**self._kwargs, limits=limits)
+        return self._clients[loop]
+
+
+class AsyncRetryOnOverload(httpx.AsyncBaseTransport):
+    """Lesson 07's RetryOnOverload made async, its close() not carried over as aclose():
+    AsyncBaseTransport's does nothing, so the inner transport's pool is never closed."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if response.status_code in {502, 503, 504}:  # once more
+            await response.aread()
+            await response.aclose()
+            response = await self.inner.handle_async_request(request)
+        return response
+
+
+class RetryingTransport(DictPoppedByAclose):
+    """Each loop's client sends through lesson 07's retry transport, made async without aclose()."""
+
+    def current(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if loop not in self._clients:
+            transport = AsyncRetryOnOverload(httpx.AsyncHTTPTransport())
+            self._clients[loop] = httpx.AsyncClient(**self._kwargs, transport=transport)
+        return self._clients[loop]
+
+
 @pytest.mark.parametrize(
     ("answer", "mistake", "evidence"),
     [
@@ -865,6 +1238,12 @@ class LockMadeInInit(DictPoppedByAclose):
         (NeverCloses, "c5.open", ["in event loop 1"]),
         (KeepsClosedClients, "c5.left", []),
         (NewClientEachTime, "c5.same", ["two calls in one task gave another client each time"]),
+        (LoopTakenInInit, "c5.init-error", ["LoopClients(...)", "no running event loop"]),
+        (WeakKeysById, "c5.error", ["in event loop 1", "TypeError: cannot create weak"]),
+        (AcloseByAsyncioRun, "c5.error", ["asyncio.run() cannot be called"]),
+        (CurrentAsAContextManager, "c5.not-a-client", ["not an httpx.AsyncClient"]),
+        (NoKeepAlive, "c5.connections", ["3 TCP connections for 3 requests"]),
+        (RetryingTransport, "c5.open-connections", ["after event loop 1", "1 TCP connection"]),
     ],
     ids=lambda value: getattr(value, "__name__", ""),
 )

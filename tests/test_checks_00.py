@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -239,6 +240,20 @@ def past_the_stub(client: httpx.Client, url: str) -> str:
     return response.text
 
 
+def _nothing_listens() -> str:
+    """An address on 127.0.0.1 where nothing listens: a connect there is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+COPIED = _nothing_listens()  # the lab server's address, copied from an earlier cell's output
+
+
+def copied_address(client: httpx.Client, url: str) -> str:
+    return httpx.get(COPIED + httpx.URL(url).path).text  # that server has stopped since
+
+
 WRONG: dict[str, tuple[FirstRequest | str, str, list[str]]] = {
     # name: (answer, the mistake it must get, evidence the verdict must say)
     "httpx.get": (module_get, "00.other-client", ["the server got 1 request"]),
@@ -267,10 +282,11 @@ WRONG: dict[str, tuple[FirstRequest | str, str, list[str]]] = {
     "stub": (stub, "kernel.not-yet", []),
     "NotImplementedError from its own code": (past_the_stub, "00.other-error", []),
     "not the function": ("first_request", "kernel.needs-function", ["not a str"]),
+    "httpx.get to a copied address": (copied_address, "00.refused", ["httpx.ConnectError"]),
 }
 # A share of the wrong answers, written with `import httpx2 as httpx`: the same diagnoses.
 IN_HTTPX2 = ["httpx.get", "a client of its own", "with client:", "closes it", "an unread stream"]
-IN_HTTPX2 += ["text outside the stream", "the response", "twice"]
+IN_HTTPX2 += ["text outside the stream", "the response", "twice", "httpx.get to a copied address"]
 
 
 @pytest.mark.parametrize("library", ["httpx", "httpx2"])

@@ -332,6 +332,12 @@ def no_keepalive_client(client: httpx.Client, urls: list[str]) -> list[int]:
         return [own.get(url).status_code for url in urls]
 
 
+def empties_the_pool_after(client: httpx.Client, urls: list[str]) -> list[int]:
+    codes = [client.get(url).status_code for url in urls]
+    client._transport.close()  # "tidy up our connections, leave the client open"
+    return codes
+
+
 WRONG: dict[str, tuple[Any, str, list[str]]] = {
     # name: (answer, the mistake it must get, evidence the verdict must say)
     "broken original": (broken_original, "01.with-client", ["works once"]),
@@ -376,10 +382,16 @@ WRONG: dict[str, tuple[Any, str, list[str]]] = {
     "enters the client": (enters_it, "01.opened-given", []),
     "NotImplementedError past the stub": (past_the_stub, "01.other-error", []),
     "not the function": (None, "kernel.needs-function", ["not None"]),
+    "empties the pool after each call": (
+        empties_the_pool_after,
+        "01.churn",
+        ["3 TCP connections for 12 requests"],
+    ),
 }
 # A share of the wrong answers, written with `import httpx2 as httpx`: the same diagnoses.
 IN_HTTPX2 = ["broken original", "own client per call", "httpx.get per url", "closes the client"]
 IN_HTTPX2 += ["raise_for_status", "Connection: close", "a stream never read", "enters the client"]
+IN_HTTPX2 += ["empties the pool after each call"]
 
 
 @pytest.mark.parametrize("library", ["httpx", "httpx2"])

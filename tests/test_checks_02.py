@@ -414,6 +414,34 @@ async def a_stub_inside_a_task_group(
     return [task.result() for task in tasks]
 
 
+def first_chunk(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    def fetch(url: str) -> str:
+        with client.stream("GET", url) as response:
+            for chunk in response.iter_text():
+                return chunk  # "the body comes in one chunk": the stream is left unfinished
+        return ""
+
+    return pooled(fetch, urls, max_workers)
+
+
+async def first_chunk_async(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    async def fetch(url: str) -> str:
+        async with client.stream("GET", url) as response:
+            async for chunk in response.aiter_text():
+                return chunk
+        return ""
+
+    return await capped(fetch, urls, cap)
+
+
+def stripped(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    return pooled(lambda url: client.get(url).text.strip(), urls, max_workers)
+
+
+async def stripped_async(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
+    return [body.strip() for body in await capped(lambda url: _text(client, url), urls, cap)]
+
+
 @dataclass(frozen=True)
 class Mistake:
     sync: Callable[..., Any] | None
@@ -501,12 +529,20 @@ MISTAKES: dict[str, Mistake] = {
         "kernel.needs-function",
         ("not a str",),
     ),
+    # Ids no test reached before (coverage run):
+    "only the first chunk of each stream": Mistake(
+        first_chunk, first_chunk_async, "fan.churn", ("8 TCP connections for 8 requests",)
+    ),
+    "stripped bodies": Mistake(
+        stripped, stripped_async, "list.wrong-item", ("body 1", "returned 'waited 0.12 s'")
+    ),
 }
 CASES = flavour_cases({name: (m.sync, m.async_) for name, m in MISTAKES.items()})
 # A share of the wrong answers, written with `import httpx2 as httpx`: the same diagnoses.
 IN_HTTPX2 = {"a client per request", "closes the client", "`with client:` inside", "stub"}
 IN_HTTPX2 |= {"Connection: close on every request", "forgets await on client.get"}
 IN_HTTPX2 |= {"one at a time", "in the order they finish", "ignores the cap"}
+IN_HTTPX2 |= {"only the first chunk of each stream"}
 
 
 @pytest.mark.parametrize("library", ["httpx", "httpx2"])

@@ -3,6 +3,7 @@ with a telling hint."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import types
 from collections import OrderedDict
@@ -12,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from labkit.checks import check_choose_pool
+from labkit.checks import check_choose_pool, lesson03
+from labkit.pool import POOL_TIMEOUT, PoolReport, run_pool_experiment
 from tests.verdicts import assert_diagnosed, load_solution, verdict
 
 
@@ -281,3 +283,21 @@ def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
     answer, words = WRONG[name]
     assert_diagnosed(check_choose_pool, answer, MISTAKE[name], capsys, words[:1])
     assert time.monotonic() - started < 15, "every check ends within 15 s"
+
+
+def test_requests_left_unanswered_on_a_busy_machine_say_so(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staged: a machine so loaded that the last 3 requests of the right answer's run waited
+    past the pool timeout. No choice of numbers gets there on a machine at rest (the right
+    ones keep a connection free for every worker), so the verdict says to run it again."""
+
+    def loaded(**settings: Any) -> PoolReport:
+        report = run_pool_experiment(**settings)
+        late = [dataclasses.replace(r, outcome=POOL_TIMEOUT) for r in report.records[-3:]]
+        return dataclasses.replace(report, records=(*report.records[:-3], *late))
+
+    monkeypatch.setattr(lesson03, "run_pool_experiment", loaded)
+    assert_diagnosed(
+        check_choose_pool, _solution(), "03.unanswered", capsys, ["21 of 24", "3 pool timeouts"]
+    )

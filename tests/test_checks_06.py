@@ -4,6 +4,8 @@ wrong."""
 # No `from __future__ import annotations` here: FastAPI reads the path functions' annotations,
 # and a dependency defined inside a function can't be found from a string annotation.
 
+import asyncio
+import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -13,7 +15,8 @@ import nbformat
 import pytest
 from fastapi import Depends, FastAPI, Request
 
-from labkit.checks import check_lifespan_client
+from labkit.apps import burst
+from labkit.checks import check_lifespan_client, lesson06
 from labkit.server import plain_trust
 from tests.notebook_runner import ROOT, stub_cells
 from tests.verdicts import assert_diagnosed, left_behind, load_solution, verdict
@@ -297,6 +300,98 @@ def module_client_entered_by_the_lifespan(upstream: str) -> FastAPI:
     return _with_status(FastAPI(lifespan=lifespan))
 
 
+def calls_the_lifespan(upstream: str) -> FastAPI:
+    """`lifespan=lifespan()`: the lifespan called in make_app, not handed to FastAPI."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(base_url=upstream, verify=plain_trust()) as client:
+            app.state.client = client
+            yield
+
+    return _with_status(FastAPI(lifespan=lifespan()))  # type: ignore[call-arg,arg-type]
+
+
+def reads_another_name(upstream: str) -> FastAPI:
+    """The lifespan keeps `app.state.client`; get_client reads `app.state.http_client`."""
+
+    def get_client(request: Request) -> httpx.AsyncClient:
+        client: httpx.AsyncClient = request.app.state.http_client
+        return client
+
+    app = FastAPI(lifespan=_lifespan_on_state(FastAPI()))
+    app.state.upstream = upstream
+    return _with_status(app, get_client)
+
+
+def forgets_the_await(upstream: str) -> FastAPI:
+    """The path function calls the shared AsyncClient's get() without `await`."""
+    app = FastAPI(lifespan=_lifespan_on_state(FastAPI()))
+    app.state.upstream = upstream
+
+    @app.get("/status")
+    async def status(client: Annotated[httpx.AsyncClient, Depends(_from_state)]) -> dict[str, str]:
+        response = client.get("/delay/0.05")  # no await: a coroutine, never awaited
+        return {"upstream": response.text}  # type: ignore[attr-defined]
+
+    return app
+
+
+def get_client_without_annotation(upstream: str) -> FastAPI:
+    """get_client(request) without `: Request`: FastAPI reads `request` as a query parameter,
+    which no visitor sends."""
+
+    def get_client(request):  # no `: Request`
+        return request.app.state.client
+
+    app = FastAPI(lifespan=_lifespan_on_state(FastAPI()))
+    app.state.upstream = upstream
+    return _with_status(app, get_client)
+
+
+def gate_never_released(upstream: str) -> FastAPI:
+    """Five downstream requests at a time, by a semaphore the path function acquires and never
+    releases (`async with gate:` was meant): after the first five, every visitor waits."""
+    app = FastAPI(lifespan=_lifespan_on_state(FastAPI()))
+    app.state.upstream = upstream
+    gate = asyncio.Semaphore(5)
+
+    @app.get("/status")
+    async def status(client: Annotated[httpx.AsyncClient, Depends(_from_state)]) -> dict[str, str]:
+        await gate.acquire()
+        return {"upstream": (await client.get("/delay/0.05")).text}
+
+    return app
+
+
+def closes_with_close(upstream: str) -> FastAPI:
+    """The lifespan's shutdown calls close(), the sync client's method: an AsyncClient has
+    aclose()."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.client = httpx.AsyncClient(base_url=upstream, verify=plain_trust())
+        yield
+        app.state.client.close()
+
+    return _with_status(FastAPI(lifespan=lifespan))
+
+
+def asks_twice(upstream: str) -> FastAPI:
+    """One shared client, but the path function asks the upstream twice per visitor: once to
+    see it is up, once for the answer."""
+    app = FastAPI(lifespan=_lifespan_on_state(FastAPI()))
+    app.state.upstream = upstream
+
+    @app.get("/status")
+    async def status(client: Annotated[httpx.AsyncClient, Depends(_from_state)]) -> dict[str, str]:
+        if (await client.get("/delay/0.05")).is_success:
+            return {"upstream": (await client.get("/delay/0.05")).text}
+        return {"upstream": "down"}
+
+    return app
+
+
 WRONG: dict[str, tuple[MakeApp | Any, str, list[str]]] = {
     # name: (answer, the mistake it must get, evidence the verdict must say)
     "one client with max_keepalive_connections=0": (no_keepalive, "06.no-keepalive", []),
@@ -349,6 +444,17 @@ WRONG: dict[str, tuple[MakeApp | Any, str, list[str]]] = {
         "06.second-start",
         ["Cannot reopen"],
     ),
+    # Ids no test reached before (coverage run):
+    "lifespan=lifespan()": (calls_the_lifespan, "06.error", ["missing 1 required positional"]),
+    "get_client reads another name": (reads_another_name, "06.served-error", ["'http_client'"]),
+    "get() without await": (forgets_the_await, "06.missing-await", ["'coroutine' object"]),
+    "get_client(request) without its annotation": (
+        get_client_without_annotation,
+        "06.unprocessable",
+        ["to 30 of 30 requests"],
+    ),
+    "close() on an AsyncClient at shutdown": (closes_with_close, "06.shutdown-failed", ["close"]),
+    "asks the upstream twice per visitor": (asks_twice, "06.downstream-count", ["sent 60"]),
 }
 
 
@@ -378,3 +484,18 @@ def test_an_app_instead_of_the_function_gets_a_hint(capfd: pytest.CaptureFixture
 def test_make_app_returning_none_gets_a_hint(capfd: pytest.CaptureFixture[str]) -> None:
     passed, out = _verdict(lambda upstream: None, capfd)
     assert not passed and "did not return an app" in out and "return app" in out
+
+
+def test_visitors_that_wait_in_vain_are_told_their_request_failed(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A visitor's request that fails outright (here: it never gets an answer) is named, with
+    its error. The check's visitors give up after 10 s; after 1 s here, to keep the test quick."""
+    monkeypatch.setattr(lesson06, "burst", functools.partial(burst, timeout=1.0))
+
+    def check() -> None:
+        assert_diagnosed(
+            check_lifespan_client, gate_never_released, "06.request-failed", capfd, ["ReadTimeout"]
+        )
+
+    assert left_behind(check, monkeypatch) == []

@@ -366,6 +366,95 @@ def swallows_the_last_error(
     raise AssertionError("unreachable")
 
 
+def answers_for_the_server(
+    client: httpx.Client, method: str, url: str, *, attempts: int = 2
+) -> httpx.Response:
+    """No retry at all: a failure becomes a 503 of its own ("the service is unavailable")."""
+    try:
+        return client.request(method, url)
+    except httpx.TransportError:
+        return httpx.Response(503, request=httpx.Request(method, url))
+
+
+def closes_before_the_retry(
+    client: httpx.Client, method: str, url: str, *, attempts: int = 2
+) -> httpx.Response:
+    for attempt in range(attempts):
+        try:
+            return client.request(method, url)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError):
+            if method not in IDEMPOTENT or attempt == attempts - 1:
+                raise
+            client.close()  # "drop the broken connection": the whole client goes
+    raise AssertionError("unreachable")
+
+
+def retries_instead_of_attempts(
+    client: httpx.Client, method: str, url: str, retries: int = 1
+) -> httpx.Response:
+    for attempt in range(retries + 1):  # the keyword the caller passes is `attempts`
+        try:
+            return client.request(method, url)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError):
+            if method not in IDEMPOTENT or attempt == retries:
+                raise
+    raise AssertionError("unreachable")
+
+
+def raises_an_error_the_retry_got_past(
+    client: httpx.Client, method: str, url: str, *, attempts: int = 2
+) -> httpx.Response:
+    error: Exception | None = None
+    for _ in range(attempts):
+        try:
+            response = client.request(method, url)  # no return: the loop goes on
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError) as exc:
+            if method not in IDEMPOTENT:
+                raise
+            error = exc  # kept, even once a later try gets the answer
+    if error is not None:
+        raise error
+    return response
+
+
+def retries_in_the_except_block_too(
+    client: httpx.Client, method: str, url: str, *, attempts: int = 2
+) -> httpx.Response:
+    for attempt in range(attempts):
+        try:
+            return client.request(method, url)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError):
+            if method not in IDEMPOTENT or attempt == attempts - 1:
+                raise
+            client.request(method, url)  # "try again": its answer dropped, the loop sends again
+    raise AssertionError("unreachable")
+
+
+def falls_off_the_loop(
+    client: httpx.Client, method: str, url: str, *, attempts: int = 2
+) -> httpx.Response:
+    for _ in range(attempts):
+        try:
+            return client.request(method, url)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError):
+            if method not in IDEMPOTENT:
+                raise
+    return None  # type: ignore[return-value]  # every try failed: the error is lost
+
+
+def at_least_one_retry(
+    client: httpx.Client, method: str, url: str, *, attempts: int = 2
+) -> httpx.Response:
+    tries = max(attempts, 2)  # "attempts=1 would be no retry at all"
+    for attempt in range(tries):
+        try:
+            return client.request(method, url)
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError):
+            if method not in IDEMPOTENT or attempt == tries - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 WRONG: dict[str, tuple[Any, str, list[str]]] = {
     # name: (answer, the mistake it must get, evidence the verdict must say)
     "no retry": (no_retry, "07.no-retry", ["(a FIN)"]),
@@ -404,10 +493,31 @@ WRONG: dict[str, tuple[Any, str, list[str]]] = {
     # Misjudged held-out answers (heldout2: 07_W10, 07_W11):
     "closes the client after the call": (closes_it_after, "07.closed-client", ["'GET'"]),
     "swallows the last error": (swallows_the_last_error, "07.error-swallowed", ["status 503"]),
+    "answers for the server": (answers_for_the_server, "07.error-swallowed", ["returned a 503"]),
+    # Ids no test reached before (coverage run):
+    "closes the client before the retry": (
+        closes_before_the_retry,
+        "07.closed-given",
+        ["client has been closed"],
+    ),
+    "retries= for attempts=": (retries_instead_of_attempts, "07.signature", ["'attempts'"]),
+    "raises an error the retry got past": (
+        raises_an_error_the_retry_got_past,
+        "07.raised",
+        ["raised httpx.RemoteProtocolError"],
+    ),
+    "retries in the except block too": (
+        retries_in_the_except_block_too,
+        "07.extra-tries",
+        ["sent 3 requests"],
+    ),
+    "falls off the loop after the last try": (falls_off_the_loop, "07.last-error", ["None"]),
+    "at least one retry": (at_least_one_retry, "07.one-attempt", ["made 2 tries"]),
 }
 IN_HTTPX2 = ["no retry", "retries a POST", "retries a read timeout", "returns an unread stream"]
 IN_HTTPX2 += ["range(1, attempts)", "only the FIN face of the race", "one try too many"]
 IN_HTTPX2 += ["closes the client after the call", "swallows the last error"]
+IN_HTTPX2 += ["closes the client before the retry", "falls off the loop after the last try"]
 
 
 @pytest.mark.parametrize("library", ["httpx", "httpx2"])

@@ -20,6 +20,7 @@ import pytest
 
 import labkit.checks
 from labkit.checks import _kernel as _framework
+from labkit.checks import check_fetcher
 from labkit.checks._catalogue import MISTAKES
 from labkit.checks._evidence import expect_body, kind, plural
 from labkit.checks._kernel import (
@@ -32,7 +33,13 @@ from labkit.checks._kernel import (
     scrub_addresses,
 )
 from tests.notebook_runner import ROOT
-from tests.verdicts import assert_rejected, left_behind, verdict
+from tests.verdicts import (
+    assert_diagnosed,
+    assert_rejected,
+    left_behind,
+    load_solution,
+    verdict,
+)
 
 
 @pytest.fixture
@@ -222,6 +229,32 @@ def test_expect_body_judges_an_unread_stream_itself(capsys: pytest.CaptureFixtur
         None,
         ["fetch() (call 1 of 1) returned a streamed response", "never read", "client.get()"],
         capsys,
+    )
+
+
+Fetcher = load_solution("04_fetcher", "Fetcher")
+
+
+class TidiesTheBody(Fetcher):  # type: ignore[valid-type,misc]
+    """A Fetcher whose fetch() hands back a response of its own: the text without its newline."""
+
+    def fetch(self, url: str) -> httpx.Response:
+        response = super().fetch(url)
+        return httpx.Response(
+            response.status_code, text=response.text.strip(), request=response.request
+        )
+
+
+def test_a_response_with_another_body_names_both_bodies(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """expect_body, as lessons 04 and 05 judge a fetch: the body it got, and the one it wanted."""
+    assert_diagnosed(
+        check_fetcher,
+        TidiesTheBody,
+        "kernel.wrong-body",
+        capsys,
+        ["'waited 0.001 s', not 'waited 0.001 s\\n'"],
     )
 
 

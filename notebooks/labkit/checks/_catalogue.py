@@ -81,8 +81,8 @@ HINT_CLOSE = (
 )
 HINT_REUSE = (
     "Every request went on the right client, yet its connections were not reused: "
-    "don't close or replace them (close each streamed response; no `Connection: "
-    "close` header). The pool keeps connections alive by itself."
+    "don't close or replace them (read each streamed response to its end before closing "
+    "it; no `Connection: close` header). The pool keeps connections alive by itself."
 )
 FAN_CHURN = (  # the problem of fan.churn and fan.connection-close
     "the server saw {opened} for {requests} requests, at most {most} at once ({limits}): "
@@ -611,6 +611,7 @@ MISTAKES: dict[str, Mistake] = {
         "`yield` (and get_client returns `request.app.state.client`).",
     ),
     "06.served-error": served(HINT_DEPENDENCY),
+    "06.missing-await": served("A missing await: `response = await client.get(path)`."),
     "06.unprocessable": Mistake(
         "GET /status answered 422 (Unprocessable Content) to {wrong} of {total} requests: "
         "FastAPI could not fill in the path function's parameters.",
@@ -1196,10 +1197,6 @@ MISTAKES: dict[str, Mistake] = {
         "every client it made, after every worker is done with it.",
         Pointer(NB02, "1. The pattern: open once, share, close once"),
     ),
-    "c2.server-closed": Mistake(
-        "host {name} closed {closed} connections itself.",
-        "Run the check again; if it persists, re-run the notebook from the top.",
-    ),
     # Challenge 4.2: Fetcher.with_options(**overrides), a facade on the same client (challenge04.py)
     "c4.no-method": Mistake(
         "Not yet: Fetcher has no with_options method.",
@@ -1221,7 +1218,7 @@ MISTAKES: dict[str, Mistake] = {
         "other callers count on them).",
     ),
     "c4.not-a-facade": Mistake(
-        "{name} returned {got}, not a facade with a fetch() method.",
+        "{name} returned {got}, with no {missing}: not a facade.",
         "Return a Fetcher-like object: fetch(url), close(), with-support.",
     ),
     "c4.dropped": Mistake(

@@ -434,7 +434,8 @@ def _verdict(run: Callable[[], str], limit: float) -> str | CheckFailed:
         gc.collect()  # a wrong answer's leftovers, while their warnings and errors are caught
         outcome.append(verdict)
 
-    with warnings.catch_warnings(record=True, action="always"), _hooked(noted):
+    # Ignored, not recorded: a record would keep a never-awaited coroutine (and its client) alive.
+    with warnings.catch_warnings(action="ignore"), _hooked(noted):
         worker = threading.Thread(target=work, name="labkit-check", daemon=True)
         # Not gc.freeze() to make the collection cheaper: on CPython 3.12.1 a collection after
         # gc.unfreeze() leaves objects in the permanent generation, never to be freed.

@@ -33,17 +33,18 @@ from ._kernel import (
 HEADER, VALUE, TIMEOUT = "X-Team", "lab", 2.5
 LATER = "lab-2"  # the same header given again, later: it wins, as in a dict merge
 OVERRIDES: dict[str, Any] = {"timeout": TIMEOUT, "headers": {HEADER: VALUE}}
+FACADE = ("fetch", "close", "__enter__", "__exit__")  # what any Fetcher-like object has
 
 
 def _derive(fetcher: Any, what: str, **overrides: Any) -> Any:
-    """`fetcher.with_options(**overrides)`: a new facade (a TypeError is rule 6's)."""
+    """`fetcher.with_options(**overrides)`: a new facade (TypeError: rule 6, unless deepcopy's)."""
     name = f"{what}.with_options(...)"
-    slips = (("TypeError", "c4.settings-on-client"),)
+    slips = (("cannot pickle", "c4.error"), ("TypeError", "c4.settings-on-client"))
     derived = learner_call(name, fetcher.with_options, **overrides, slips=slips, mistake="c4.error")
     if derived is fetcher:
         flunk("c4.same-fetcher", name=name)
-    if not callable(getattr(derived, "fetch", None)):
-        flunk("c4.not-a-facade", name=name, got=kind(derived))
+    if missing := [f"{m}()" for m in FACADE if not callable(getattr(derived, m, None))]:
+        flunk("c4.not-a-facade", name=name, got=kind(derived), missing=" or ".join(missing))
     return derived
 
 
@@ -88,7 +89,7 @@ def _shared(fetcher: Any, url: str, sent: list[httpx.Request], opened: Callable[
     name = "`with fetcher.with_options(...) as f:`"
     entered = learner_call(name, with_block.__enter__, mistake="c4.error")
     _fetch(entered, url, "the facade in its with")
-    with_block.__exit__(None, None, None)
+    learner_call(name, with_block.__exit__, None, None, None, mistake="c4.error")
     _fetch(fetcher, url, "the original Fetcher", "c4.closed-by-with")
     return derived
 

@@ -119,6 +119,8 @@ def _expect_response(outcome: Outcome, what: str, status: int) -> None:
     if not response.is_closed:  # a streamed response nobody read holds its connection
         response.close()
         flunk("07.unread-stream", what=what)
+    if "http_version" not in response.extensions:  # made up, as in _expect_error
+        flunk("07.error-swallowed", what=what, did=f"returned a {response.status_code}")
     if response.status_code != status:
         flunk("07.wrong-status", what=what, got=response.status_code, status=status)
 
