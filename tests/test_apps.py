@@ -6,6 +6,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -139,3 +140,23 @@ def test_fork_scenarios_are_named(capfd: pytest.CaptureFixture[str]) -> None:
         run_fork_scenarios("http://127.0.0.1:9", [])
     assert main(["nope", "http://127.0.0.1:9"]) == 2
     assert "usage: python -m labkit.forking" in capfd.readouterr().err
+
+
+def test_burst_keeps_its_visitors_out_of_the_pool_while_they_wait() -> None:
+    """At most `at_once` requests in flight, held back before the client's pool: twenty
+    visitors of a 0.2 s page, two at a time, each within a 1 s pool timeout (2 s in all).
+    Queued in the pool instead, httpx2's deadline would fail most of them."""
+
+    async def slow(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await asyncio.sleep(0.2)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    with AsgiServer(slow, quiet=True) as web:
+        responses = asyncio.run(burst(web.url + "/", requests=20, at_once=2, timeout=1.0))
+    assert [r.status_code for r in responses] == [200] * 20

@@ -158,3 +158,11 @@ def test_a_misspelt_switch_stops_the_run_by_name() -> None:
     )
     assert done.returncode != 0
     assert "OPEN_ONCE_HTTPX must be httpx or httpx2, not 'httpx3'" in done.stdout + done.stderr
+
+
+def test_a_queued_requests_wait_ends_when_the_server_starts_on_it(server: LabServer) -> None:
+    """`waited` is the time in the queue, not the latency after it: the first request waits for
+    nothing (bound 0.15 s, its latency 0.3 s); the second waits for the first's 0.3 s."""
+    outcomes = queued_requests(httpx, server, requests=3, latency=0.3, pool_timeout=5)
+    waits = sorted(q.waited for q in outcomes)
+    assert waits[0] < 0.15 and waits[1] >= 0.29, waits

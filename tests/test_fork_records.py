@@ -23,11 +23,11 @@ def _record(connection: int, path: str, started: float, finished: float) -> Requ
 
 def test_requests_are_grouped_by_connection_in_the_order_they_started() -> None:
     report = ForkReport("after-fork", [], "")
-    records = [
-        _record(1, "/delay/0.3?of=after-fork", started=1.0, finished=1.3),  # starts first
-        _record(2, "/delay/0?of=after-fork", started=1.1, finished=1.1),  # finishes first
-        _record(1, "/delay/0.01?of=after-fork", started=1.4, finished=1.41),
+    records = [  # in the order they finished, as `server.requests` lists them
         _record(3, "/delay/0?of=before-fork", started=0.5, finished=0.5),  # another scenario
+        _record(2, "/delay/0?of=after-fork", started=1.1, finished=1.1),  # finishes first
+        _record(1, "/delay/0.3?of=after-fork", started=1.0, finished=1.3),  # starts first
+        _record(1, "/delay/0.01?of=after-fork", started=1.4, finished=1.41),
     ]
     assert report.requests_per_connection(records) == [
         ["/delay/0.3", "/delay/0.01"],

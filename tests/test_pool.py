@@ -12,11 +12,14 @@ import re
 import subprocess
 import sys
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
+import labkit.pool
 from labkit import PoolReport, explore_pool, run_pool_experiment
 from labkit.pool import POOL_TIMEOUT, RequestOutcome, ideal_elapsed, peak_in_flight, waiting_steps
 from labkit.server import RequestRecord
@@ -536,3 +539,37 @@ def test_a_failed_run_shows_in_the_summary_instead_of_raising(
     panel.run_button.click()
     assert panel.summary.value == "run failed: OSError: no more sockets"
     assert not panel.run_button.disabled and panel.last_report is None
+
+
+def test_elapsed_runs_from_the_first_request_asked_to_the_last_answered() -> None:
+    """Time spent in on_progress (the explorer drawing its bar) or in shutting the pool down is
+    no request's: with a callback that sleeps 0.3 s per answer, elapsed is still the records'."""
+    report = run_pool_experiment(
+        max_connections=1,
+        max_keepalive_connections=1,
+        workers=1,
+        requests=2,
+        latency=0,
+        on_progress=lambda done, total: time.sleep(0.3),
+    )
+    first = min(r.asked for r in report.records)
+    last = max(r.finished for r in report.records)
+    assert report.elapsed == pytest.approx(last - first, abs=1e-6)
+    assert report.elapsed < 0.3  # two requests of no latency; the callbacks took 0.6 s
+
+
+def test_a_slow_thread_start_is_not_counted_as_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`asked` shares the other times' origin: a worker that starts late has waited for no
+    connection. Margin: the 0.2 s delay against a 0.1 s bound on the one request's wait."""
+
+    class SlowStart(ThreadPoolExecutor):
+        def submit(self, *args: Any, **kwargs: Any) -> Any:
+            time.sleep(0.2)
+            return super().submit(*args, **kwargs)
+
+    monkeypatch.setattr(labkit.pool, "ThreadPoolExecutor", SlowStart)
+    report = run_pool_experiment(
+        max_connections=1, max_keepalive_connections=1, workers=1, requests=1, latency=0
+    )
+    assert report.records[0].asked >= 0.2
+    assert report.longest_wait < 0.1

@@ -87,3 +87,11 @@ def test_a_run_of_exactly_the_cap_may_start() -> None:
     assert "about 8.00 s" in panel.estimate.value and not panel.run_button.disabled
     panel.controls["requests"].value = 17
     assert panel.run_button.disabled
+
+
+def test_the_progress_bar_moves_one_answer_at_a_time() -> None:
+    panel = explorer_with(requests=5, workers=1, latency_ms=0)
+    seen: list[int] = []
+    panel.progress.observe(lambda change: seen.append(change["new"]), names="value")
+    panel.run_button.click()
+    assert seen == [0, 1, 2, 3, 4, 5] or seen == [1, 2, 3, 4, 5], seen

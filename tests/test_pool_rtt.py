@@ -140,3 +140,15 @@ def test_the_queue_panel_counts_a_request_opening_a_connection_as_served() -> No
     opening = RequestOutcome(0, 1, 0.0, 0.3, 0.4, "ok", connecting=0.1, connected=0.25, sent=0.25)
     pooled = RequestOutcome(1, 1, 0.0, 0.5, 0.6, "ok", sent=0.45)
     assert waiting_steps([opening, pooled]) == [(0.0, 2), (0.1, 1), (0.5, 0)]
+
+
+def test_a_new_http_connection_connects_a_round_trip_after_it_began() -> None:
+    """Over HTTP, a new connection's handshake is one round trip on its lane: it is connected
+    an rtt after it began connecting, and its request leaves then."""
+    report = run_pool_experiment(
+        max_connections=1, max_keepalive_connections=1, workers=1, requests=2, latency=0, rtt=0.1
+    )
+    first = report.records[0]
+    assert first.connecting is not None and first.connected is not None
+    assert first.connected - first.connecting >= 0.1 - 1e-9
+    assert first.sent == first.connected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import httpx
 import pytest
@@ -83,3 +84,14 @@ def test_traces_are_labelled_in_the_order_they_were_watched(server: LabServer) -
     assert [trace.label for trace in probe.traces] == ["request 1", "mine", "request 3"]
     assert probe.verdicts == ["new TCP", "reused", "reused"]
     assert repr(probe) == "<ConnectionProbe {'new TCP': 1, 'reused': 2}>"
+
+
+def test_a_refused_connect_is_no_reuse() -> None:
+    """A request whose new connection was refused reused nothing: the probe says so."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, never listening: a connect is refused
+        port = sock.getsockname()[1]
+        probe = ConnectionProbe()
+        with httpx.Client() as client, pytest.raises(httpx.ConnectError):
+            client.get(f"http://127.0.0.1:{port}/", extensions=probe.watch())
+    assert probe.verdicts == ["connect failed"]

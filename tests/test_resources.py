@@ -91,12 +91,13 @@ def test_a_shared_client_keeps_descriptors_flat(server: LabServer) -> None:
 
 
 def test_open_sockets_counts_sockets_and_nothing_else(server: LabServer) -> None:
-    """08's counts: a connection's two ends, never a file the kernel opens meanwhile (IPython's
-    history journal, in JupyterLab)."""
+    """08's counts: TCP sockets, a connection's two ends; never a file the kernel opens
+    meanwhile (IPython's history journal, in JupyterLab), nor a UDP socket."""
     before = open_sockets()
     with httpx.Client(verify=plain_trust()) as client:
         client.get(server.url + "/")
-        with open(__file__, encoding="utf-8"):  # a file: not a socket
+        with open(__file__, encoding="utf-8"), socket.socket(type=socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))  # neither the file nor this socket is a TCP connection
             assert open_sockets() - before == 2  # the client's socket and the server's end
     assert server.wait_until_closed()
     assert open_sockets() == before

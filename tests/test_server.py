@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import socketserver
@@ -391,3 +392,32 @@ def test_a_silent_connection_is_dropped_by_the_handlers_timeout(
 def test_tls_must_be_a_bool() -> None:
     with pytest.raises(ValueError, match="'yes'"):
         LabServer(tls="yes")  # type: ignore[arg-type]
+
+
+def test_a_connection_is_shut_before_its_record_says_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the records say a connection closed, its socket is already shut (finish() shuts it
+    itself, not socketserver after it): for a connection the server closed and one the client
+    closed, the first shut finds the record still open."""
+    first_shut: dict[int, bool] = {}  # client port -> was its record closed already?
+    original = server_module._Server.shutdown_request
+
+    def spy(self: Any, request: Any) -> None:
+        with contextlib.suppress(OSError):
+            port = request.getpeername()[1]
+            with self.lock:
+                state = next(c for c in self.connections if c.client_port == port)
+            first_shut.setdefault(port, state.closed is not None)
+        original(self, request)
+
+    monkeypatch.setattr(server_module._Server, "shutdown_request", spy)
+    with LabServer(idle_timeout=0.05) as lab:
+        with httpx.Client() as client:
+            client.get(lab.url + "/")
+            time.sleep(0.3)  # the server closes the idle connection
+        with httpx.Client() as client:
+            client.get(lab.url + "/")  # the client closes this one
+        assert lab.wait_until_closed()
+        assert [c.closed_by for c in lab.connections] == ["server", "client"]
+    assert len(first_shut) == 2 and not any(first_shut.values()), first_shut

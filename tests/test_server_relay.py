@@ -170,10 +170,57 @@ def test_each_client_connection_gets_its_own_upstream_connection() -> None:
 
 def test_bytes_arrive_whole_and_in_order_across_the_relay() -> None:
     with LabServer(rtt=0.01) as server, httpx.Client() as client:
-        big = client.get(server.url + "/bytes/3000000")  # more than the relay's window
-        assert big.content == b"x" * 3_000_000
+        for _ in range(2):  # together more than the relay's window (4 MB in flight): each
+            big = client.get(server.url + "/bytes/3000000")  # byte sent must free its room
+            assert big.content == b"x" * 3_000_000
         bodies = [client.get(f"{server.url}/delay/0.00{i}").text for i in range(1, 4)]
         assert bodies == [f"waited 0.00{i} s\n" for i in range(1, 4)]
+
+
+def test_a_half_closed_client_still_gets_its_answer() -> None:
+    """A client may send its request, then shut its sending side (SHUT_WR): the relay carries
+    that end of stream on, and the answer back, until both directions have ended."""
+    with LabServer(rtt=0.05) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET /delay/0.1 HTTP/1.1\r\nHost: lab\r\n\r\n")
+            sock.shutdown(socket.SHUT_WR)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"waited 0.1 s\n"), answer
+
+
+def test_the_relay_sleeps_while_a_first_request_waits_for_its_handshake() -> None:
+    """A new connection's first bytes wait a round trip for the simulated TCP handshake: the
+    relay sleeps until they are due. The process's CPU time over a 1 s request is about 6 ms;
+    a relay polling through the wait burns most of the 0.5 s (the bound has 15x slack)."""
+    with LabServer(rtt=0.5) as server, httpx.Client() as client:
+        cpu = time.process_time()
+        assert client.get(server.url + "/").status_code == 200
+        assert time.process_time() - cpu < 0.1
+
+
+def test_other_traffic_does_not_open_a_relayed_connection_early() -> None:
+    """The server sees a new connection when its first bytes arrive (a round trip and a half
+    after they were sent), even when a warm connection's request wakes the relay in between.
+    The gap between the connection's opening and its request is about 0 (bound: rtt/8, 75 ms);
+    opened at the wake-up, it would be rtt/4 (150 ms)."""
+    rtt = 0.6
+    with LabServer(rtt=rtt) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as warm:
+            warm.sendall(b"GET / HTTP/1.1\r\nHost: lab\r\n\r\n")
+            warm.recv(65536)  # connection 1, established
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as new:
+                sent = time.perf_counter()
+                new.sendall(b"GET /?new HTTP/1.1\r\nHost: lab\r\n\r\n")
+                time.sleep(max(0.0, sent + 1.25 * rtt - time.perf_counter()))  # in [rtt, 1.5 rtt)
+                warm.sendall(b"GET /?wake HTTP/1.1\r\nHost: lab\r\n\r\n")
+                new.recv(65536)
+        second = server.connections[1]
+        started = next(r.started for r in server.requests if r.path == "/?new")
+    assert started - second.opened < rtt / 8, started - second.opened
 
 
 def test_rtt_0_is_the_server_itself_with_no_relay() -> None:

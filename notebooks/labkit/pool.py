@@ -355,7 +355,10 @@ def run_pool_experiment(
                     future.result()
                     if on_progress is not None:
                         on_progress(done, requests)
-            elapsed = time.perf_counter() - start if requests else 0.0
+            # From the records, not the clock now: time spent in on_progress (the explorer
+            # drawing its progress bar) or in shutting the pool down is no request's.
+            last = max((finished for finished, _ in answered.values()), default=start)
+            elapsed = last - min(asked.values(), default=start)
         seen = {_request_index(record.path): record for record in server.requests}
         opened = server.connections_opened
 

@@ -21,6 +21,7 @@ __all__ = ["ConnectionProbe", "RequestTrace", "client_port"]
 NEW_TCP = "new TCP"
 NEW_TCP_TLS = "new TCP + TLS"
 REUSED = "reused"
+CONNECT_FAILED = "connect failed"
 
 
 @dataclass
@@ -32,9 +33,12 @@ class RequestTrace:
 
     @property
     def verdict(self) -> str:
-        """`"new TCP"`, `"new TCP + TLS"` or `"reused"`."""
-        if "connection.connect_tcp.complete" not in self.events:
+        """`"new TCP"`, `"new TCP + TLS"`, `"reused"`, or `"connect failed"` (a new connection
+        was tried and its connect raised: nothing was reused)."""
+        if "connection.connect_tcp.started" not in self.events:
             return REUSED
+        if "connection.connect_tcp.complete" not in self.events:
+            return CONNECT_FAILED
         return NEW_TCP_TLS if "connection.start_tls.complete" in self.events else NEW_TCP
 
 
