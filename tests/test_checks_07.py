@@ -376,6 +376,19 @@ def answers_for_the_server(
         return httpx.Response(503, request=httpx.Request(method, url))
 
 
+def asks_for_another_path(
+    client: httpx.Client, method: str, url: str, *, attempts: int = 2
+) -> httpx.Response:
+    """Builds its own URL (an "index" path): the server answers 404 for a path it doesn't serve."""
+    for attempt in range(attempts):
+        try:
+            return client.request(method, url.rstrip("/") + "/index")
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError):
+            if method not in IDEMPOTENT or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def closes_before_the_retry(
     client: httpx.Client, method: str, url: str, *, attempts: int = 2
 ) -> httpx.Response:
@@ -494,6 +507,7 @@ WRONG: dict[str, tuple[Any, str, list[str]]] = {
     "closes the client after the call": (closes_it_after, "07.closed-client", ["'GET'"]),
     "swallows the last error": (swallows_the_last_error, "07.error-swallowed", ["status 503"]),
     "answers for the server": (answers_for_the_server, "07.error-swallowed", ["returned a 503"]),
+    "another path": (asks_for_another_path, "07.wrong-status", ["returned a 404"]),
     # Ids no test reached before (coverage run):
     "closes the client before the retry": (
         closes_before_the_retry,
