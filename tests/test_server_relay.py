@@ -204,9 +204,9 @@ def test_the_relay_sleeps_while_a_first_request_waits_for_its_handshake() -> Non
 def test_other_traffic_does_not_open_a_relayed_connection_early() -> None:
     """The server sees a new connection when its first bytes arrive (a round trip and a half
     after they were sent), even when a warm connection's request wakes the relay in between.
-    The gap between the connection's opening and its request is about 0 (bound: rtt/8, 75 ms);
-    opened at the wake-up, it would be rtt/4 (150 ms)."""
-    rtt = 0.6
+    The gap between the connection's opening and its request is about 0 (bound: rtt/8, 125 ms);
+    opened at the wake-up, it would be rtt/4 (250 ms)."""
+    rtt = 1.0
     with LabServer(rtt=rtt) as server:
         port = int(server.url.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=5) as warm:
