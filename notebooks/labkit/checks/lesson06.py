@@ -43,8 +43,9 @@ AGAIN = 5  # sent to a second app made by make_app, served after the first one s
 UPSTREAM_ANSWER = "waited 0.05 s"  # what the upstream's /delay/0.05 says
 UNAWAITED_ACLOSE = "aclose' was never awaited"  # RuntimeWarning: coroutine '...' was never...
 CLOSE_WAIT = 1.0  # seconds the lab server may take to notice the client's FINs after shutdown
-# Errors whose own messages don't say what to change: 06.no-state, 06.missing-await.
+# Errors whose own messages don't say what to change, and the mistake each shows.
 NO_STATE, AWAIT = "'State' object has no attribute 'client'", "'coroutine' object has no"
+CAUSES = {SEND_CLOSED: "06.yield-outside", NO_STATE: "06.no-state", AWAIT: "06.missing-await"}
 
 
 @contextlib.contextmanager
@@ -103,10 +104,7 @@ def _judge_answers(
         closed = [e.message for e in served if SEND_CLOSED in e.message]
         if closed and upstream.requests:  # it worked, then it didn't: closed while serving
             flunk("06.closed-in-path", served=len(upstream.requests), error=closed[0])
-        if SEND_CLOSED in error:
-            flunk("06.yield-outside", error=error)
-        causes = {NO_STATE: "06.no-state", AWAIT: "06.missing-await"}
-        flunk(next((m for w, m in causes.items() if w in error), "06.served-error"), error=error)
+        flunk(next((m for w, m in CAUSES.items() if w in error), "06.served-error"), error=error)
     wrong = [r for r in responses if r.status_code != 200 or UPSTREAM_ANSWER not in r.text]
     if wrong:
         status, words = wrong[0].status_code, {"wrong": len(wrong), "total": len(responses)}
