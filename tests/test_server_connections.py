@@ -97,6 +97,29 @@ def test_the_staged_race_drops_a_request_on_a_connection_idle_too_long() -> None
         assert server.connections_opened == 2
 
 
+def test_the_staged_race_counts_the_pause_from_the_answer_not_from_the_servers_next_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Planted: the server's thread stalls 0.08 s after each answer has left, as a descheduled
+    thread does on a loaded machine. The client's 0.15 s pause against the 0.1 s timer (notebook
+    07's) must still meet the race: the pause is idle time whatever the server's thread did."""
+    from labkit import server as server_module
+
+    answer = server_module._Handler.do_GET
+
+    def answer_then_stall(handler: server_module._Handler) -> None:
+        answer(handler)
+        time.sleep(0.08)
+
+    monkeypatch.setattr(server_module._Handler, "do_GET", answer_then_stall)
+    with LabServer(idle_timeout=0.1, staged_race=True) as server, httpx.Client() as client:
+        client.get(server.url)
+        time.sleep(0.15)
+        with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+            client.get(server.url)
+        assert server.connections[0].reason == "staged race"
+
+
 @pytest.mark.parametrize("staged_race", [False, True], ids=["idle timeout", "staged race"])
 def test_the_keepalive_timer_starts_after_the_first_answer(staged_race: bool) -> None:
     """A first request that comes later than the idle timeout after its connect (a loaded
