@@ -32,6 +32,7 @@ from xdist.scheduler import LoadScopeScheduling
 
 from labkit import LabServer
 from tests.notebook_runner import SocketFileKernelManager
+from tests.replays import BROWSER_TESTS, browser_missing, skip_replays
 
 
 def _kernel_without_a_stray_file(*args: Any, **kwargs: Any) -> Any:
@@ -51,7 +52,6 @@ nbval.kernel.start_new_kernel = _kernel_without_a_stray_file
 nbval.kernel.KernelManager = SocketFileKernelManager  # no TCP port to lose to a race
 
 
-BROWSER_TESTS = "tests/test_browser.py"
 # The longest scopes go out first, so that none is left to run alone at the end: the browser
 # tests (every notebook in JupyterLab), then each notebook run with its solutions (5-10 s).
 # xdist itself puts the notebooks' nbval scopes (many cells each) before the one-test scopes.
@@ -86,6 +86,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     if config.getoption("dist") == "loadscope":
         return _NotebookScopeScheduling(config, log)
     return None
+
+
+@pytest.hookimpl(trylast=True)  # after `-m`, `-k` and `--deselect` have chosen the tests
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip nbval's replay of a notebook that the browser tests compare in JupyterLab in this
+    run (tests/replays.py says why); each notebook's skip is one line of the summary."""
+    skip_replays(items, browser_missing())
 
 
 @pytest.hookimpl(tryfirst=True)

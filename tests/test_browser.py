@@ -25,6 +25,7 @@ same cells skipped), but in JupyterLab's own kernels, where IPython's history is
 nbclient's have it off). The outputs are read from JupyterLab's notebook model, in nbformat's
 own JSON (what saving would write): the DOM's text would lose which stream a line went to and
 which MIME type it was, and would mix in the rendering of widgets and tracebacks.
+In a run that selects this comparison, nbval's replay of the notebook skips (tests/replays.py).
 
 JupyterLab and its kernels run in this test's environment, or with OPEN_ONCE_LAB_PYTHON=
 path/to/python in that Python's: .ci/run builds Binder's environment (scripts/binder_env: its
@@ -65,10 +66,10 @@ from nbval.plugin import (
 )
 
 from tests.notebook_runner import ROOT
+from tests.replays import CHROMIUM, browser_missing, on_ci
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Headless in a closed network: no sandbox as root, and no background calls home that fail.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -96,13 +97,9 @@ STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]
 LAB_PYTHON = os.environ.get("OPEN_ONCE_LAB_PYTHON") or sys.executable
 
 
-def _on_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-
-
 def _missing(reason: str) -> None:
     """On CI the browser tests must run: fail there, skip (with the reason) anywhere else."""
-    if _on_ci():
+    if on_ci():
         pytest.fail(f"CI=true but {reason}", pytrace=False)
     pytest.skip(reason)
 
@@ -165,19 +162,11 @@ def _notebooks_folder(base: str, token: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def lab(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Lab]:
     """JupyterLab as the README starts it, in a copy of the pack (one per xdist worker)."""
-    if CHROMIUM is None:
-        _missing("Debian's chromium is not installed (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        extras = (
-            "requirements-dev.txt"
-            if (ROOT / "requirements-dev.txt").exists()
-            else "requirements.txt"
-        )
-        _missing(f"playwright is not installed (it is in {extras})")
+    missing = browser_missing()
+    if missing is not None:
+        _missing(missing)
     command = readme_lab_command()
     home = tmp_path_factory.mktemp("lab")
     pack = home / "pack"
@@ -227,6 +216,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         process = subprocess.Popen(argv, cwd=pack, env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
+            # Chromium starts while JupyterLab does: each takes seconds on a loaded machine.
+            request.getfixturevalue("browser")
             deadline = time.monotonic() + 60
             while True:
                 try:
@@ -250,7 +241,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 
 @pytest.fixture(scope="module")
-def browser(lab: Lab) -> Iterator[Any]:
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless (the `lab` fixture has checked that it is there)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -492,7 +484,7 @@ def _page_runs(
 
 @pytest.fixture(scope="module")
 def runs(
-    browser: Any, lab: Lab, request: pytest.FixtureRequest
+    lab: Lab, browser: Any, request: pytest.FixtureRequest
 ) -> Iterator[dict[str, RunAll | str]]:
     """Every notebook whose tests are selected (`-k 06`: 06 alone), Restart Kernel and Run All,
     in PAGES pages side by side: each notebook's RunAll, or the error that stopped it."""
