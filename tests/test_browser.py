@@ -13,7 +13,8 @@ connection can take from them: tests/notebook_runner.py), on a copy of the pack,
 browser does is saved into the repository. Playwright drives Chromium by `executable_path`:
 nothing downloads a browser. One JupyterLab and one Chromium serve the whole module, on
 one xdist worker that starts with it while the others run the rest of the suite: PAGES pages
-side by side, each running one notebook after another (most of a notebook's time is its
+side by side, each running one notebook after another, the next one opening in a tab behind
+(most of a notebook's time is its
 kernel waiting on the lab servers: measured alone, the nine take 57-73 s this way, 95 s one
 after another). Each
 notebook is a test class of its own; its tests read what its run recorded. Each notebook's
@@ -401,8 +402,13 @@ def _load_lab(page: Any, lab: Lab, workspace: str) -> Task:
     yield from _until(lambda: page.evaluate("() => window.__restored === true"), "its layout")
 
 
-def _restart_and_run_all(page: Any, lab: Lab, notebook: str) -> Task:
-    """File > Open, then Kernel > Restart Kernel and Run All Cells, confirmed; the RunAll."""
+def _restart_and_run_all(
+    page: Any, lab: Lab, notebook: str, queue: list[str], ahead: list[str]
+) -> Task:
+    """File > Open, then Kernel > Restart Kernel and Run All Cells, confirmed; the RunAll.
+    While it runs, the queue's next notebook opens in a background tab (moved to `ahead`), so
+    that its kernel starts meanwhile, not after (4-5 s each on a loaded machine). The last
+    PAGES - 1 are left in the queue, for whichever page is free first."""
     started = time.monotonic()
     open_it = "path => { window.jupyterapp.commands.execute('docmanager:open', {path}); }"
     page.evaluate(open_it, f"{lab.notebooks}{notebook}")
@@ -414,6 +420,9 @@ def _restart_and_run_all(page: Any, lab: Lab, notebook: str) -> Task:
     yield from _until(dialog.is_visible, "the Restart Kernel? dialog")
     assert "Restart" in dialog.inner_text()  # "Restart Kernel?": the learner confirms it
     dialog.locator("button.jp-mod-accept").click()
+    if len(queue) >= PAGES:
+        ahead.append(queue.pop(0))
+        page.evaluate(OPEN_BEHIND, f"{lab.notebooks}{ahead[-1]}")
     yield from _until(lambda: page.evaluate(FINISHED), f"Run All of {notebook}", RUN_ALL_TIMEOUT)
     ran = time.monotonic()
     yield from _until(lambda: page.evaluate(WIDGETS_SHOWN), "every widget to render")
@@ -438,6 +447,10 @@ def _restart_and_run_all(page: Any, lab: Lab, notebook: str) -> Task:
     return run
 
 
+# File > Open without leaving the notebook on show: a tab behind it (opened again, it comes to
+# the front).
+OPEN_BEHIND = """path => { window.jupyterapp.commands.execute(
+  'docmanager:open', {path, options: {activate: false}}); }"""
 # Every widget output has rendered: a view, or ipywidgets' "Error displaying widget".
 WIDGETS_SHOWN = """() => [...document.querySelectorAll(
     '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]')]
@@ -469,12 +482,14 @@ def _record(run: RunAll) -> None:
 def _page_runs(
     page: Any, lab: Lab, workspace: str, queue: list[str], runs: dict[str, RunAll | str]
 ) -> Task:
-    """One page: JupyterLab, then the queue's next notebook, until none is left."""
+    """One page: JupyterLab, then the next notebook (its own, opened ahead, or the queue's),
+    until none is left."""
     yield from _load_lab(page, lab, workspace)
-    while queue:
-        notebook = queue.pop(0)
+    ahead: list[str] = []  # opened by this page in a tab behind the one running
+    while ahead or queue:
+        notebook = (ahead or queue).pop(0)
         try:
-            runs[notebook] = yield from _restart_and_run_all(page, lab, notebook)
+            runs[notebook] = yield from _restart_and_run_all(page, lab, notebook, queue, ahead)
         except Exception as error:  # noqa: BLE001 - that notebook's tests fail with it
             runs[notebook] = f"{type(error).__name__}: {error}"
             page.screenshot(path=str(ARTIFACTS / f"failed_{notebook.removesuffix('.ipynb')}.png"))
