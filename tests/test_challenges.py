@@ -8,6 +8,7 @@ import asyncio
 import contextvars
 import copy
 import functools
+import itertools
 import re
 import threading
 import weakref
@@ -550,6 +551,33 @@ def test_02_one_client_churning_connections(
     answer: Any, mistake: str, evidence: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert_diagnosed(check_two_hosts, answer, mistake, capsys, evidence)
+
+
+def pool_closes_a_connection_under_a_request(urls: list[str], limits: dict[str, int]) -> list[str]:
+    """One pool for both hosts, where a request's connection is closed by the pool itself, the
+    client still open: the symptom of httpcore 1.0.9's race (a full pool closes an idle
+    connection just after giving it to a request). Staged, on the fourth request."""
+    low = min(limits.values())
+    sent = itertools.count(1)
+
+    class Racing(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if next(sent) == 4:
+                raise httpx.ReadError("[Errno 9] Bad file descriptor", request=request)
+            return super().handle_request(request)
+
+    transport = Racing(limits=httpx.Limits(max_connections=low, max_keepalive_connections=low))
+    with httpx.Client(transport=transport) as client, ThreadPoolExecutor(len(urls)) as pool:
+        return list(pool.map(lambda url: client.get(url).text, urls))
+
+
+def test_02_a_connection_closed_by_its_own_pool_is_not_a_client_closed_early(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert_diagnosed(
+        check_two_hosts, pool_closes_a_connection_under_a_request, "c2.pool-race", capsys
+    )
+    assert_diagnosed(check_two_hosts, pools_outlive_the_client, "c2.closed", capsys)
 
 
 # --- 03: sizes from a described service ----------------------------------------------------------

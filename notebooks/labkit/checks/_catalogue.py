@@ -94,6 +94,11 @@ HINT_DROP_CONNECTION_CLOSE = (
 )
 ATTEMPTS = "`attempts` counts every try, the first included: range(attempts) tries `attempts` times"
 KEYS = "Return exactly these keys: {keys}."
+C2_EVICTED = (
+    "One pool for both hosts: when it is full, it closes an idle connection to one host to open "
+    "one to the other. Each host has its own limit: use a client per host with that host's limit, "
+    "or one pool big enough for both plus a per-host cap (a semaphore)."
+)
 HOST_SAW = "host {name} saw {opened} TCP connections for {requests} requests, all from one client"
 ACLOSE_HERE = "aclose() must close the running loop's client, inside that loop: "
 C3_DICT = "Return {{'max_connections': ..., 'max_keepalive_connections': ..., 'pool_timeout': ...}}"
@@ -1171,11 +1176,15 @@ MISTAKES: dict[str, Mistake] = {
         "answer. Keep as many alive as the connections you allow.",
         Pointer(NB03, "An honest note about `max_keepalive_connections`"),
     ),
+    "c2.pool-race": Mistake(
+        "{name} raised {error} on a client still open: its full pool closed a connection as it "
+        "gave it to a request, to open one to the other host (call {call}).",
+        C2_EVICTED,
+        Pointer(NB03, "7. Choosing sizes"),
+    ),
     "c2.evicted": Mistake(
         HOST_SAW + " whose pool closed idle ones to make room (call {call}).",
-        "One pool for both hosts: when it is full, it closes an idle connection to one host to "
-        "open one to the other. Each host has its own limit: use a client per host with that "
-        "host's limit, or one pool big enough for both plus a per-host cap (a semaphore).",
+        C2_EVICTED,
         Pointer(NB03, "7. Choosing sizes"),
     ),
     "c2.connections": Mistake(

@@ -42,15 +42,24 @@ def _call(
     """One call, and its evidence: which httpx.Client sent each request (`httpx.Client.send`,
     every get/post/stream, httpx.get's own client too, is wrapped meanwhile, in every thread),
     and how many threading.(Bounded)Semaphores it made (one per request?). A closed client's
-    error is named: kept from call 1, or closed too early."""
+    error is named: kept from call 1, or closed too early, or closed by a full pool (a rare race
+    in httpcore 1.0.9: it can close an idle connection just after giving it to a request)."""
     sent: Sent = []  # holds each client till the call is judged, so that no id is reused
     made, lock = 0, threading.Lock()
     send, init = httpx.Client.send, threading.Semaphore.__init__  # BoundedSemaphore's too
 
+    closed = "c2.kept-client" if call > 1 else "c2.closed"  # call 1 worked: its client was kept
+    slips = [(SEND_CLOSED, closed), ("httpx.ReadError", "c2.closed"), ("ReadTimeout", "c2.closed")]
+
     def sending(client: httpx.Client, request: httpx.Request, *args: Any, **kwargs: Any) -> Any:
         with lock:
             sent.append((client, request))
-        return send(client, request, *args, **kwargs)
+        try:
+            return send(client, request, *args, **kwargs)
+        except httpx.ReadError:  # on a client still open: its own pool closed the connection
+            if not client.is_closed:
+                slips.insert(0, ("httpx.ReadError", "c2.pool-race"))
+            raise
 
     def semaphore(sem: threading.Semaphore, value: int = 1) -> None:
         nonlocal made
@@ -58,8 +67,6 @@ def _call(
             made += 1
         init(sem, value)
 
-    closed = "c2.kept-client" if call > 1 else "c2.closed"  # call 1 worked: its client was kept
-    slips = ((SEND_CLOSED, closed), ("httpx.ReadError", "c2.closed"), ("ReadTimeout", "c2.closed"))
     words = {"call": str(call)}
     with (
         mock.patch.object(httpx.Client, "send", sending),
