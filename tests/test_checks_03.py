@@ -70,7 +70,9 @@ RIGHT: dict[str, Callable[[], Any]] = {
 def test_each_right_answer_passes(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     passed, out = _verdict(RIGHT[name], capsys)
     assert passed, out
-    assert "in 3 rounds of 0.2 s = 0.6 s" in out and "on 8 TCP connections (budget 8)" in out
+    assert "in 3 rounds of 0.2 s = 0.6 s" in out
+    # 8 connections, or (rarely, httpcore 1.0.9's race: see the staged test below) one more.
+    assert "on 8 TCP connections (budget 8)" in out or "replaced by a rare race" in out
 
 
 def stub() -> dict[str, int]:
@@ -301,3 +303,29 @@ def test_requests_left_unanswered_on_a_busy_machine_say_so(
     assert_diagnosed(
         check_choose_pool, _solution(), "03.unanswered", capsys, ["21 of 24", "3 pool timeouts"]
     )
+
+
+@pytest.mark.parametrize(("keepalive", "mistake"), [(8, None), (7, "03.keepalive-below")])
+def test_one_connection_more_from_the_pools_own_race(
+    keepalive: int,
+    mistake: str | None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Staged: the server saw 9 connections, never more than 8 at once. httpcore 1.0.9's pool
+    does that on its own, rarely (seen once in CI): scanning for a queued request, it finds a
+    connection busy, then idle as another thread's response ends, and replaces it. With every
+    connection kept alive that is no fault of the answer; with one fewer kept, it is."""
+
+    def raced(**settings: Any) -> PoolReport:
+        report = run_pool_experiment(**settings)
+        return dataclasses.replace(report, connections_opened=report.connections_opened + 1)
+
+    monkeypatch.setattr(lesson03, "run_pool_experiment", raced)
+    answer = _limits(8, keepalive, 24)
+    if mistake is None:
+        passed, out = _verdict(answer, capsys)
+        assert passed, out
+        assert "on 9 TCP connections (budget 8): 1 more than these numbers keep" in out
+    else:
+        assert_diagnosed(check_choose_pool, answer, mistake, capsys, ["over the budget of 8"])

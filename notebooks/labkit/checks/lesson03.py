@@ -15,8 +15,8 @@ from ._kernel import exercise_check, flunk, is_a, learner_call, plural, readable
 
 # The task: REQUESTS requests that each take the server LATENCY seconds, done within DEADLINE
 # seconds (judged by queueing theory's count of rounds, so a busy machine cannot fail a right
-# answer), on at most BUDGET TCP connections in all, opened once and reused (judged by the lab
-# server's own count of connections opened).
+# answer), on at most BUDGET TCP connections in all, opened once and reused (judged by the
+# settings, and shown by the lab server's own count of connections opened).
 # The numbers leave a wide margin on both sides: 8 connections plan 3 rounds (0.6 s), 7 plan 4
 # (0.8 s), so a right answer measures well under the target and a wrong one well over it.
 REQUESTS = 24
@@ -117,7 +117,7 @@ def check_choose_pool(candidate: Callable[[], dict[str, int]]) -> str:
     assert report is not None and opened is not None  # a plan within the target always runs
     if keepalive == 0:
         flunk("03.no-keepalive", opened=plural(opened, "TCP connection"), total=REQUESTS)
-    if opened > BUDGET or keepalive < in_flight:
+    if keepalive < in_flight:
         this_run = (
             f"the server saw {plural(opened, 'TCP connection')} opened in all (never "
             f"more than {report.peak_in_flight} at once), over the budget of {BUDGET}"
@@ -136,8 +136,18 @@ def check_choose_pool(candidate: Callable[[], dict[str, int]]) -> str:
         timeouts = plural(report.pool_timeouts, "pool timeout")
         flunk("03.unanswered", ok=report.ok, total=REQUESTS, timeouts=timeouts)
     busy = " (this machine is busy: the plan is what counts)" if report.elapsed > DEADLINE else ""
+    # Settings that keep every connection alive can still see one more opened: httpcore 1.0.9's
+    # pool, choosing a connection for a queued request while another thread's response ends,
+    # can find a connection busy then idle in one pass, close it and open another. Rare (seen
+    # once in many loaded runs), and the pool's doing, not the answer's: said, not failed.
+    raced = (
+        f": {opened - BUDGET} more than these numbers keep, a connection replaced by a rare race "
+        f"in httpcore 1.0.9's pool, not by your answer (run the check again to see {BUDGET})"
+        if opened > BUDGET
+        else ""
+    )
     return (
         f"{REQUESTS} requests in {rounds} rounds of {LATENCY:g} s = {planned:.1f} s, "
         f"within the {DEADLINE:g} s target (measured {report.elapsed:.2f} s{busy}), on "
-        f"{plural(opened, 'TCP connection')} (budget {BUDGET})."
+        f"{plural(opened, 'TCP connection')} (budget {BUDGET}){raced}."
     )
