@@ -300,6 +300,7 @@ CELLS = f"""() => {PANEL}.content.widgets
         .map(o => [].concat(o.text).join('')).join(''),
       text: cell.node.querySelector('.jp-Cell-outputWrapper')?.textContent ?? '',
       stderr_nodes: cell.node.querySelectorAll('{STDERR}').length,
+      rendered: cell.outputArea.widgets.length,
       outputs,
     }};
   }})"""
@@ -326,6 +327,7 @@ class Cell:
     stderr: str
     text: str
     stderr_nodes: int
+    rendered: int  # the output area's views, one per output once it has caught up
     outputs: list[dict[str, Any]]  # nbformat's JSON, from JupyterLab's model
 
     def __str__(self) -> str:
@@ -425,7 +427,7 @@ def _restart_and_run_all(
         page.evaluate(OPEN_BEHIND, f"{lab.notebooks}{ahead[-1]}")
     yield from _until(lambda: page.evaluate(FINISHED), f"Run All of {notebook}", RUN_ALL_TIMEOUT)
     ran = time.monotonic()
-    yield from _until(lambda: page.evaluate(WIDGETS_SHOWN), "every widget to render")
+    yield from _until(lambda: page.evaluate(OUTPUTS_SHOWN), "every output to render")
     yield from _pause(0.3)
     cells = [Cell(number, **cell) for number, cell in enumerate(page.evaluate(CELLS), start=1)]
     look = LOOKS.get(notebook)
@@ -451,8 +453,15 @@ def _restart_and_run_all(
 # the front).
 OPEN_BEHIND = """path => { window.jupyterapp.commands.execute(
   'docmanager:open', {path, options: {activate: false}}); }"""
-# Every widget output has rendered: a view, or ipywidgets' "Error displaying widget".
-WIDGETS_SHOWN = """() => [...document.querySelectorAll(
+# The page shows what the notebook's model holds, as the checks below read both: every code
+# cell drawn (not a placeholder, as JupyterLab's windowing keeps a cell until it has time),
+# with a view for each of its outputs, and each widget output rendered (a view, or ipywidgets'
+# "Error displaying widget"). Before the first two: CI once found the page's count of
+# tracebacks apart from the model's errors, in two cells of 01 (cause unknown; a lag is the
+# likeliest, and the stderr test's message now says the counts).
+OUTPUTS_SHOWN = f"""() => {PANEL}.content.widgets.every(cell => cell.model.type !== 'code'
+    || (!cell.isPlaceholder() && cell.outputArea.widgets.length === cell.model.outputs.length))
+  && [...document.querySelectorAll(
     '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]')]
   .every(out => out.children.length > 0 || out.textContent.trim())"""
 # The notebook's outputs are not to be saved, and no kernel is left behind.
@@ -683,7 +692,12 @@ class RestartAndRunAll:
     def test_nothing_on_stderr(self, run: RunAll) -> None:
         assert [f"{cell}: {cell.stderr[:300]}" for cell in run.cells if cell.stderr] == []
         # Nor shown as stderr: a cell's only such nodes are the tracebacks of its errors.
-        shown = [str(cell) for cell in run.cells if cell.stderr_nodes != len(cell.errors)]
+        shown = [
+            f"{cell}: {cell.stderr_nodes} shown as stderr, {len(cell.errors)} errors, "
+            f"{cell.rendered} of {len(cell.outputs)} outputs rendered"
+            for cell in run.cells
+            if cell.stderr_nodes != len(cell.errors)
+        ]
         assert shown == []
 
 
@@ -791,7 +805,18 @@ def _as_run(path: Path) -> RunAll:
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
     cells = [
-        Cell(n, c.source, c.execution_count, [], [], "", "", 0, json.loads(json.dumps(c.outputs)))
+        Cell(
+            n,
+            c.source,
+            c.execution_count,
+            [],
+            [],
+            "",
+            "",
+            0,
+            len(c.outputs),
+            json.loads(json.dumps(c.outputs)),
+        )
         for n, c in enumerate(code, start=1)
     ]
     return RunAll(path.name, cells, {}, 0.0, 0.0, {}, "", path)
