@@ -251,13 +251,17 @@ async def burst(
     More requests than are in flight at once, so that an app that shares one client needs only
     `at_once` downstream connections, while an app with a client per request needs one per
     request. The responses come back read and in order; their connections are closed.
+
+    Each visitor comes on a TCP connection of its own, as visitors from many machines do. Kept
+    alive, a connection could fail the next visitor: when an app raises after its answer began
+    (FastAPI's error middleware sends a 500, then re-raises), uvicorn closes the connection a
+    moment later, and a visitor who reused it meanwhile gets a ReadError, not an answer.
     """
     if requests < 1 or at_once < 1:
         raise ValueError(f"requests and at_once must be at least 1, not {requests}, {at_once}")
     gate = asyncio.Semaphore(at_once)
-    async with httpx.AsyncClient(
-        timeout=timeout, limits=httpx.Limits(max_connections=at_once), trust_env=False
-    ) as visitors:
+    limits = httpx.Limits(max_connections=at_once, max_keepalive_connections=0)
+    async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as visitors:
 
         async def one() -> httpx.Response:
             async with gate:
