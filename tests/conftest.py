@@ -33,6 +33,7 @@ from xdist.scheduler import LoadScopeScheduling
 from labkit import LabServer
 from tests.notebook_runner import SocketFileKernelManager
 from tests.replays import BROWSER_TESTS, browser_missing, skip_replays
+from tests.scheduling import interleaved
 
 
 def _kernel_without_a_stray_file(*args: Any, **kwargs: Any) -> Any:
@@ -74,6 +75,10 @@ class _NotebookScopeScheduling(LoadScopeScheduling):  # type: ignore[misc]  # un
     def _assign_work_unit(self, node: Any) -> None:
         """Hand out the slowest scopes first (SLOWEST_FIRST). The browser tests go to one
         worker, and while their notebooks wait on the lab servers the others run the rest."""
+        if not getattr(self, "_interleaved", False):
+            self._interleaved = True
+            for unit in interleaved(list(self.workqueue)):
+                self.workqueue.move_to_end(unit)
         for prefix in SLOWEST_FIRST:
             scope = next((s for s in self.workqueue if s.startswith(prefix)), None)
             if scope is not None:

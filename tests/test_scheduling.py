@@ -1,0 +1,21 @@
+"""The workers get each module's tests spread over the run, not side by side."""
+
+from __future__ import annotations
+
+from tests.scheduling import interleaved
+
+
+def test_each_modules_tests_are_spread_over_the_queue_after_the_notebooks() -> None:
+    checks = [f"tests/test_checks.py::test_{n}" for n in range(4)]
+    pool = [f"tests/test_pool.py::test_{n}" for n in range(2)]
+    notebooks = ["notebooks/01.ipynb", "notebooks/02.ipynb"]
+    order = interleaved(notebooks + checks + pool)
+    assert order[:2] == notebooks  # the scopes of many tests first, as xdist sorted them
+    assert sorted(order) == sorted(notebooks + checks + pool)  # nothing lost or repeated
+    # 4 checks at 1/8, 3/8, 5/8, 7/8 of the way; 2 pool tests at 1/4 and 3/4; in file order.
+    assert order[2:] == [checks[0], pool[0], checks[1], checks[2], pool[1], checks[3]]
+
+
+def test_a_lone_module_keeps_its_order() -> None:
+    scopes = [f"tests/test_a.py::test_{n}" for n in range(5)]
+    assert interleaved(scopes) == scopes
