@@ -40,7 +40,14 @@ from labkit import LabServer, client_port
 from labkit.server import _lab_ca
 
 RTT = 0.05
-TRIES = 5
+TRIES = 5  # at least...
+MORE_TRIES = 15  # ...and at most, while a figure's fastest is still over its model
+# The round trips in each figure's model, per protocol (the fidelity tests below assert them).
+MODELS = {
+    "HTTP": {"first": 2, "reused": 1, "request_end": 2},
+    "TLS 1.3": {"first": 3, "reused": 1, "tls_end": 2, "request": 1},
+    "TLS 1.2": {"first": 4, "reused": 1, "tls_end": 3, "request": 1},
+}
 
 
 def within_model(measured: float, round_trips: float, rtt: float = RTT) -> bool:
@@ -75,11 +82,17 @@ TLS = ("connection.start_tls.started", "connection.start_tls.complete")
 REQUEST = ("http11.send_request_headers.started", "http11.receive_response_headers.complete")
 
 
-def measure(server: LabServer, verify: ssl.SSLContext | None = None) -> dict[str, float]:
-    """The fastest, over TRIES new clients, of each phase of a first request and a reuse."""
+def measure(
+    server: LabServer, models: dict[str, int], verify: ssl.SSLContext | None = None
+) -> dict[str, float]:
+    """The fastest, over TRIES new clients, of each phase of a first request and a reuse; up to
+    MORE_TRIES while a figure's fastest is still over its model (`models`). Once seen in CI, with
+    the browser tests beside it: TLS 1.3's handshake 28 ms over in the fastest of 5. More tries
+    hide no bug: a relay that adds half a round trip is over in every try, and one that takes
+    time away is under in the fastest."""
     kwargs: dict[str, Any] = {"verify": verify} if verify else server.client_kwargs()
     tries: list[dict[str, float]] = []
-    for _ in range(TRIES):
+    for _ in range(MORE_TRIES):
         with httpx.Client(**kwargs) as client:
             first, marks = traced_get(client, server.url + "/")
             reused, _ = traced_get(client, server.url + "/")
@@ -92,7 +105,12 @@ def measure(server: LabServer, verify: ssl.SSLContext | None = None) -> dict[str
             figures["tls"] = phase(marks, *TLS)
             figures["tls_end"] = phase(marks, TCP[0], TLS[1])
         tries.append(figures)
-    return {name: min(t[name] for t in tries) for name in tries[0]}
+        fastest = {name: min(t[name] for t in tries) for name in tries[0]}
+        if len(tries) >= TRIES and all(
+            within_model(fastest[name], round_trips) for name, round_trips in models.items()
+        ):
+            break
+    return fastest
 
 
 @pytest.fixture(scope="module")
@@ -100,9 +118,9 @@ def fidelity() -> dict[str, dict[str, float]]:
     """The three protocols measured once for the module: their tests read the same figures."""
     figures = {}
     with LabServer(rtt=RTT) as http, LabServer(tls=True, rtt=RTT) as https:
-        figures["HTTP"] = measure(http)
-        figures["TLS 1.3"] = measure(https)
-        figures["TLS 1.2"] = measure(https, tls12_context())
+        figures["HTTP"] = measure(http, MODELS["HTTP"])
+        figures["TLS 1.3"] = measure(https, MODELS["TLS 1.3"])
+        figures["TLS 1.2"] = measure(https, MODELS["TLS 1.2"], tls12_context())
     return figures
 
 
