@@ -4,7 +4,7 @@
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -143,18 +143,29 @@ def test_fork_scenarios_are_named(capfd: pytest.CaptureFixture[str]) -> None:
     assert "usage: python -m labkit.forking" in capfd.readouterr().err
 
 
+def _bare_asgi(answer: Callable[[Any], Awaitable[None]]) -> Any:
+    """An ASGI app without a framework: its lifespan does nothing, and `answer(send)` answers
+    each request (a staged server's exact timing, which FastAPI's layers would blur)."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await answer(send)
+
+    return app
+
+
 def test_burst_gives_each_visitor_a_connection_of_its_own() -> None:
     """Staged: an app that answers 500 and then raises, 50 ms later (FastAPI's error middleware
     sends its 500, then re-raises), so uvicorn closes each connection 50 ms after its answer.
     A visitor reusing one meanwhile got a ReadError, and burst() raised it (seen in check 06
     under load, where the gap is the machine's, not a sleep): each visitor has its own."""
 
-    async def answers_then_raises(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+    @_bare_asgi
+    async def answers_then_raises(send: Any) -> None:
         await send({"type": "http.response.start", "status": 500, "headers": []})
         await send({"type": "http.response.body", "body": b"Internal Server Error"})
         await asyncio.sleep(0.05)
@@ -171,12 +182,8 @@ def test_burst_keeps_its_visitors_out_of_the_pool_while_they_wait() -> None:
     visitors of a 0.2 s page, two at a time, each within a 1 s pool timeout (2 s in all).
     Queued in the pool instead, httpx2's deadline would fail most of them."""
 
-    async def slow(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+    @_bare_asgi
+    async def slow(send: Any) -> None:
         await asyncio.sleep(0.2)
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
