@@ -24,6 +24,7 @@ from labkit.checks import _fan_out, check_fetch_all, check_fetch_all_async
 from labkit.checks._evidence import in_finishing_order
 from labkit.checks._fan_out import ROUNDS
 from labkit.server import RequestRecord
+from tests.libraries import httpx_only, stage_pool_race
 from tests.notebook_runner import ROOT, stub_cells
 from tests.verdicts import (
     assert_diagnosed,
@@ -814,3 +815,15 @@ def test_when_the_servers_clocks_miss_every_overlap_the_clients_own_decide(
     serial = sequential if flavour == "sync" else awaits_one_by_one
     f = "02" if flavour == "sync" else "05"
     assert_diagnosed(CHECKS[flavour], serial, f"{f}.one-at-a-time", capfd)
+
+
+@httpx_only("httpx2's pool keeps a snapshot of the connections it may give out: no such race")
+def test_a_connection_the_pool_replaces_in_its_own_race_is_not_churn(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Staged: the second round's client is capped at 2 connections for 4 workers, so requests
+    queue in its pool, where httpcore 1.0.9 can replace a connection in a race of its own
+    (tests/libraries.py). The solution still passes."""
+    raced = stage_pool_race(monkeypatch, capped_at=2)
+    passed, out = verdict(check_fetch_all, fetch_all, capsys)
+    assert raced and passed, out

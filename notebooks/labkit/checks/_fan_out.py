@@ -116,7 +116,11 @@ def judge_round(
     limits = f"{t.cap}={rnd.cap}{pool}"  # what caps this round
     if peak < most:
         flunk(under, peak=peak, limits=limits, most=most, **words)
-    if server.connections_opened > most:
+    # A pool capped below the cap queues requests, and then httpcore 1.0.9 may replace a
+    # connection in a race of its own (check 03 says how): one more is not the answer's doing.
+    # An answer that churns opens one per request, and the first round (no queue) shows it.
+    raced = 1 if rnd.max_connections is not None and rnd.max_connections < rnd.cap else 0
+    if server.connections_opened > most + raced:
         churn = "fan.connection-close" if closing(sent) else "fan.churn"
         flunk(churn, opened=opened, requests=requests, most=most, limits=limits, **words)
 

@@ -103,6 +103,15 @@ def _pool_limits(client: httpx.Client) -> tuple[int | None, int | None]:
     return (keep if isinstance(keep, int) else None), (most if isinstance(most, int) else None)
 
 
+def _raced(host: dict[str, Any], client: httpx.Client, sent: list[httpx.Request]) -> bool:
+    """One connection more than the limit, from a client of the host's own that keeps every
+    connection and caps them at the limit: requests queued in its pool, where httpcore 1.0.9
+    can close a connection it saw busy, then idle, in one pass, and open another."""
+    keep, most = _pool_limits(client)
+    kept = keep is not None and most == host["limit"] and keep >= most and not closing(sent)
+    return kept and id(client) not in host["shared"] and host["opened"] == host["limit"] + 1
+
+
 def _judge_cap(host: dict[str, Any], peak: int, client: httpx.Client) -> None:
     """More than `limit` at once: a cap given as max_keepalive_connections has its own name."""
     keep, most = _pool_limits(client)
@@ -163,7 +172,10 @@ def _judge_host(host: dict[str, Any], server: LabServer, sent: Sent) -> None:
         flunk("c2.semaphore-per-call", **host)
     if peak > limit:
         flunk("c2.over", peak=peak, seen="", **host)
-    if opened > limit and len(clients) == 1 and len(sent) == host["requests"]:
+    one_client = len(clients) == 1 and len(sent) == host["requests"]
+    if opened > limit and one_client and _raced(host, clients[0], [r for _, r in sent]):
+        opened = limit  # the pool's own race replaced one (check 03 says how): not the answer's
+    if opened > limit and one_client:
         _judge_one_client(host, server, clients[0], [r for _, r in sent])
     if opened > limit:
         flunk("c2.connections", peak=peak, **host)
@@ -193,11 +205,14 @@ def check_two_hosts(candidate: FetchFromHosts) -> str:
             records = sorted(host_a.requests + host_b.requests, key=lambda r: r.finished)
             judge_bodies("fetch_from_hosts", got, expected, records, order="c2")
             in_all = host_a.connections_opened + host_b.connections_opened
+            ports = {name: httpx.URL(servers[name].url).port for name in "AB"}
+            senders = [{id(c) for c, r in sent if r.url.port == ports[name]} for name in "AB"]
             for name, limit in (("A", limit_a), ("B", limit_b)):
                 server = servers[name]
                 host = {"name": name, "limit": limit, "call": call, "in_all": in_all, "made": made}
                 host |= {"opened": server.connections_opened, "requests": len(server.requests)}
-                to_host = [(c, r) for c, r in sent if r.url.port == httpx.URL(server.url).port]
+                host |= {"shared": senders[0] & senders[1]}  # the clients that sent to both
+                to_host = [(c, r) for c, r in sent if r.url.port == ports[name]]
                 _judge_host(host, server, to_host)
     return (
         "fetch_from_hosts works: each host got at most its limit at once (and used it), no "
