@@ -108,8 +108,9 @@ def _raced(host: dict[str, Any], client: httpx.Client, sent: list[httpx.Request]
     connection and caps them at the limit: requests queued in its pool, where httpcore 1.0.9
     can close a connection it saw busy, then idle, in one pass, and open another."""
     keep, most = _pool_limits(client)
-    kept = keep is not None and most == host["limit"] and keep >= most and not closing(sent)
-    return kept and id(client) not in host["shared"] and host["opened"] == host["limit"] + 1
+    if keep is None or keep < host["limit"] or most != host["limit"] or closing(sent):
+        return False
+    return id(client) not in host["shared"] and host["opened"] == host["limit"] + 1
 
 
 def _judge_cap(host: dict[str, Any], peak: int, client: httpx.Client) -> None:
