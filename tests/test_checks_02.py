@@ -151,6 +151,35 @@ def connection_close(client: httpx.Client, urls: list[str], max_workers: int) ->
     )
 
 
+def close_on_the_last(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    """`Connection: close` on the last URL only: its connection is gone once fetch_all returns."""
+
+    def fetch(url: str) -> str:
+        headers = {"Connection": "close"} if url == urls[-1] else {}
+        return client.get(url, headers=headers).text
+
+    return pooled(fetch, urls, max_workers)
+
+
+def empties_the_pool(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    """Every body, then the caller's pool emptied "to tidy up" (helper-34's w18)."""
+    bodies = pooled(lambda url: client.get(url).text, urls, max_workers)
+    client._transport._pool.close()  # type: ignore[attr-defined]  # what the learner wrote
+    return bodies
+
+
+def last_stream_cut_short(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
+    """The last URL streamed, its first chunk taken, the rest dropped with the connection."""
+
+    def fetch(url: str) -> str:
+        if url != urls[-1]:
+            return client.get(url).text
+        with client.stream("GET", url) as response:
+            return next(response.iter_text())
+
+    return pooled(fetch, urls, max_workers)
+
+
 def each_url_twice(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
     def fetch(url: str) -> str:
         client.get(url)  # "warm up"
@@ -290,6 +319,16 @@ async def _code(client: httpx.AsyncClient, url: str) -> int:
 
 async def connection_close_async(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
     return await capped(lambda url: _text(client, url, headers={"Connection": "close"}), urls, cap)
+
+
+async def close_on_the_last_async(
+    client: httpx.AsyncClient, urls: list[str], cap: int
+) -> list[str]:
+    async def fetch(url: str) -> str:
+        headers = {"Connection": "close"} if url == urls[-1] else {}
+        return await _text(client, url, headers=headers)
+
+    return await capped(fetch, urls, cap)
 
 
 async def each_url_twice_async(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
@@ -482,6 +521,16 @@ MISTAKES: dict[str, Mistake] = {
         semaphore_kept_from_the_first_call, semaphore_kept_async, "{f}.over-cap", ("but {cap}=2",)
     ),
     "status codes": Mistake(status_codes, codes_async, "list.status-codes", ()),
+    # Caught only once fetch_all has returned (helper-34's wrong answers passed before):
+    "Connection: close on the last request": Mistake(
+        close_on_the_last, close_on_the_last_async, "fan.dropped-close", ("2 connections open",)
+    ),
+    "the caller's pool emptied at the end": Mistake(
+        empties_the_pool, None, "fan.dropped", ("returned with 0 connections open",)
+    ),
+    "the last stream cut short": Mistake(
+        last_stream_cut_short, None, "fan.dropped", ("3 requests in flight at once",)
+    ),
     "Connection: close on every request": Mistake(
         connection_close,
         connection_close_async,

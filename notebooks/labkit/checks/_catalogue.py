@@ -88,6 +88,11 @@ FAN_CHURN = (  # the problem of fan.churn and fan.connection-close
     "the server saw {opened} for {requests} requests, at most {most} at once ({limits}): "
     "connections were not reused."
 )
+FAN_DROPPED = (  # the problem of fan.dropped and fan.dropped-close
+    "{fn} returned with {kept} open in the client's pool, though it had {most} requests in "
+    "flight at once (so {most} connections): it closed the others, and the client's next call "
+    "opens them again."
+)
 HINT_DROP_CONNECTION_CLOSE = (
     "Drop the `Connection: close` header: it tells the server to close the "
     "connection after each answer, so every request opens a new one."
@@ -370,6 +375,8 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "fan.churn": Mistake(FAN_CHURN, HINT_REUSE),
     "fan.connection-close": Mistake(FAN_CHURN, HINT_DROP_CONNECTION_CLOSE),
+    "fan.dropped": Mistake(FAN_DROPPED, HINT_REUSE),
+    "fan.dropped-close": Mistake(FAN_DROPPED, HINT_DROP_CONNECTION_CLOSE),
     "05.stray-warning": warned(
         "Python warns when work is started and never finished, such as a coroutine made but never "
         "awaited: await every coroutine you make (asyncio.gather(*coroutines) awaits them all).",

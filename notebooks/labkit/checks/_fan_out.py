@@ -123,6 +123,20 @@ def judge_round(
     if server.connections_opened > most + raced:
         churn = "fan.connection-close" if closing(sent) else "fan.churn"
         flunk(churn, opened=opened, requests=requests, most=most, limits=limits, **words)
+    # Reaching `most` at once took `most` connections, and a pool keeps them all alive: fewer
+    # left open means the function closed some as it returned, which no count above can see
+    # (the next call, not this one, opens their replacements).
+    kept = _pooled(client)
+    if kept < most:
+        dropped = "fan.dropped-close" if closing(sent) else "fan.dropped"
+        flunk(dropped, kept=plural(kept, "connection"), most=most, **words)
+
+
+def _pooled(client: Any) -> int:
+    """The connections the client's pool holds open now (httpcore's and httpcore2's pools list
+    them as `connections`)."""
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    return sum(not c.is_closed() for c in getattr(pool, "connections", ()))
 
 
 def _play(t: Twin, candidate: Callable[..., Any], rounds: Sequence[Round]) -> None:
