@@ -19,3 +19,9 @@ def test_each_modules_tests_are_spread_over_the_queue_after_the_notebooks() -> N
 def test_a_lone_module_keeps_its_order() -> None:
     scopes = [f"tests/test_a.py::test_{n}" for n in range(5)]
     assert interleaved(scopes) == scopes
+
+
+def test_the_relays_timing_tests_go_last() -> None:
+    relay = [f"tests/test_server_relay.py::test_{n}" for n in range(2)]
+    others = [f"tests/test_zoo.py::test_{n}" for n in range(3)]
+    assert interleaved(relay + others) == others + relay
