@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 # Timing tests whose margins are a few milliseconds: last, when the other workers are done and
 # only the browser tests' worker is still busy. Spread among the rest, the relay's fastest of
 # 15 tries once still came out 5 ms over its model, beside the browser tests.
