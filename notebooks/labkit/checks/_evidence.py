@@ -75,6 +75,12 @@ def async_recorder(sent: list[httpx.Request], flights: Flights | None = None) ->
     return {"event_hooks": {name: [awaited(h) for h in hs] for name, hs in hooks.items()}}
 
 
+def pool_of(client: Any) -> Any:
+    """The client's connection pool (httpcore's or httpcore2's, at the private
+    `_transport._pool`), or None: what it keeps alive is evidence no server count shows."""
+    return getattr(getattr(client, "_transport", None), "_pool", None)
+
+
 def body_of(response: Any, what: str) -> str:
     """The response's text; a verdict, not a crash, when it is a stream nobody read."""
     try:

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..pool import peak_in_flight
 from ..server import LabServer
-from ._evidence import OPEN_TWICE, SEND_CLOSED, Flights, judge_bodies
+from ._evidence import OPEN_TWICE, SEND_CLOSED, Flights, judge_bodies, pool_of
 from ._kernel import CheckServer, flunk, kind, lib, need_function, plural, quietly
 from ._twins import ASYNC_SLIPS, Twin, closing, judge_kind, judge_warnings
 
@@ -133,10 +133,8 @@ def judge_round(
 
 
 def _pooled(client: Any) -> int:
-    """The connections the client's pool holds open now (httpcore's and httpcore2's pools list
-    them as `connections`)."""
-    pool = getattr(getattr(client, "_transport", None), "_pool", None)
-    return sum(not c.is_closed() for c in getattr(pool, "connections", ()))
+    """The connections the client's pool holds open now (both pools list them)."""
+    return sum(not c.is_closed() for c in getattr(pool_of(client), "connections", ()))
 
 
 def _play(t: Twin, candidate: Callable[..., Any], rounds: Sequence[Round]) -> None:

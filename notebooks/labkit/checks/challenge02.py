@@ -18,7 +18,7 @@ import httpx
 
 from ..pool import most_at_once, peak_in_flight
 from ..server import ConnectionRecord, LabServer
-from ._evidence import SEND_CLOSED, judge_bodies
+from ._evidence import SEND_CLOSED, judge_bodies, pool_of
 from ._kernel import CheckServer, exercise_check, flunk, learner_call, need_function, plural
 from ._twins import closing
 
@@ -97,7 +97,7 @@ def _peak_open(server: LabServer) -> int:
 
 def _pool_limits(client: httpx.Client) -> tuple[int | None, int | None]:
     """The pool's max_keepalive_connections and max_connections (httpcore's: None if unknown)."""
-    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    pool = pool_of(client)
     keep = getattr(pool, "_max_keepalive_connections", None)
     most = getattr(pool, "_max_connections", None)
     return (keep if isinstance(keep, int) else None), (most if isinstance(most, int) else None)
