@@ -13,7 +13,7 @@ import pytest
 
 from labkit.checks import check_first_request
 from tests.notebook_runner import ROOT
-from tests.verdicts import assert_diagnosed, in_httpx2, load_solution, verdict
+from tests.verdicts import assert_diagnosed, in_httpx2, in_libraries, load_solution, verdict
 
 NOTEBOOK = ROOT / "notebooks" / "00_start_here.ipynb"
 FirstRequest = Callable[[httpx.Client, str], Any]
@@ -289,13 +289,10 @@ IN_HTTPX2 = ["httpx.get", "a client of its own", "with client:", "closes it", "a
 IN_HTTPX2 += ["text outside the stream", "the response", "twice", "httpx.get to a copied address"]
 
 
-@pytest.mark.parametrize("library", ["httpx", "httpx2"])
-@pytest.mark.parametrize("name", WRONG)
+@pytest.mark.parametrize(("name", "library"), in_libraries(list(WRONG), IN_HTTPX2))
 def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
     name: str, library: str, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest
 ) -> None:
-    if library == "httpx2" and name not in IN_HTTPX2:
-        pytest.skip("judged in httpx only")
     if name == "a module-level client":
         request.getfixturevalue("global_client")
     _SAVED.clear()

@@ -21,7 +21,7 @@ from labkit.checks import check_fetch_statuses, check_predictions
 from labkit.checks._kernel import reset_repeats
 from labkit.checks.lesson01 import OUTCOMES, PREDICTION_KEY, UNANSWERED
 from tests.notebook_runner import ROOT
-from tests.verdicts import assert_diagnosed, assert_rejected, in_httpx2, load_solution
+from tests.verdicts import assert_diagnosed, assert_rejected, in_httpx2, in_libraries, load_solution
 from tests.verdicts import verdict as _verdict
 
 NOTEBOOK = ROOT / "notebooks" / "01_the_reopen_error.ipynb"
@@ -394,13 +394,10 @@ IN_HTTPX2 += ["raise_for_status", "Connection: close", "a stream never read", "e
 IN_HTTPX2 += ["empties the pool after each call"]
 
 
-@pytest.mark.parametrize("library", ["httpx", "httpx2"])
-@pytest.mark.parametrize("name", WRONG)
+@pytest.mark.parametrize(("name", "library"), in_libraries(list(WRONG), IN_HTTPX2))
 def test_each_wrong_answer_is_rejected_with_a_telling_verdict(
     name: str, library: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if library == "httpx2" and name not in IN_HTTPX2:
-        pytest.skip("judged in httpx only")
     _SAVED.clear()
     answer, mistake, evidence = WRONG[name]
     if library == "httpx2":

@@ -10,7 +10,7 @@ import pytest
 
 from labkit import LabServer
 from labkit.checks import check_send_with_retry
-from tests.verdicts import assert_diagnosed, in_httpx2, load_solution
+from tests.verdicts import assert_diagnosed, in_httpx2, in_libraries, load_solution
 from tests.verdicts import verdict as _verdict
 
 send_with_retry = load_solution("07_send_with_retry", "send_with_retry")
@@ -534,13 +534,10 @@ IN_HTTPX2 += ["closes the client after the call", "swallows the last error"]
 IN_HTTPX2 += ["closes the client before the retry", "falls off the loop after the last try"]
 
 
-@pytest.mark.parametrize("library", ["httpx", "httpx2"])
-@pytest.mark.parametrize("name", WRONG)
+@pytest.mark.parametrize(("name", "library"), in_libraries(list(WRONG), IN_HTTPX2))
 def test_wrong_answers_are_rejected(
     name: str, library: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    if library == "httpx2" and name not in IN_HTTPX2:
-        pytest.skip("judged in httpx only")
     answer, mistake, evidence = WRONG[name]
     if library == "httpx2":
         answer = in_httpx2(answer)

@@ -69,7 +69,7 @@ def test_an_async_client_through_its_life(server: LabServer) -> None:
     assert asyncio.run(life()) == ["unopened", "opened", "opened", "closed", "opened", "closed"]
 
 
-@pytest.mark.parametrize("bad", [None, "http://127.0.0.1", 42, httpx.HTTPTransport(), httpx.Client])
+@pytest.mark.parametrize("bad", [None, "http://127.0.0.1", 42, httpx.BaseTransport(), httpx.Client])
 def test_anything_but_a_client_is_a_value_error_naming_it(bad: object) -> None:
     with pytest.raises(ValueError, match="httpx.Client or httpx.AsyncClient") as caught:
         client_state(bad)  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ import importlib.util
 import sys
 import types
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import httpx2
@@ -172,6 +172,23 @@ def flavour_cases(table: Mapping[str, tuple[object, object]]) -> list[Any]:
         for name, pair in table.items()
         for flavour, answer in zip(("sync", "async"), pair, strict=True)
         if answer is not None
+    ]
+
+
+def in_libraries(cases: Sequence[Any], share: Collection[str]) -> list[Any]:
+    """Each case (a name, or a `pytest.param` whose last value is the name) in httpx, and the
+    ones named in `share` in httpx2 too, the last value `library`. The judging code is the same
+    for both libraries (it only builds its clients with the answer's), so a share shows it
+    while every other answer costs one run, not two (the check tests are most of the suite's
+    time: .ci/run and pack-design's time targets)."""
+    params = [pytest.param(case, id=case) if isinstance(case, str) else case for case in cases]
+    unknown = set(share) - {param.values[-1] for param in params}
+    assert not unknown, f"not among the cases: {sorted(unknown)}"
+    return [
+        pytest.param(*param.values, library, id=f"{param.id}-{library}")
+        for param in params
+        for library in ("httpx", "httpx2")
+        if library == "httpx" or param.values[-1] in share
     ]
 
 

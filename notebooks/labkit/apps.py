@@ -26,7 +26,7 @@ import httpx
 import uvicorn
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
-from .server import JoinedThreadsMixIn
+from .server import JoinedThreadsMixIn, plain_trust
 
 __all__ = ["AppError", "AsgiServer", "StartupFailed", "WsgiServer", "burst"]
 
@@ -256,12 +256,16 @@ async def burst(
     alive, a connection could fail the next visitor: when an app raises after its answer began
     (FastAPI's error middleware sends a 500, then re-raises), uvicorn closes the connection a
     moment later, and a visitor who reused it meanwhile gets a ReadError, not an answer.
+    The visitors' client trusts the process's one CA bundle (`plain_trust`): a check bursts
+    several times, and a default client loads the bundle anew each time (tens of ms of CPU).
     """
     if requests < 1 or at_once < 1:
         raise ValueError(f"requests and at_once must be at least 1, not {requests}, {at_once}")
     gate = asyncio.Semaphore(at_once)
     limits = httpx.Limits(max_connections=at_once, max_keepalive_connections=0)
-    async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as visitors:
+    async with httpx.AsyncClient(
+        timeout=timeout, limits=limits, trust_env=False, verify=plain_trust()
+    ) as visitors:
 
         async def one() -> httpx.Response:
             async with gate:
