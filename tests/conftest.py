@@ -33,7 +33,7 @@ from xdist.scheduler import LoadScopeScheduling
 from labkit import LabServer
 from tests.notebook_runner import SocketFileKernelManager
 from tests.replays import BROWSER_TESTS, browser_missing, skip_replays
-from tests.scheduling import interleaved
+from tests.scheduling import interleaved, scope_of
 
 
 def _kernel_without_a_stray_file(*args: Any, **kwargs: Any) -> Any:
@@ -60,17 +60,15 @@ SLOWEST_FIRST = (BROWSER_TESTS, "tests/test_notebooks_with_solutions.py::test_so
 
 
 class _NotebookScopeScheduling(LoadScopeScheduling):  # type: ignore[misc]  # untyped
-    """xdist's `loadscope`, with other scopes: a notebook's cells stay together and in order
-    (nbval runs them in one kernel), and so do the browser tests (one JupyterLab runs every
-    notebook), but every other test is a scope of its own. Plain `loadscope` sends a whole
-    module to one worker, and one module of slow check tests then keeps the other workers idle.
+    """xdist's `loadscope`, with other scopes (`scope_of`): a notebook's cells stay together
+    and in order (nbval runs them in one kernel), and so do the browser tests (one JupyterLab
+    runs every notebook) and a test class's tests, but every other test is a scope of its own.
+    Plain `loadscope` sends a whole module to one worker, and one module of slow check tests
+    then keeps the other workers idle.
     """
 
     def _split_scope(self, nodeid: str) -> str:
-        path = nodeid.partition("::")[0]
-        if path.endswith(".ipynb") or path == BROWSER_TESTS:
-            return path
-        return nodeid
+        return scope_of(nodeid, together=(BROWSER_TESTS,))
 
     def _assign_work_unit(self, node: Any) -> None:
         """Hand out the slowest scopes first (SLOWEST_FIRST). The browser tests go to one

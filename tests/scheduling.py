@@ -8,6 +8,18 @@ from __future__ import annotations
 LAST = ("tests/test_server_relay.py::",)
 
 
+def scope_of(nodeid: str, together: tuple[str, ...]) -> str:
+    """The scope of a test, which one worker runs, in order: a notebook's cells and the files in
+    `together` are one scope each (one kernel, one JupyterLab), and so is a test class (its
+    tests share a class-scoped fixture: measured once, not once on every worker that runs one
+    of them); every other test is a scope of its own."""
+    path, _, rest = nodeid.partition("::")
+    if path.endswith(".ipynb") or path in together:
+        return path
+    name, inside, _ = rest.partition("::")
+    return f"{path}::{name}" if inside and name.startswith("Test") else nodeid
+
+
 def interleaved(scopes: list[str]) -> list[str]:
     """`scopes` with each module's one-test scopes spread evenly over the queue, after the
     scopes of many tests (the notebooks', first as xdist sorts them). In file order, a module's

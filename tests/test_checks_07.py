@@ -81,14 +81,14 @@ def last_error_kept(
     raise error
 
 
-@pytest.mark.parametrize("library", ["httpx", "httpx2"])
-@pytest.mark.parametrize(
-    "answer", [while_loop, recursive, last_error_kept], ids=lambda f: f.__name__
-)
+RIGHT = {f.__name__: f for f in (while_loop, recursive, last_error_kept)}
+
+
+@pytest.mark.parametrize(("name", "library"), in_libraries(list(RIGHT), {"while_loop"}))
 def test_other_right_styles_pass(
-    answer: Any, library: str, capfd: pytest.CaptureFixture[str]
+    name: str, library: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    answer = in_httpx2(answer) if library == "httpx2" else answer
+    answer = in_httpx2(RIGHT[name]) if library == "httpx2" else RIGHT[name]
     passed, out = _verdict(check_send_with_retry, answer, capfd)
     assert passed, out
 

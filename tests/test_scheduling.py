@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.scheduling import interleaved
+from tests.scheduling import interleaved, scope_of
 
 
 def test_each_modules_tests_are_spread_over_the_queue_after_the_notebooks() -> None:
@@ -19,6 +19,19 @@ def test_each_modules_tests_are_spread_over_the_queue_after_the_notebooks() -> N
 def test_a_lone_module_keeps_its_order() -> None:
     scopes = [f"tests/test_a.py::test_{n}" for n in range(5)]
     assert interleaved(scopes) == scopes
+
+
+def test_a_notebook_a_class_and_a_file_kept_together_are_one_scope_each() -> None:
+    together = ("tests/test_browser.py",)
+    assert scope_of("notebooks/01.ipynb::Cell 3", together) == "notebooks/01.ipynb"
+    assert scope_of("tests/test_browser.py::test_x[01]", together) == "tests/test_browser.py"
+    cls = "tests/test_relay.py::TestFidelity::test_first[HTTP]"
+    assert scope_of(cls, together) == "tests/test_relay.py::TestFidelity"
+    assert (
+        scope_of("tests/test_relay.py::test_bytes", together) == "tests/test_relay.py::test_bytes"
+    )
+    odd = "tests/test_a.py::test_b[x::y]"  # "::" in a parameter's id: not a class
+    assert scope_of(odd, together) == odd
 
 
 def test_the_relays_timing_tests_go_last() -> None:

@@ -116,9 +116,9 @@ def measure(
     return fastest
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="class")
 def fidelity() -> dict[str, dict[str, float]]:
-    """The three protocols measured once for the module: their tests read the same figures."""
+    """The three protocols measured once for TestFidelity: its tests read the same figures."""
     figures = {}
     with LabServer(rtt=RTT) as http, LabServer(tls=True, rtt=RTT) as https:
         figures["HTTP"] = measure(http, MODELS["HTTP"])
@@ -127,31 +127,35 @@ def fidelity() -> dict[str, dict[str, float]]:
     return figures
 
 
-@pytest.mark.parametrize("protocol", MODELS)
-def test_a_first_request_takes_the_protocols_round_trips(
-    fidelity: dict[str, dict[str, float]], protocol: str
-) -> None:
-    figures, model = fidelity[protocol], MODELS[protocol]  # the module's docstring: 2, 3, 4
-    assert within_model(figures["first"], model["first"]), figures
-    assert within_model(figures["reused"], model["reused"]), figures
+class TestFidelity:
+    """The tests of the figures `fidelity` measured: one class, so one scope of the suite's
+    scheduling (tests/scheduling.py), and so measured once, not once on each worker."""
 
+    @pytest.mark.parametrize("protocol", MODELS)
+    def test_a_first_request_takes_the_protocols_round_trips(
+        self, fidelity: dict[str, dict[str, float]], protocol: str
+    ) -> None:
+        figures, model = fidelity[protocol], MODELS[protocol]  # the module's docstring: 2, 3, 4
+        assert within_model(figures["first"], model["first"]), figures
+        assert within_model(figures["reused"], model["reused"]), figures
 
-def test_httpcores_trace_puts_each_round_trip_in_its_phase(
-    fidelity: dict[str, dict[str, float]],
-) -> None:
-    http, tls13, tls12 = fidelity["HTTP"], fidelity["TLS 1.3"], fidelity["TLS 1.2"]
-    # The kernel completes the TCP handshake on loopback: connect() itself stays fast ...
-    for figures in (http, tls13, tls12):
-        assert figures["tcp"] < 0.2 * RTT, figures
-    # ... and the relay holds the first bytes one round trip instead: over HTTP the request's
-    # phase holds TCP's round trip and its own; over HTTPS start_tls holds TCP's and TLS's.
-    # Each phase ends when the model says, counted from the connect, and holds its round trips
-    # (less half of one: the client's work between phases, done while the relay's clock ran).
-    assert within_model(http["request_end"], 2) and http["request"] > 1.5 * RTT, http
-    assert within_model(tls13["tls_end"], 1 + 1) and tls13["tls"] > 1.5 * RTT, tls13
-    assert within_model(tls12["tls_end"], 1 + 2) and tls12["tls"] > 2.5 * RTT, tls12
-    assert within_model(tls13["request"], 1), tls13
-    assert within_model(tls12["request"], 1), tls12
+    def test_httpcores_trace_puts_each_round_trip_in_its_phase(
+        self, fidelity: dict[str, dict[str, float]]
+    ) -> None:
+        http, tls13, tls12 = fidelity["HTTP"], fidelity["TLS 1.3"], fidelity["TLS 1.2"]
+        # The kernel completes the TCP handshake on loopback: connect() itself stays fast ...
+        for figures in (http, tls13, tls12):
+            assert figures["tcp"] < 0.2 * RTT, figures
+        # ... and the relay holds the first bytes one round trip instead: over HTTP the
+        # request's phase holds TCP's round trip and its own; over HTTPS start_tls holds TCP's
+        # and TLS's. Each phase ends when the model says, counted from the connect, and holds
+        # its round trips (less half of one: the client's work between phases, done while the
+        # relay's clock ran).
+        assert within_model(http["request_end"], 2) and http["request"] > 1.5 * RTT, http
+        assert within_model(tls13["tls_end"], 1 + 1) and tls13["tls"] > 1.5 * RTT, tls13
+        assert within_model(tls12["tls_end"], 1 + 2) and tls12["tls"] > 2.5 * RTT, tls12
+        assert within_model(tls13["request"], 1), tls13
+        assert within_model(tls12["request"], 1), tls12
 
 
 def test_each_direction_takes_half_the_round_trip() -> None:
