@@ -21,8 +21,9 @@ import nbformat
 import pytest
 
 from labkit.checks import _fan_out, check_fetch_all, check_fetch_all_async
-from labkit.checks._evidence import in_finishing_order
+from labkit.checks._evidence import Finish, Flights, in_finishing_order, judge_bodies
 from labkit.checks._fan_out import ROUNDS
+from labkit.checks._kernel import CheckFailed
 from labkit.server import RequestRecord
 from tests.libraries import httpx_only, stage_pool_race
 from tests.notebook_runner import ROOT, stub_cells
@@ -831,6 +832,25 @@ def test_the_order_of_finishing_allows_for_answers_finished_together(
 ) -> None:
     records = _finished([("0.12", 1.12), ("0.07", 1.16), ("0.27", 1.27)])
     assert in_finishing_order([f"waited {d} s\n" for d in order], records) is named
+
+
+def test_the_order_the_client_had_its_answers_in_is_the_order_of_finishing_too() -> None:
+    """Seen under the full suite on 8 workers: an event loop took two answers 150 ms apart in
+    the other order from the server's. Bodies in the client's order are still "as they came"."""
+    server = _finished([("0.12", 1.12), ("0.07", 1.4)])
+    client = [Finish("/delay/0.07", 1.45), Finish("/delay/0.12", 1.6)]
+    got, expected = ["waited 0.07 s\n", "waited 0.12 s\n"], ["waited 0.12 s\n", "waited 0.07 s\n"]
+    mistakes = []
+    for finishes in (client, ()):
+        with pytest.raises(CheckFailed) as failed:
+            judge_bodies("fetch_all", got, expected, server, order="02", finishes=finishes)
+        mistakes.append(failed.value.mistake)
+    assert mistakes == ["list.finishing-order", "list.order"]
+    flights = Flights()  # what the check passes: its clients' response hooks note each answer
+    request = httpx.Request("GET", "http://127.0.0.1:8000/delay/0.07")
+    flights.begin(request)
+    flights.end(httpx.Response(200, request=request))
+    assert [finish.path for finish in flights.finishes] == ["/delay/0.07"]
 
 
 def test_the_first_round_never_finishes_its_bodies_in_the_order_of_their_delays() -> None:

@@ -74,10 +74,11 @@ SLIPS = (
 
 
 def judge_round(
-    t: Twin, server: LabServer, rnd: Round, got: object, client: Any, sent: list[Any], at_once: int
+    t: Twin, server: LabServer, rnd: Round, got: object, client: Any, sent: list[Any], f: Flights
 ) -> None:
     """One round (either flavour): the bodies in URL order, all sent on the given client (left
-    open), within its cap and up to it (`at_once`: by the client's clocks), reusing connections."""
+    open), within its cap and up to it (`f`: the flights, by the client's clocks), reusing
+    connections."""
     if inspect.isawaitable(got):
         if inspect.iscoroutine(got):
             got.close()  # never run: closed here, so Python doesn't warn it was never awaited
@@ -88,7 +89,8 @@ def judge_round(
         if isinstance(got, list) and got and all(isinstance(item, Future) for item in got):
             flunk("02.futures")
     expected = [f"waited {delay} s\n" for delay in rnd.delays]
-    judge_bodies(t.fan_out, got, expected, server.requests, order="05" if t.awaited else "02")
+    order = "05" if t.awaited else "02"
+    judge_bodies(t.fan_out, got, expected, server.requests, order=order, finishes=f.finishes)
     words = _words(t)
     own, over, serial, under = (  # the mistakes whose hints differ by flavour
         ("05.own-client", "05.over-cap", "05.one-at-a-time", "05.under-cap")
@@ -109,7 +111,7 @@ def judge_round(
     # Too few at once: by the server's clocks AND the client's. On a loaded machine the server
     # can see one request at a time from code that sent them together (seen), while the
     # client's request and response hooks can't see an overlap that code never made.
-    peak = max(peak, at_once)
+    peak = max(peak, f.peak())
     if peak < 2:
         flunk(serial, requests=requests, limit=rnd.cap, **words)
     pool = f" and the client's max_connections={rnd.max_connections}" if rnd.max_connections else ""
@@ -165,7 +167,7 @@ def _play(t: Twin, candidate: Callable[..., Any], rounds: Sequence[Round]) -> No
                 stuck="05.stuck",
                 words=_words(t),
             )
-            judge_round(t, server, rnd, got, client, sent, flights.peak())
+            judge_round(t, server, rnd, got, client, sent, flights)
 
 
 def check_fan_out(t: Twin, check: str, candidate: Callable[..., Any]) -> str:
