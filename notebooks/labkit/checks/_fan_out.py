@@ -74,10 +74,16 @@ SLIPS = (
 
 
 def judge_round(
-    t: Twin, server: LabServer, rnd: Round, got: object, client: Any, sent: list[Any], f: Flights
+    t: Twin,
+    server: LabServer,
+    rnd: Round,
+    got: object,
+    client: Any,
+    sent: list[Any],
+    flights: Flights,
 ) -> None:
     """One round (either flavour): the bodies in URL order, all sent on the given client (left
-    open), within its cap and up to it (`f`: the flights, by the client's clocks), reusing
+    open), within its cap and up to it (`flights`: by the client's clocks), reusing
     connections."""
     if inspect.isawaitable(got):
         if inspect.iscoroutine(got):
@@ -90,7 +96,7 @@ def judge_round(
             flunk("02.futures")
     expected = [f"waited {delay} s\n" for delay in rnd.delays]
     order = "05" if t.awaited else "02"
-    judge_bodies(t.fan_out, got, expected, server.requests, order=order, finishes=f.finishes)
+    judge_bodies(t.fan_out, got, expected, server.requests, order=order, finishes=flights.finishes)
     words = _words(t)
     own, over, serial, under = (  # the mistakes whose hints differ by flavour
         ("05.own-client", "05.over-cap", "05.one-at-a-time", "05.under-cap")
@@ -111,7 +117,7 @@ def judge_round(
     # Too few at once: by the server's clocks AND the client's. On a loaded machine the server
     # can see one request at a time from code that sent them together (seen), while the
     # client's request and response hooks can't see an overlap that code never made.
-    peak = max(peak, f.peak())
+    peak = max(peak, flights.peak())
     if peak < 2:
         flunk(serial, requests=requests, limit=rnd.cap, **words)
     pool = f" and the client's max_connections={rnd.max_connections}" if rnd.max_connections else ""
