@@ -551,14 +551,29 @@ def clients_keeping_one_alive(urls: list[str], limits: dict[str, int]) -> list[s
         return [future.result().text for future in futures]
 
 
+def clients_expiring_at_once(urls: list[str], limits: dict[str, int]) -> list[str]:
+    """A client per host at its limit, as the solution, but `keepalive_expiry=0` ("no idle
+    connection left behind"): each connection closes as soon as its answer is read."""
+    with ExitStack() as stack:
+        clients = {
+            base: stack.enter_context(
+                httpx.Client(limits=httpx.Limits(max_connections=n, keepalive_expiry=0))
+            )
+            for base, n in limits.items()
+        }
+        with ThreadPoolExecutor(max_workers=sum(limits.values())) as pool:
+            return list(pool.map(lambda url: clients[_host_of(limits, url)].get(url).text, urls))
+
+
 @pytest.mark.parametrize(
     ("answer", "mistake", "evidence"),
     [
         (one_client_min_limit, "c2.evicted", ["all from one client"]),
         (one_client_no_keepalive, "c2.churn", ["all from one client"]),
         (clients_keeping_one_alive, "c2.few-keepalive", ["max_keepalive_connections=1"]),
+        (clients_expiring_at_once, "c2.keepalive-expiry", ["all from one client"]),
     ],
-    ids=["min_limit", "no_keepalive", "keepalive_1"],
+    ids=["min_limit", "no_keepalive", "keepalive_1", "expiry_0"],
 )
 def test_02_one_client_churning_connections(
     answer: Any, mistake: str, evidence: list[str], capsys: pytest.CaptureFixture[str]

@@ -1189,6 +1189,13 @@ MISTAKES: dict[str, Mistake] = {
         C2_EVICTED,
         Pointer(NB03, "7. Choosing sizes"),
     ),
+    "c2.keepalive-expiry": Mistake(
+        HOST_SAW + ": keepalive_expiry=0 closed each one as soon as it was idle (call {call}).",
+        "Your client keeps its connections alive, but keepalive_expiry=0 closes each one the "
+        "moment its answer is read, so the next request opens another. Leave keepalive_expiry "
+        "at httpx's 5 s (or anything longer than the gaps between your requests).",
+        Pointer(NB03, "5. Keep-alive expiry: idle connections don't live forever"),
+    ),
     "c2.evicted": Mistake(
         HOST_SAW + " whose pool closed idle ones to make room (call {call}).",
         C2_EVICTED,

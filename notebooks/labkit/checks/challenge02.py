@@ -139,6 +139,8 @@ def _judge_one_client(
     each_once = len({r.connection for r in server.requests}) == len(server.requests)
     if each_once and (closes or keep in (0, None)):
         flunk("c2.connection-close" if closes else "c2.churn", which="each connection", **host)
+    if each_once and getattr(pool_of(client), "_keepalive_expiry", None) == 0:
+        flunk("c2.keepalive-expiry", **host)  # kept, but expired at once: a pool of one-offs
     peak = max(_peak_open(server), host["opened"] if kept_all else 0)
     # `limit` kept alive serve `limit` requests at once with no new connection: more were
     # opened, so more were in flight (at least limit + 1), whatever the clocks saw.
