@@ -61,12 +61,12 @@ def test_servers_given_the_wrong_way_round_are_named(servers: tuple[LabServer, L
 
 # Delays planted in the server (and in a default client's construction), each a different size,
 # so each figure can only fall in its band if it timed the step its key names.
-GET_DELAY = 0.06  # every answer: what a warm request costs, and no connection step
-HANDSHAKE_DELAY = 0.15  # the server's side of every TLS handshake, once the ClientHello is in
-# Building a client without settings (the default, which loads the CA bundle). Four times the
-# handshake's delay: the TLS band below it is then 450 ms wide, and a TLS handshake took 337 ms
-# for its 150 ms delay when the suite ran on 8 workers beside the browser tests.
-BUILD_DELAY = 0.6
+# Each band is wider than what a loaded machine added to its step, with the suite on 8 workers
+# beside the browser tests: a loopback connect took 64 ms (band: under 100), a warm request 11 ms
+# over its delay (band: 150 ms wide), a TLS handshake 187 ms over (band: 550 ms wide).
+GET_DELAY = 0.1  # every answer: what a warm request costs, and no connection step
+HANDSHAKE_DELAY = 0.25  # the server's side of every TLS handshake, once the ClientHello is in
+BUILD_DELAY = 0.8  # building a client without settings (the default, which loads the CA bundle)
 
 
 def test_each_figure_times_the_step_its_key_names(monkeypatch: pytest.MonkeyPatch) -> None:
