@@ -732,7 +732,12 @@ def _press_run_experiment(page: Any) -> Task:
     handle.focus()
     for _ in range(5):
         handle.press("ArrowRight")
-    yield from _pause(0.3)
+    # The click must reach the kernel after the slider's last value: ipywidgets holds a model's
+    # later changes back while its first is unanswered, and the button is another model, so a
+    # click can overtake them (seen: a run at 20 ms). The prediction, which the kernel rewrites
+    # on each change, says when the kernel has 50 ms.
+    predicted = page.locator(".jp-OutputArea-output .widget-html", has_text="0.05 s round trip")
+    yield from _until(lambda: predicted.count() > 0, "the prediction at a 50 ms round trip")
     seen["round trip set"] = rtt.first.inner_text()
     button.first.scroll_into_view_if_needed()
     button.first.click()
