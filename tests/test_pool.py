@@ -580,3 +580,21 @@ def test_a_slow_thread_start_is_not_counted_as_waiting(monkeypatch: pytest.Monke
     )
     assert report.records[0].asked >= 0.2
     assert report.longest_wait < 0.1
+
+
+def test_the_workers_first_requests_leave_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The starting line: threads that start 0.1 s apart (a loaded machine, staged) still send
+    their first requests together, so 3 of 5 wait for 2 connections and give up at the 0.1 s
+    pool timeout. Margins: without the line they leave 0.4 s apart, against a 0.15 s bound, and
+    the later ones find a connection free; with it, a connection is busy for 0.3 s."""
+
+    class SlowStart(ThreadPoolExecutor):
+        def submit(self, *args: Any, **kwargs: Any) -> Any:
+            time.sleep(0.1)
+            return super().submit(*args, **kwargs)
+
+    monkeypatch.setattr(labkit.pool, "ThreadPoolExecutor", SlowStart)
+    report = _run(max_connections=2, workers=5, requests=5, latency=0.3, pool_timeout=0.1)
+    asked = [r.asked for r in report.records]
+    assert max(asked) - min(asked) < 0.15, asked
+    assert (report.ok, report.pool_timeouts) == (2, 3)

@@ -18,6 +18,7 @@ that closes and reopens connections pays more, and the timeline shows each hands
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -278,7 +279,9 @@ def run_pool_experiment(
     The client has `httpx.Limits(max_connections, max_keepalive_connections)` and
     `httpx.Timeout(10.0, pool=pool_timeout)`. A `PoolTimeout` is counted, not raised. The lab
     server is started for this run and closed before returning. `on_progress(done, total)` is
-    called in the calling thread after each request (for a progress bar).
+    called in the calling thread after each request (for a progress bar). The workers' first
+    requests leave together, from a starting line: the timeline shows the pool, not how long the
+    threads took to start (on a loaded machine, longer than a request).
 
     Bounds, so one run stays short: max_connections 1-100, max_keepalive_connections 0-100,
     workers 1-64, requests 0-1000, latency 0-2 s, pool_timeout up to 30 s, and an ideal
@@ -329,7 +332,14 @@ def run_pool_experiment(
         trust = server.client_kwargs() or {"verify": plain_trust()}
         with httpx.Client(limits=limits, timeout=timeout, **trust) as client:
 
+            # A thread pool starts its threads one by one, as work comes: the first `starters`
+            # requests each get a thread of their own, and wait there until all have one.
+            starters = min(workers, requests)
+            line = threading.Barrier(max(starters, 1))
+
             def one_request(index: int) -> None:
+                if index < starters:
+                    line.wait(timeout=30)
                 marks = traced[index] = {}
 
                 def trace(event_name: str, info: object) -> None:
