@@ -331,7 +331,6 @@ def run_pool_experiment(
         # for every run (tens of milliseconds of CPU each; the explorer runs it at every click).
         trust = server.client_kwargs() or {"verify": plain_trust()}
         with httpx.Client(limits=limits, timeout=timeout, **trust) as client:
-
             # A thread pool starts its threads one by one, as work comes: the first `starters`
             # requests each get a thread of their own, and wait there until all have one.
             starters = min(workers, requests)
