@@ -31,8 +31,13 @@ from labkit.checks import (
 )
 from labkit.checks._catalogue import MISTAKES
 from labkit.checks._kernel import last_mistake, reset_repeats
+from labkit.server import plain_trust
 from tests.libraries import httpx_only, stage_pool_race
 from tests.verdicts import assert_diagnosed, assert_rejected, load_solution, verdict
+
+# Wrong answers' own clients trust the process's one loaded CA bundle (`verify=plain_trust()`),
+# as the check's clients do, instead of loading it again (tens of ms of CPU each): a client per
+# request is still one, and no count the check reads changes.
 
 POINTER = "Still stuck?"
 
@@ -156,7 +161,7 @@ class SwallowAndNewClient(Linkcheck):
         try:
             response = client.get(url)
         except RuntimeError:
-            with httpx.Client() as fresh:
+            with httpx.Client(verify=plain_trust()) as fresh:
                 response = fresh.get(url)
         if response.status_code >= 500:
             return self.retry_once(client, url)
@@ -170,7 +175,7 @@ class RetryRemoved(Linkcheck):
 
 class RetryOnAFreshClient(HelperEmptied):
     def retry_once(self, client: httpx.Client, url: str) -> int:
-        with httpx.Client() as fresh:  # "retry on a fresh connection"
+        with httpx.Client(verify=plain_trust()) as fresh:  # "retry on a fresh connection"
             return fresh.get(url).status_code
 
 
@@ -301,7 +306,7 @@ def _host_of(limits: dict[str, int], url: str) -> str:
 def per_host_semaphores(urls: list[str], limits: dict[str, int]) -> list[str]:
     """One client, one pool as big as the job, a semaphore per host."""
     gates = {base: threading.Semaphore(limit) for base, limit in limits.items()}
-    with httpx.Client() as client:
+    with httpx.Client(verify=plain_trust()) as client:
 
         def fetch(url: str) -> str:
             with gates[_host_of(limits, url)]:
@@ -331,7 +336,7 @@ def pool_and_client_per_host(urls: list[str], limits: dict[str, int]) -> list[st
     bodies: list[str] = [""] * len(urls)
     with ExitStack() as stack:
         for base, limit in limits.items():
-            client = stack.enter_context(httpx.Client())
+            client = stack.enter_context(httpx.Client(verify=plain_trust()))
             pool = stack.enter_context(ThreadPoolExecutor(max_workers=limit))
             mine = [i for i, url in enumerate(urls) if _host_of(limits, url) == base]
             for i, body in zip(
@@ -367,13 +372,16 @@ def test_02_a_connection_replaced_by_the_pools_own_race_is_no_mistake(
 
 
 def one_pool_for_both(urls: list[str], limits: dict[str, int]) -> list[str]:
-    with httpx.Client() as client, ThreadPoolExecutor(max_workers=sum(limits.values())) as pool:
+    with (
+        httpx.Client(verify=plain_trust()) as client,
+        ThreadPoolExecutor(max_workers=sum(limits.values())) as pool,
+    ):
         return list(pool.map(lambda url: client.get(url).text, urls))
 
 
 def client_per_request(urls: list[str], limits: dict[str, int]) -> list[str]:
     def fetch(url: str) -> str:
-        with httpx.Client() as own:
+        with httpx.Client(verify=plain_trust()) as own:
             return own.get(url).text
 
     with ExitStack() as stack:
@@ -389,7 +397,7 @@ _MODULE_CLIENT: dict[str, httpx.Client] = {}
 
 
 def module_client_never_closed(urls: list[str], limits: dict[str, int]) -> list[str]:
-    client = _MODULE_CLIENT.setdefault("client", httpx.Client())
+    client = _MODULE_CLIENT.setdefault("client", httpx.Client(verify=plain_trust()))
     with ExitStack() as stack:
         pools = {
             base: stack.enter_context(ThreadPoolExecutor(max_workers=limit))
@@ -400,13 +408,13 @@ def module_client_never_closed(urls: list[str], limits: dict[str, int]) -> list[
 
 
 def one_at_a_time(urls: list[str], limits: dict[str, int]) -> list[str]:
-    with httpx.Client() as client:
+    with httpx.Client(verify=plain_trust()) as client:
         return [client.get(url).text for url in urls]
 
 
 def grouped_by_host(urls: list[str], limits: dict[str, int]) -> list[str]:
     bodies: list[str] = []
-    with httpx.Client() as client:
+    with httpx.Client(verify=plain_trust()) as client:
         for base, limit in limits.items():
             with ThreadPoolExecutor(max_workers=limit) as pool:
                 bodies += pool.map(
@@ -418,7 +426,7 @@ def grouped_by_host(urls: list[str], limits: dict[str, int]) -> list[str]:
 
 def pools_outlive_the_client(urls: list[str], limits: dict[str, int]) -> list[str]:
     pools = {base: ThreadPoolExecutor(max_workers=limit) for base, limit in limits.items()}
-    with httpx.Client() as client:
+    with httpx.Client(verify=plain_trust()) as client:
         futures = [pools[_host_of(limits, url)].submit(client.get, url) for url in urls]
     for pool in pools.values():
         pool.shutdown(wait=True)
@@ -435,7 +443,10 @@ def base_without_the_port(urls: list[str], limits: dict[str, int]) -> list[str]:
         with gates[f"{parts.scheme}://{parts.host}"]:
             return client.get(url).text
 
-    with httpx.Client() as client, ThreadPoolExecutor(max_workers=len(urls)) as pool:
+    with (
+        httpx.Client(verify=plain_trust()) as client,
+        ThreadPoolExecutor(max_workers=len(urls)) as pool,
+    ):
         return list(pool.map(fetch, urls))
 
 
@@ -495,7 +506,10 @@ def test_02_stub_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
 def one_sized_client_no_cap(urls: list[str], limits: dict[str, int]) -> list[str]:
     total = sum(limits.values())
     limits_ = httpx.Limits(max_connections=total, max_keepalive_connections=total)
-    with httpx.Client(limits=limits_) as client, ThreadPoolExecutor(max_workers=total) as pool:
+    with (
+        httpx.Client(verify=plain_trust(), limits=limits_) as client,
+        ThreadPoolExecutor(max_workers=total) as pool,
+    ):
         return list(pool.map(lambda url: client.get(url).text, urls))
 
 
@@ -521,14 +535,20 @@ def one_client_min_limit(urls: list[str], limits: dict[str, int]) -> list[str]:
     then judged "one at a time".)"""
     low = min(limits.values())
     limits_ = httpx.Limits(max_connections=low, max_keepalive_connections=low)
-    with httpx.Client(limits=limits_) as client, ThreadPoolExecutor(max_workers=len(urls)) as pool:
+    with (
+        httpx.Client(verify=plain_trust(), limits=limits_) as client,
+        ThreadPoolExecutor(max_workers=len(urls)) as pool,
+    ):
         return list(pool.map(lambda url: client.get(url).text, urls))
 
 
 def one_client_no_keepalive(urls: list[str], limits: dict[str, int]) -> list[str]:
     low = min(limits.values())
     limits_ = httpx.Limits(max_connections=low, max_keepalive_connections=0)
-    with httpx.Client(limits=limits_) as client, ThreadPoolExecutor(max_workers=low) as pool:
+    with (
+        httpx.Client(verify=plain_trust(), limits=limits_) as client,
+        ThreadPoolExecutor(max_workers=low) as pool,
+    ):
         return list(pool.map(lambda url: client.get(url).text, urls))
 
 
@@ -536,7 +556,10 @@ def clients_keeping_one_alive(urls: list[str], limits: dict[str, int]) -> list[s
     with ExitStack() as stack:
         clients = {
             base: stack.enter_context(
-                httpx.Client(limits=httpx.Limits(max_connections=n, max_keepalive_connections=1))
+                httpx.Client(
+                    verify=plain_trust(),
+                    limits=httpx.Limits(max_connections=n, max_keepalive_connections=1),
+                )
             )
             for base, n in limits.items()
         }
@@ -557,7 +580,9 @@ def clients_expiring_at_once(urls: list[str], limits: dict[str, int]) -> list[st
     with ExitStack() as stack:
         clients = {
             base: stack.enter_context(
-                httpx.Client(limits=httpx.Limits(max_connections=n, keepalive_expiry=0))
+                httpx.Client(
+                    verify=plain_trust(), limits=httpx.Limits(max_connections=n, keepalive_expiry=0)
+                )
             )
             for base, n in limits.items()
         }
@@ -1190,7 +1215,7 @@ class IgnoresItsSettings(DictPoppedByAclose):
     def current(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         if loop not in self._clients:
-            self._clients[loop] = httpx.AsyncClient()  # client_kwargs forgotten
+            self._clients[loop] = httpx.AsyncClient(verify=plain_trust())  # client_kwargs forgotten
         return self._clients[loop]
 
 
@@ -1474,7 +1499,7 @@ _KEPT_CLIENT: list[httpx.Client] = []
 def module_level_client(urls: list[str], limits: dict[str, int]) -> list[str]:
     """One client made once (as at module level), closed at the end of the first call."""
     if not _KEPT_CLIENT:
-        _KEPT_CLIENT.append(httpx.Client())
+        _KEPT_CLIENT.append(httpx.Client(verify=plain_trust()))
     client = _KEPT_CLIENT[0]
     pools = {base: ThreadPoolExecutor(max_workers=limit) for base, limit in limits.items()}
     futures = [
@@ -1489,7 +1514,10 @@ def module_level_client(urls: list[str], limits: dict[str, int]) -> list[str]:
 
 def the_smaller_limit(urls: list[str], limits: dict[str, int]) -> list[str]:
     """One cap for both hosts: the smaller limit ("never more than either allows")."""
-    with httpx.Client() as client, ThreadPoolExecutor(max_workers=min(limits.values())) as pool:
+    with (
+        httpx.Client(verify=plain_trust()) as client,
+        ThreadPoolExecutor(max_workers=min(limits.values())) as pool,
+    ):
         return [response.text for response in pool.map(client.get, urls)]
 
 
@@ -1501,14 +1529,18 @@ def semaphore_per_call(urls: list[str], limits: dict[str, int]) -> list[str]:
         with threading.Semaphore(limits[host]):
             return client.get(url).text
 
-    with httpx.Client() as client, ThreadPoolExecutor(max_workers=sum(limits.values())) as pool:
+    with (
+        httpx.Client(verify=plain_trust()) as client,
+        ThreadPoolExecutor(max_workers=sum(limits.values())) as pool,
+    ):
         return list(pool.map(get, urls))
 
 
 def keepalive_as_the_cap(urls: list[str], limits: dict[str, int]) -> list[str]:
     """A client per host, but its limit given as max_keepalive_connections, not max_connections."""
     clients = {
-        h: httpx.Client(limits=httpx.Limits(max_keepalive_connections=n)) for h, n in limits.items()
+        h: httpx.Client(verify=plain_trust(), limits=httpx.Limits(max_keepalive_connections=n))
+        for h, n in limits.items()
     }
     try:
         with ThreadPoolExecutor(max_workers=sum(limits.values())) as pool:

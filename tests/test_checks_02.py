@@ -24,7 +24,7 @@ from labkit.checks import _fan_out, check_fetch_all, check_fetch_all_async
 from labkit.checks._evidence import Finish, Flights, in_finishing_order, judge_bodies
 from labkit.checks._fan_out import ROUNDS
 from labkit.checks._kernel import CheckFailed
-from labkit.server import RequestRecord
+from labkit.server import RequestRecord, plain_trust
 from tests.libraries import httpx_only, stage_pool_race
 from tests.notebook_runner import ROOT, stub_cells
 from tests.verdicts import (
@@ -37,6 +37,10 @@ from tests.verdicts import (
     load_solution,
     verdict,
 )
+
+# Wrong answers' own clients trust the process's one loaded CA bundle (`verify=plain_trust()`),
+# as the check's clients do, instead of loading it again (tens of ms of CPU each): a client per
+# request is still one, and no count the check reads changes.
 
 NOTEBOOK = ROOT / "notebooks" / "02_open_once_share_across_threads.ipynb"
 fetch_all = load_solution("02_fetch_all", "fetch_all")
@@ -68,14 +72,14 @@ async def capped(get: Callable[[str], Any], urls: list[str], cap: int) -> list[A
 
 def client_per_request(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
     def fetch(url: str) -> str:
-        with httpx.Client() as own:
+        with httpx.Client(verify=plain_trust()) as own:
             return own.get(url).text
 
     return pooled(fetch, urls, max_workers)
 
 
 def one_new_shared_client(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
-    with httpx.Client() as own:
+    with httpx.Client(verify=plain_trust()) as own:
         return pooled(lambda url: own.get(url).text, urls, max_workers)
 
 
@@ -143,7 +147,7 @@ def status_codes(client: httpx.Client, urls: list[str], max_workers: int) -> lis
 
 
 def httpx_get_per_request(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
-    return pooled(lambda url: httpx.get(url).text, urls, max_workers)
+    return pooled(lambda url: httpx.get(url, verify=plain_trust()).text, urls, max_workers)
 
 
 def connection_close(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
@@ -228,14 +232,14 @@ def raises(client: Any, urls: list[str], cap: int) -> list[str]:
 
 async def a_client_per_request(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
     async def fetch(url: str) -> str:
-        async with httpx.AsyncClient() as own:
+        async with httpx.AsyncClient(verify=plain_trust()) as own:
             return (await own.get(url)).text
 
     return await capped(fetch, urls, cap)
 
 
 async def own_shared_client(client: httpx.AsyncClient, urls: list[str], cap: int) -> list[str]:
-    async with httpx.AsyncClient() as own:
+    async with httpx.AsyncClient(verify=plain_trust()) as own:
         return await capped(lambda url: _text(own, url), urls, cap)
 
 
@@ -803,7 +807,9 @@ def test_a_wrong_answer_leaves_no_socket_for_later(
     """Clients made per request and never closed are collected by the check, quietly."""
 
     def never_closed(client: httpx.Client, urls: list[str], max_workers: int) -> list[str]:
-        return pooled(lambda url: httpx.Client().get(url).text, urls, max_workers)
+        return pooled(
+            lambda url: httpx.Client(verify=plain_trust()).get(url).text, urls, max_workers
+        )
 
     def run() -> None:
         assert_rejected(check_fetch_all, never_closed, ["sent 0 of its 8 requests"], capfd)

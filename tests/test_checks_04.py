@@ -24,6 +24,7 @@ import pytest
 
 from labkit import LabServer
 from labkit.checks import check_async_fetcher, check_fetcher
+from labkit.server import plain_trust
 from tests.verdicts import (
     assert_diagnosed,
     flavour_cases,
@@ -32,6 +33,10 @@ from tests.verdicts import (
     load_solution,
     verdict,
 )
+
+# Wrong answers' own clients trust the process's one loaded CA bundle (`verify=plain_trust()`),
+# as the check's clients do, instead of loading it again (tens of ms of CPU each): a client per
+# request is still one, and no count the check reads changes.
 
 Fetcher = load_solution("04_fetcher", "Fetcher")
 AsyncFetcher = load_solution("05_async_fetcher", "AsyncFetcher")
@@ -266,13 +271,13 @@ class AsyncClientPerFetch(AsyncFetcher):  # type: ignore[valid-type,misc]
 
 class IgnoresTheGivenClient(Fetcher):  # type: ignore[valid-type,misc]
     def fetch(self, url: str) -> httpx.Response:
-        with httpx.Client() as client:
+        with httpx.Client(verify=plain_trust()) as client:
             return client.get(url).raise_for_status()
 
 
 class AsyncIgnoresTheGivenClient(AsyncFetcher):  # type: ignore[valid-type,misc]
     async def fetch(self, url: str) -> httpx.Response:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(verify=plain_trust()) as client:
             return (await client.get(url)).raise_for_status()
 
 
@@ -1371,7 +1376,7 @@ def test_requests_on_a_client_made_before_the_check_are_named(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     """No client built while the check ran, yet the given one carried nothing: another one did."""
-    with httpx.Client() as elsewhere:
+    with httpx.Client(verify=plain_trust()) as elsewhere:
 
         class UsesAnotherClient(Fetcher):  # type: ignore[valid-type,misc]
             def fetch(self, url: str) -> httpx.Response:
