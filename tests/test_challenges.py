@@ -609,6 +609,30 @@ def one_pool_keeping_one_fewer(urls: list[str], limits: dict[str, int]) -> list[
         return list(pool.map(get, urls))
 
 
+def clients_reading_one_chunk(urls: list[str], limits: dict[str, int]) -> list[str]:
+    """A client per host at its limit, as the solution, but each body taken from a stream's
+    first chunk: leaving `with client.stream(...)` before the end closes the connection."""
+    with ExitStack() as stack:
+        clients = {
+            base: stack.enter_context(
+                httpx.Client(
+                    verify=plain_trust(),
+                    limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
+                )
+            )
+            for base, n in limits.items()
+        }
+
+        def get(url: str) -> str:
+            with clients[_host_of(limits, url)].stream("GET", url) as response:
+                for chunk in response.iter_text():
+                    return chunk
+            return ""
+
+        with ThreadPoolExecutor(max_workers=sum(limits.values())) as pool:
+            return list(pool.map(get, urls))
+
+
 @pytest.mark.parametrize(
     ("answer", "mistake", "evidence"),
     [
@@ -617,8 +641,16 @@ def one_pool_keeping_one_fewer(urls: list[str], limits: dict[str, int]) -> list[
         (clients_keeping_one_alive, "c2.few-keepalive", ["max_keepalive_connections=1"]),
         (clients_expiring_at_once, "c2.keepalive-expiry", ["all from one client"]),
         (one_pool_keeping_one_fewer, "c2.few-keepalive", ["max_keepalive_connections=4"]),
+        (clients_reading_one_chunk, "c2.closed-early", ["its own, set to keep them alive"]),
     ],
-    ids=["min_limit", "no_keepalive", "keepalive_1", "expiry_0", "shared_keepalive_short"],
+    ids=[
+        "min_limit",
+        "no_keepalive",
+        "keepalive_1",
+        "expiry_0",
+        "shared_keepalive_short",
+        "stream_cut_short",
+    ],
 )
 def test_02_one_client_churning_connections(
     answer: Any, mistake: str, evidence: list[str], capsys: pytest.CaptureFixture[str]

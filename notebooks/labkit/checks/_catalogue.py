@@ -1196,6 +1196,14 @@ MISTAKES: dict[str, Mistake] = {
         "at httpx's 5 s (or anything longer than the gaps between your requests).",
         Pointer(NB03, "5. Keep-alive expiry: idle connections don't live forever"),
     ),
+    "c2.closed-early": Mistake(
+        HOST_SAW + " (its own, set to keep them alive), yet they closed after their answers "
+        "(call {call}).",
+        "Something closed each connection after its answer: a streamed response closed before "
+        "it is read to its end (a `return` or `break` inside `with client.stream(...)`) takes "
+        "its connection with it. Read each response to its end (response.read()), or use "
+        "client.get(url), which does.",
+    ),
     "c2.evicted": Mistake(
         HOST_SAW + " whose pool closed idle ones to make room (call {call}).",
         C2_EVICTED,

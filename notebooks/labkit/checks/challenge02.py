@@ -163,6 +163,8 @@ def _judge_one_client(
     held = host["together"] if id(client) in host["shared"] else peak
     if keep is not None and keep < held:
         flunk("c2.few-keepalive", keep=keep, peak=held, **host)
+    if id(client) not in host["shared"]:  # no other host's connection made it close one
+        flunk("c2.closed-early", **host)
     flunk("c2.evicted", **host)
 
 
