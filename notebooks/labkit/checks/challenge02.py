@@ -223,15 +223,15 @@ def check_two_hosts(candidate: FetchFromHosts) -> str:
             records = sorted(host_a.requests + host_b.requests, key=lambda r: r.finished)
             judge_bodies("fetch_from_hosts", got, expected, records, order="c2")
             in_all = host_a.connections_opened + host_b.connections_opened
+            together = _peak_open(host_a, host_b)  # connections open at once, both hosts
             ports = {name: httpx.URL(servers[name].url).port for name in "AB"}
             senders = [{id(c) for c, r in sent if r.url.port == ports[name]} for name in "AB"]
             for name, limit in (("A", limit_a), ("B", limit_b)):
                 server = servers[name]
                 host = {"name": name, "limit": limit, "call": call, "in_all": in_all, "made": made}
-                host |= {"total": limit_a + limit_b}  # the most both hosts take at once
+                host |= {"total": limit_a + limit_b, "together": together}  # both hosts
                 host |= {"opened": server.connections_opened, "requests": len(server.requests)}
                 host |= {"shared": senders[0] & senders[1]}  # the clients that sent to both
-                host |= {"together": _peak_open(host_a, host_b)}  # connections, both hosts
                 to_host = [(c, r) for c, r in sent if r.url.port == ports[name]]
                 _judge_host(host, server, to_host)
     return (
