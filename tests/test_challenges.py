@@ -16,12 +16,13 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 
 from labkit.checks import (
+    challenge01,
     challenge02,
     check_linkcheck,
     check_loop_clients,
@@ -31,7 +32,7 @@ from labkit.checks import (
 )
 from labkit.checks._catalogue import MISTAKES
 from labkit.checks._kernel import last_mistake, reset_repeats
-from labkit.server import plain_trust
+from labkit.server import ConnectionRecord, LabServer, RequestRecord, plain_trust
 from tests.libraries import httpx_only, stage_pool_race
 from tests.verdicts import assert_diagnosed, assert_rejected, load_solution, verdict
 
@@ -166,6 +167,29 @@ class SwallowAndNewClient(Linkcheck):
         if response.status_code >= 500:
             return self.retry_once(client, url)
         return response.status_code
+
+
+def test_01_the_hang_up_follows_its_own_connections_last_answer() -> None:
+    """Staged: the server noticed connection 1's hang-up late, after connection 2 (the fresh
+    client of an answer that swallows the error) had its answer. Seen beside the browser tests:
+    the evidence named connection 2's GET, not the 503 whose retry closed the client."""
+
+    class NoticedLate:
+        requests = [
+            RequestRecord(1, 5001, "/", 200, 0.5, 0.6),
+            RequestRecord(1, 5001, "/status/503", 503, 0.9, 1.0),
+            RequestRecord(2, 5002, "/status/404", 404, 1.02, 1.05),
+        ]
+        connections = [
+            ConnectionRecord(1, 5001, 0.4, closed=1.1, closed_by="client"),
+            ConnectionRecord(2, 5002, 1.01),
+        ]
+
+        def wait_until_closed(self, timeout: float) -> bool:
+            return False
+
+    said = challenge01._close_evidence(cast(LabServer, NoticedLate()))
+    assert "right after it answered the first GET of /status/503, 2 requests into" in said, said
 
 
 class RetryRemoved(Linkcheck):

@@ -32,12 +32,19 @@ def _expected(path: str) -> str:
 
 
 def _close_evidence(server: LabServer) -> str:
-    """When the client hung up, by the server: 'right after it answered the 2nd GET of ...'."""
+    """When the client hung up, by the server: 'right after it answered the 2nd GET of ...'.
+    Right after the hung-up connection's own last answer: the server can notice a hang-up late,
+    after another connection's answer (a fresh client's, in an answer that swallows the error)."""
     server.wait_until_closed(1.0)
-    closes = [c.closed for c in server.connections if c.closed_by == "client" and c.closed]
-    if not closes:
+    hung_up = [(c.closed, c.id) for c in server.connections if c.closed_by == "client" and c.closed]
+    if not hung_up:
         return ""
-    before = [r for r in server.requests if r.finished <= min(closes)]
+    closed, connection = min(hung_up)
+    answered = sorted(
+        (r for r in server.requests if r.finished <= closed), key=lambda r: r.finished
+    )
+    own = [r for r in answered if r.connection == connection]
+    before = answered[: answered.index(own[-1]) + 1] if own else answered
     if not before:
         return " The server saw the client hang up before any request."
     last = before[-1].path
