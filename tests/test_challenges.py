@@ -681,7 +681,11 @@ def clients_reading_one_chunk(urls: list[str], limits: dict[str, int]) -> list[s
 def test_02_one_client_churning_connections(
     answer: Any, mistake: str, evidence: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert_diagnosed(check_two_hosts, answer, mistake, capsys, evidence)
+    # One pool for both hosts, full: under load httpcore 1.0.9's own race can show the eviction
+    # first (seen: a ReadError on a connection the pool closed as it handed it out), which the
+    # check names c2.pool-race, with the same hint.
+    also = ("c2.pool-race",) if answer is one_client_min_limit else ()
+    assert_diagnosed(check_two_hosts, answer, mistake, capsys, evidence, also=also)
 
 
 def test_02_a_shared_pool_short_of_keepalive_is_named_when_the_clocks_miss_it(
