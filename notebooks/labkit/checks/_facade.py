@@ -224,21 +224,6 @@ class Stage:
                     t.shut(closable)
 
 
-def refusal(t: Twin, error: type[Exception], fn: Callable[..., Any], *args: Any) -> str | None:
-    """None if the learner's `fn(*args)` raised `error`, as it must; else what it did instead:
-    raised another error (said here), or returned ("": its caller says what that meant)."""
-    try:
-        result = t.call(fn, *args)
-    except error:
-        return None
-    except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
-        name = ("httpx." if error.__module__.startswith("httpx") else "") + error.__name__
-        return f"raised {explain(exc)}, not {name}."
-    if inspect.iscoroutine(result):
-        result.close()  # never run: closed, so Python doesn't warn it was never awaited
-    return ""
-
-
 # --- steps: what the check does with the instance, as its caller would -----------------------
 
 
@@ -334,7 +319,7 @@ def step_drop(s: Stage) -> None:
 def step_refused(s: Stage) -> None:
     """A closed instance refuses to work, even when its (borrowed) client still could."""
     before, what = len(s.sent), f"fetch() after {s.t.close}()"
-    did = refusal(s.t, RuntimeError, s.fetchers[0].fetch, s.server.url + "/")
+    did = s.t.refuses(RuntimeError, s.fetchers[0].fetch, s.server.url + "/")
     if did == "":
         on = ", sent on the caller's client" if s.given.borrowed and len(s.sent) > before else ""
         did = f"still worked ({s.words['situation']}{on})."
@@ -346,7 +331,7 @@ def step_statuses(s: Stage) -> None:
     """An error answer raises, so callers can't mistake it for data; a success doesn't."""
     url, fetch_ = f"{s.server.url}/status/", s.fetchers[0].fetch
     for code in (404, 500):
-        did = refusal(s.t, lib().HTTPStatusError, fetch_, f"{url}{code}")
+        did = s.t.refuses(lib().HTTPStatusError, fetch_, f"{url}{code}")
         if did is not None:
             did = did or "returned it instead of raising httpx.HTTPStatusError."
             flunk("04.status-not-raised", what=f"fetch() of a {code} answer", did=did, **s.words)
@@ -383,7 +368,7 @@ def step_owns_client(s: Stage) -> None:
     got = "is a method; make it a @property." if callable(value) else f"is {said}, not {expected}."
     if callable(value) or value is not expected:
         flunk("04.owns-client", what=what, did=got, **s.words)
-    did = refusal(s.t, AttributeError, setattr, fetcher, "owns_client", not expected)
+    did = s.t.refuses(AttributeError, setattr, fetcher, "owns_client", not expected)
     if did is not None:
         did = did or f"was accepted: `fetcher.owns_client = {not expected}`."
         flunk("04.owns-client", what="setting owns_client", did=did, **s.words)
@@ -391,7 +376,7 @@ def step_owns_client(s: Stage) -> None:
 
 def step_refuses_both(s: Stage) -> None:
     """A client plus settings for a client is a mistake to refuse, not to ignore."""
-    did = refusal(s.t, TypeError, lambda: s.fetchers.append(s.candidate(s.client, timeout=1.0)))
+    did = s.t.refuses(TypeError, lambda: s.fetchers.append(s.candidate(s.client, timeout=1.0)))
     if did is not None:
         did = did or "was accepted: that timeout is silently ignored."
         flunk("04.accepts-both", what=f"{s.t.facade}(client, timeout=1.0)", did=did, **s.words)

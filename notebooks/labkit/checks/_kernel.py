@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from typing import Any, NoReturn, ParamSpec, TypeVar, overload
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import httpx
 
@@ -456,41 +456,27 @@ def _verdict(run: Callable[[], str], limit: float) -> str | CheckFailed:
     return verdict
 
 
-@overload
-def exercise_check(body: Callable[P, str], /) -> Callable[P, bool]: ...
-
-
-@overload
-def exercise_check(*, stepped: bool = False) -> Callable[[Callable[P, str]], Callable[P, bool]]: ...
-
-
-def exercise_check(
-    body: Callable[P, str] | None = None, /, *, stepped: bool = False
-) -> Callable[P, bool] | Callable[[Callable[P, str]], Callable[P, bool]]:
+def exercise_check(check_body: Callable[P, str], /) -> Callable[P, bool]:
     """Wrap a check body: print `✅ message`, or `❌ problem` and `   Hint: ...`; return True/False.
 
-    Within `TIME_LIMIT` seconds; `stepped=True`: a mistake made again adds its pointer into the
-    notebook. A wrong answer's leftovers are collected before the verdict, their warnings caught;
-    errors Python would only print beside it ("Exception ignored in ...") make it ❌."""
+    Within `TIME_LIMIT` seconds; a mistake made again adds its pointer into the notebook
+    (stepped hints). A wrong answer's leftovers are collected before the verdict, their warnings
+    caught; errors Python would only print beside it ("Exception ignored in ...") make it ❌."""
 
-    def wrap(check_body: Callable[P, str]) -> Callable[P, bool]:
-        @functools.wraps(check_body)
-        def check(*args: P.args, **kwargs: P.kwargs) -> bool:
-            _library.append(library_of(args[0]) if args else httpx)
-            try:
-                verdict = _verdict(lambda: check_body(*args, **kwargs), TIME_LIMIT)
-            finally:
-                _library.pop()
-            if stepped:
-                verdict = _stepped(check_body.__name__, verdict)
-            if isinstance(verdict, str):
-                _LAST[0] = "ok"
-                print(scrub_addresses(f"✅ {verdict}"))
-                return True
-            _LAST[0] = verdict.mistake
-            print(scrub_addresses(f"❌ {verdict.problem}\n   Hint: {verdict.hint}"))
-            return False
+    @functools.wraps(check_body)
+    def check(*args: P.args, **kwargs: P.kwargs) -> bool:
+        _library.append(library_of(args[0]) if args else httpx)
+        try:
+            verdict = _verdict(lambda: check_body(*args, **kwargs), TIME_LIMIT)
+        finally:
+            _library.pop()
+        verdict = _stepped(check_body.__name__, verdict)
+        if isinstance(verdict, str):
+            _LAST[0] = "ok"
+            print(scrub_addresses(f"✅ {verdict}"))
+            return True
+        _LAST[0] = verdict.mistake
+        print(scrub_addresses(f"❌ {verdict.problem}\n   Hint: {verdict.hint}"))
+        return False
 
-        return check  # its signature is the body's (`inspect` follows `__wrapped__`)
-
-    return wrap if body is None else wrap(body)
+    return check  # its signature is the body's (`inspect` follows `__wrapped__`)

@@ -31,7 +31,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ._catalogue import KIND_WHY
 from ._evidence import Flights, async_recorder, recorder
-from ._kernel import flunk, learner_await, learner_call, lib, libraries, scrub_addresses
+from ._kernel import explain, flunk, learner_await, learner_call, lib, libraries, scrub_addresses
 
 T = TypeVar("T")
 
@@ -97,6 +97,20 @@ class Twin:
 
         call = functools.partial(learner_await, what, action(), stuck=stuck, **verdict)
         return self.portal.call(call)
+
+    def refuses(self, error: type[Exception], fn: Callable[..., Any], *args: Any) -> str | None:
+        """None if the learner's `fn(*args)` raised `error`, as it must; else what it did instead:
+        raised another error (said here), or returned ("": its caller says what that meant)."""
+        try:
+            result = self.call(fn, *args)
+        except error:
+            return None
+        except Exception as exc:  # noqa: BLE001 - the learner's error becomes a verdict
+            name = ("httpx." if error.__module__.startswith("httpx") else "") + error.__name__
+            return f"raised {explain(exc)}, not {name}."
+        if inspect.iscoroutine(result):
+            result.close()  # never run: closed, so Python doesn't warn it was never awaited
+        return ""
 
     def settle(self) -> None:
         """For asyncio: a few turns of the check's loop, then a 10 ms pause there: what is

@@ -104,7 +104,7 @@ def _judge_retries(server: LabServer, paths: tuple[str, ...]) -> None:
             flunk("c1.retry", times=times, path=path, want=want, what=what)
 
 
-@exercise_check(stepped=True)
+@exercise_check
 def check_linkcheck(candidate: CheckLinks) -> str:
     """`check_links(client, urls)`: works on every call with the caller's client, left open."""
     if not callable(candidate):

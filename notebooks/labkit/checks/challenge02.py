@@ -203,7 +203,7 @@ def _judge_host(host: dict[str, Any], server: LabServer, sent: Sent) -> None:
         flunk("c2.open", still=plural(server.open_connections, "TCP connection"), **host)
 
 
-@exercise_check(stepped=True)
+@exercise_check
 def check_two_hosts(candidate: FetchFromHosts) -> str:
     """`fetch_from_hosts(urls, limits)`: url order, each host's limit kept, clients closed."""
     need_function("check_two_hosts", "fetch_from_hosts", candidate)

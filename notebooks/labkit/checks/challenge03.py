@@ -53,7 +53,7 @@ def _settings(candidate: Callable[[], dict[str, Any]]) -> tuple[int, int, float]
     return got["max_connections"], got["max_keepalive_connections"], float(timeout)
 
 
-@exercise_check(stepped=True)
+@exercise_check
 def check_size_for_service(candidate: Callable[[], dict[str, Any]]) -> str:
     """`size_for_service()`: limits and a pool timeout that keep the cap, deadline and budget."""
     connections, keepalive, timeout = _settings(candidate)

@@ -20,7 +20,6 @@ import httpx
 from ._evidence import kind, recorder
 from ._kernel import (
     CheckServer,
-    describe,
     exercise_check,
     flunk,
     learner_call,
@@ -29,6 +28,7 @@ from ._kernel import (
     plural,
     quietly,
 )
+from ._twins import SYNC
 
 HEADER, VALUE, TIMEOUT = "X-Team", "lab", 2.5
 LATER = "lab-2"  # the same header given again, later: it wins, as in a dict merge
@@ -110,15 +110,9 @@ def _owned(candidate: type) -> None:
         learner_call("Fetcher.close()", fetcher.close, mistake="c4.fetcher-error")
         if not server.wait_until_closed(1.0):
             flunk("c4.unclosed", still=plural(server.open_connections, "TCP connection"))
-        try:
-            derived.fetch(url)
-        except RuntimeError:
-            return
-        except Exception as exc:  # noqa: BLE001 - the verdict names it
-            did = f"raised {describe(exc)}, not RuntimeError"
-        else:
-            did = "still worked"
-        flunk("c4.after", did=did)
+        did = SYNC.refuses(RuntimeError, derived.fetch, url)
+        if did is not None:
+            flunk("c4.after", did=did or "still worked")
 
 
 def _borrowed(candidate: type) -> None:
@@ -150,7 +144,7 @@ def _borrowed(candidate: type) -> None:
                 flunk("c4.borrowed-pool", opened=opened, hooked=plural(len(sent), "request"))
 
 
-@exercise_check(stepped=True)
+@exercise_check
 def check_with_options(candidate: type) -> str:
     """`Fetcher.with_options(**overrides)`: a facade on the same client, closed by its owner."""
     need_class("check_with_options", "Fetcher", candidate)

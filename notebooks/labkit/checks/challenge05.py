@@ -199,7 +199,7 @@ def _together_in_two_threads(clients: Any, server: LabServer) -> None:
         flunk("c5.concurrent", seen=f"got a client each, but {failed[0]}")
 
 
-@exercise_check(stepped=True)
+@exercise_check
 def check_loop_clients(candidate: Callable[..., Any]) -> str:
     """`LoopClients(**client_kwargs)`: `current()` per running loop; `aclose()` closes it."""
     need_class("check_loop_clients", "LoopClients", candidate)

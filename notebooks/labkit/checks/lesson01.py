@@ -56,7 +56,7 @@ def _words(text: str) -> tuple[str, ...]:
 _TYPED = {_words(outcome): outcome for outcome in (UNANSWERED, *OUTCOMES)}
 
 
-@exercise_check(stepped=True)
+@exercise_check
 def check_predictions(answers: dict[int, str] | list[str]) -> str:
     """Compare your predictions for snippets 1..5 (a list, or {snippet number: answer})."""
     count = len(PREDICTION_KEY)
@@ -149,7 +149,7 @@ def _judge_connections(sent: _Sent, server: LabServer, total: int, calls: int) -
     flunk("01.churn", saw=saw)
 
 
-@exercise_check(stepped=True)
+@exercise_check
 def check_fetch_statuses(candidate: Callable[[httpx.Client, list[str]], list[int]]) -> str:
     """`fetch_statuses(client, urls)`: status codes as ints in url order, on `client`, reusable."""
     need_function("check_fetch_statuses", "fetch_statuses", candidate)

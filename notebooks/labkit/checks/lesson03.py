@@ -73,7 +73,7 @@ def _run(settings: dict[str, int], planned: float) -> PoolReport | None:
     )
 
 
-@exercise_check(stepped=True)
+@exercise_check
 def check_choose_pool(candidate: Callable[[], dict[str, int]]) -> str:
     """`choose_pool()`: limits and workers for 24 requests of 0.2 s in 0.7 s on <= 8 connections."""
     if isinstance(candidate, Mapping) or not callable(candidate):
@@ -104,16 +104,9 @@ def check_choose_pool(candidate: Callable[[], dict[str, int]]) -> str:
         if workers < max_connections:
             only = {"workers": plural(workers, "worker"), "requests": plural(workers, "request")}
             flunk("03.few-workers", **only, timing=timing, max_connections=max_connections)
-        flunk(
-            "03.too-slow",
-            in_flight=plural(max_connections, "request"),
-            timing=timing,
-            deadline=DEADLINE,
-            rounds=math.floor(DEADLINE / LATENCY + 1e-9),
-            latency=LATENCY,
-            total=REQUESTS,
-            budget=BUDGET,
-        )
+        task: dict[str, object] = {"deadline": DEADLINE, "latency": LATENCY, "budget": BUDGET}
+        task |= {"total": REQUESTS, "rounds": math.floor(DEADLINE / LATENCY + 1e-9)}
+        flunk("03.too-slow", in_flight=plural(max_connections, "request"), timing=timing, **task)
     assert report is not None and opened is not None  # a plan within the target always runs
     if keepalive == 0:
         flunk("03.no-keepalive", opened=plural(opened, "TCP connection"), total=REQUESTS)
@@ -125,13 +118,8 @@ def check_choose_pool(candidate: Callable[[], dict[str, int]]) -> str:
             else f"this run happened to stay within {plural(opened, 'TCP connection')}, but "
             "another may not"
         )
-        flunk(
-            "03.keepalive-below",
-            this_run=this_run,
-            keepalive=keepalive,
-            max_connections=max_connections,
-            in_flight=in_flight,
-        )
+        limits = {"keepalive": keepalive, "max_connections": max_connections}
+        flunk("03.keepalive-below", this_run=this_run, in_flight=in_flight, **limits)
     if report.ok != REQUESTS:
         timeouts = plural(report.pool_timeouts, "pool timeout")
         flunk("03.unanswered", ok=report.ok, total=REQUESTS, timeouts=timeouts)
