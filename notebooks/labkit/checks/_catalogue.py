@@ -74,24 +74,21 @@ HINT_DEPENDENCY = (
     "Annotated[httpx.AsyncClient, Depends(get_client)]`, and makes no client of its own."
 )
 HINT_CLOSE = (
-    "Open the client with `async with httpx.AsyncClient(...) as client:` inside the lifespan, and "
-    "`yield` inside that block: when the app shuts down, the code after `yield` runs and the block "
-    "closes the client, once. A client made at module level or in a lifespan without `async with` "
-    "(or `await client.aclose()` after `yield`) is never closed."
+    "Open the client in the lifespan with `async with httpx.AsyncClient(...) as client:` and "
+    "`yield` inside that block, which closes the client at shutdown. A client made at module "
+    "level, or without `async with` (or `await client.aclose()` after `yield`), is never closed."
 )
 HINT_REUSE = (
-    "Every request went on the right client, yet its connections were not reused: "
-    "don't close or replace them (read each streamed response to its end before closing "
-    "it; no `Connection: close` header). The pool keeps connections alive by itself."
+    "Every request used the right client, but its connections were not reused: let the pool keep "
+    "them (read each streamed response to its end; no `Connection: close` header)."
 )
 FAN_CHURN = (  # the problem of fan.churn and fan.connection-close
     "the server saw {opened} for {requests} requests, at most {most} at once ({limits}): "
     "connections were not reused."
 )
-FAN_DROPPED = (  # the problem of fan.dropped and fan.dropped-close
-    "{fn} returned with {kept} open in the client's pool, though it had {most} requests in "
-    "flight at once (so {most} connections): it closed the others, and the client's next call "
-    "opens them again."
+FAN_DROPPED = (
+    "{fn} returned with {kept} open in the client's pool, after {most} requests in flight at once: "
+    "it closed the others, so the client's next call opens them again."
 )
 HINT_DROP_CONNECTION_CLOSE = (
     "Drop the `Connection: close` header: it tells the server to close the "
@@ -251,8 +248,7 @@ MISTAKES: dict[str, Mistake] = {
     "00.closed-given": Mistake("{what} closed the client it was given.", HINT_OPENED),
     "00.opened-given": raised(HINT_OPENED),
     "00.other-client": Mistake(
-        "{what} sent its request on another client, not on the one it was given "
-        "(the given client sent nothing; the server got {seen}).",
+        "{what} sent its request on another client, not the given one (the server got {seen}).",
         HINT_GIVEN,
     ),
     "00.refused": raised(HINT_GIVEN),
@@ -282,15 +278,13 @@ MISTAKES: dict[str, Mistake] = {
         "`await asyncio.gather(*coroutines)`, with the star."
     ),
     "05.asyncio-run": raised(
-        "Your code already runs inside an event loop (its caller's): await the work "
-        "(`await asyncio.gather(...)`, `await client.get(url)`) instead of starting a new loop "
-        "with asyncio.run()."
+        "Your code already runs in its caller's event loop: await the work (`await "
+        "asyncio.gather(...)`, `await client.get(url)`), don't start a new one with asyncio.run().",
     ),
     # 02 fetch_all (threads) and 05 fetch_all_async (asyncio): `_fan_out`. {fn}, {with_}, {get},
     # {close} and {cap} are the flavour's words: fetch_all, `with`, `client.get(url)`, ...
     "fan.opened-given": raised(
-        "The client you were given is already open (its caller opened it): remove "
-        "`{with_} client:` from {fn}; don't open it or close it there, just {get}.",
+        "The caller already opened that client: drop `{with_} client:` from {fn} and just {get}.",
         Pointer(NB02, "1. The pattern: open once, share, close once"),
     ),
     "fan.closed-given-error": raised(
@@ -318,31 +312,24 @@ MISTAKES: dict[str, Mistake] = {
         "(`async with client:`) or close it (`await client.aclose()`) inside fetch_all_async."
     ),
     "05.returned-awaitable": Mistake(
-        "{fn} returned something to await (asyncio.gather's result?), not the list of bodies: "
-        "a missing await?",
+        "{fn} returned an awaitable, not the list of bodies: a missing await on asyncio.gather?",
         "Await it before returning: `return await asyncio.gather(...)`.",
     ),
     "02.iterator": Mistake(
         "fetch_all returned {got} (an iterator), not a list of bodies.",
-        "pool.map gives its results as an iterator: turn them into a list, e.g. "
-        "return list(pool.map(fetch, urls)).",
+        "pool.map gives an iterator: return list(pool.map(fetch, urls)).",
     ),
     "02.futures": Mistake(
         "fetch_all returned Future objects, not the bodies.",
-        "A Future holds one task's result: future.result() gives it. Or let "
-        "list(pool.map(fetch, urls)) collect the results for you, in the order of urls.",
+        "Return [f.result() for f in futures], or simply list(pool.map(fetch, urls)).",
     ),
     "02.own-client": Mistake(
-        "{fn} sent {sent} of its {requests} requests on the client it was given (the server "
-        "saw {opened} for {requests} requests).",
-        "Don't build clients inside fetch_all (httpx.get() builds one on every call): "
-        "call client.get(url) on the one you were given.",
+        "{fn} sent {sent} of its {requests} requests on the given client; the server saw {opened}.",
+        "Call client.get(url) on the given client; no other client in fetch_all, no httpx.get().",
     ),
     "05.own-client": Mistake(
-        "{fn} sent {sent} of its {requests} requests on the client it was given (the server "
-        "saw {opened} for {requests} requests).",
-        "Don't build clients inside fetch_all_async: await client.get(url) on the one "
-        "you were given.",
+        "{fn} sent {sent} of its {requests} requests on the given client; the server saw {opened}.",
+        "Await client.get(url) on the given client; build no client in fetch_all_async.",
     ),
     "fan.extra-requests": Mistake(
         "{fn} sent {sent} requests on the client it was given for {requests} URLs.",
@@ -370,8 +357,7 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "05.under-cap": Mistake(
         "at most {peak} requests were in flight at once, though {limits} allows {most}.",
-        "Use max_concurrency itself, not a fixed number: asyncio.Semaphore(max_concurrency), "
-        "made inside fetch_all_async.",
+        "Use asyncio.Semaphore(max_concurrency), made inside fetch_all_async, not a fixed number.",
     ),
     "fan.churn": Mistake(FAN_CHURN, HINT_REUSE),
     "fan.connection-close": Mistake(FAN_CHURN, HINT_DROP_CONNECTION_CLOSE),
@@ -468,9 +454,8 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "04.no-method": Mistake("{facade} has no {method}() method.", FACADE_OWNED),
     "04.settings-error": raised(
-        "Accept any client settings as **client_kwargs (the check passes transport=, "
-        "event_hooks=, verify= for the lab's certificate authority, timeout=) and make the "
-        "client once, in __init__, with {client}(**client_kwargs).",
+        "Accept any client settings as **client_kwargs (the check passes transport=, event_hooks=, "
+        "verify=, timeout=) and make the client once, in __init__: {client}(**client_kwargs).",
     ),
     "04.settings-ignored": Mistake(
         "{label} did not give its settings to {client}: {seen}.",
@@ -490,10 +475,8 @@ MISTAKES: dict[str, Mistake] = {
     "04.shared-client-error": raised(FACADE_SHARED),
     "04.shared-client": Mistake("{between}: one client shared by every instance?", FACADE_SHARED),
     "04.lazy-without-lock": Mistake(
-        "{at_once} {workers}' first fetches made {made} for one {label}: a client made on first "
-        "use, without a lock?",
-        "Make the client in __init__; or, to make it on first use, hold {lock} while you check "
-        "for it and make it, so only one is ever made.",
+        "{at_once} {workers}' first fetches made {made} for one {label}: lazily, without a lock?",
+        "Make the client in __init__, or hold {lock} while checking for it and making it lazily.",
         Pointer(NB04, "One facade for a thread pool"),
     ),
     "04.churn": Mistake(FACADE_CHURN, HINT_REUSE),
@@ -547,10 +530,9 @@ MISTAKES: dict[str, Mistake] = {
         "its first request).",
     ),
     "04.del-closes-borrowed": Mistake(
-        "dropping {article} {facade} that borrowed its client (its __del__, at garbage "
-        "collection) closed the caller's client: the caller's next request fails.",
+        "dropping {article} {facade} that borrowed its client closed it (in __del__).",
         "A borrowed client is the caller's, even in __del__: close only a client your {facade} "
-        "made (`if self._owns_client: ...`), and prefer closing in {close}() to __del__.",
+        "made (`if self._owns_client: ...`), better in {close}() than in __del__.",
         FACADE_OWNERSHIP,
     ),
     "05.aclose-calls-close": raised(
@@ -558,17 +540,14 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "05.aclose-not-awaited": Mistake(
         "{what} made the coroutine {coroutine} but never awaited it: the client stays open.",
-        "Await it: `await self._client.aclose()`. Without `await`, calling an async method "
-        "only makes a coroutine, and nothing runs.",
+        "Write `await self._client.aclose()`: without await, the call only makes a coroutine.",
         Pointer(NB05, "1. The same three states"),
     ),
     "04.warns-on-correct-use": Mistake(
-        "{who} warned during correct use: ResourceWarning: {warning} (every {who} the check "
-        "made was closed, or only borrowed its client).",
-        "Rule 7 (notebook 04): warn about real mistakes only; correct use raises no warnings. "
-        "Send the ResourceWarning from __del__ only when the {who} made its client and was "
-        "never closed: `if getattr(self, '_owns_client', False) and not getattr(self, "
-        "'_closed', True):` (getattr, in case __init__ failed).",
+        "{who} warned though each was closed or borrowed its client: ResourceWarning: {warning}",
+        "Warn from __del__ only when the {who} made its client and never closed it: `if "
+        "getattr(self, '_owns_client', False) and not getattr(self, '_closed', True):` (getattr, "
+        "in case __init__ failed).",
         Pointer(NB04, "Rule 7: warn about real mistakes only"),
     ),
     # 06_one_client_per_application: make_app(upstream) -> FastAPI
@@ -588,18 +567,15 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "06.startup-failed": Mistake(
         "The app did not start: its lifespan raised {error}.",
-        "The lifespan runs before the app serves anything: open the client there, keep it on "
-        "app.state, then yield.",
+        "The lifespan runs first: open the client there, put it on app.state, then yield.",
     ),
     "06.not-yet-dependency": Mistake(
         "Not yet: the app raised NotImplementedError while serving GET /status.",
         "Write get_client's body, run that cell, then run this check again.",
     ),
     "06.no-lifespan": Mistake(
-        "GET /status failed: app.state had nothing on it, because the app's lifespan "
-        "never ran: make_app built its FastAPI() without lifespan=.",
-        "Hand the lifespan to the app: `app = FastAPI(lifespan=lifespan)`. A lifespan that is "
-        "only defined never runs, so nothing opens the client or puts it on app.state.",
+        "GET /status failed: the app's lifespan never ran: FastAPI() was made without lifespan=.",
+        "Hand the lifespan to the app: `app = FastAPI(lifespan=lifespan)`.",
     ),
     "06.yield-outside": served(
         "The client was closed before the app served: put `yield` inside the `async with` block of "
@@ -607,15 +583,13 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "06.closed-in-path": Mistake(
         "GET /status failed after {served} requests went downstream: the app raised {error}.",
-        "The path function (or the dependency) closed the app's client: no `await "
-        "client.aclose()` and no `async with client:` there. The client belongs to the app's "
-        "lifespan, which closes it once, at shutdown.",
+        "The path function (or dependency) closed the app's client: no `await client.aclose()` or "
+        "`async with client:` there; the lifespan closes it, at shutdown.",
         Pointer(NB06, "1c. The pattern: lifespan, `app.state`, a dependency"),
     ),
     "06.entered-borrowed": served(
-        "The path function entered the app's client (`async with client:`): that client is "
-        "borrowed from the lifespan, already open, and `async with` opens it again, then "
-        "closes it for every later request. Use it as it is: `await client.get(...)`.",
+        "The path function entered the lifespan's client (`async with client:`), which closes it "
+        "for every later request: use it as it is, `await client.get(...)`.",
         Pointer(NB06, "1c. The pattern: lifespan, `app.state`, a dependency"),
     ),
     "06.no-state": served(
@@ -637,16 +611,13 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "06.request-failed": Mistake(
         "GET /status failed: {error}",
-        "GET /status should answer within a few seconds: ask the "
-        "upstream once and return its answer.",
+        "GET /status should answer within seconds: ask the upstream once, return its answer.",
     ),
     "06.shutdown-failed": Mistake("The app's shutdown raised {error}.", HINT_CLOSE),
     "06.blocking-client": Mistake(
-        "{total} requests, {at_once} at a time, reached the upstream one at a time: the app "
-        "waited for each downstream answer before it served the next visitor.",
-        "In an `async def` path function, send with an httpx.AsyncClient and `await` it: a "
-        "synchronous httpx.Client blocks the event loop while it waits, so the app serves one "
-        "request at a time. Open an AsyncClient in the lifespan.",
+        "{total} requests, {at_once} at once, reached the upstream one at a time: the app waited.",
+        "Open an httpx.AsyncClient in the lifespan and `await` its requests: in an `async def` "
+        "path function, a synchronous httpx.Client blocks the event loop while it waits.",
         Pointer(NB06, "1c. The pattern: lifespan, `app.state`, a dependency"),
     ),
     "06.downstream-count": Mistake(
@@ -654,13 +625,10 @@ MISTAKES: dict[str, Mistake] = {
         "Send one request downstream (to /delay/0.05) per GET /status.",
     ),
     "06.no-keepalive": Mistake(
-        "{total} requests, {at_once} at a time, opened {opened} downstream TCP connections, "
-        "not at most {at_once}, all from one client: its connections were not kept alive "
-        "between requests.",
-        "The app shares one client, rightly, but that client does not keep its connections "
-        "alive: each one closes after its answer and the next request opens another. Drop "
-        "max_keepalive_connections=0 (and any `Connection: close` header): keep at least as "
-        "many connections alive as requests in flight, as httpx's default limits do.",
+        "{total} requests, {at_once} at a time, opened {opened} downstream TCP connections (not at "
+        "most {at_once}), all from one client: it did not keep them alive.",
+        "The client closes each connection after its answer: drop max_keepalive_connections=0 "
+        "and any `Connection: close` header (httpx's default limits keep enough alive).",
     ),
     "06.client-per-request": Mistake(
         "{total} requests, {at_once} at a time, opened {opened} downstream TCP "
@@ -675,30 +643,23 @@ MISTAKES: dict[str, Mistake] = {
         Pointer(NB06, "1b. The other mistake: a module-level client that nothing closes"),
     ),
     "06.aclose-not-awaited": Mistake(
-        "After the app shut down, {still} of its {opened} downstream connections were still "
-        "open: the lifespan called aclose() without `await` (Python warned: coroutine "
-        "'AsyncClient.aclose' was never awaited), so the client was never closed.",
-        "Write `await client.aclose()`: calling an async method only makes a coroutine, and "
-        "nothing happens until it is awaited. Simpler still: open the client with `async with "
-        "httpx.AsyncClient(...) as client:` in the lifespan and `yield` inside that block: "
-        "the block closes it for you.",
+        "After shutdown, {still} of its {opened} downstream connections were still open: aclose() "
+        "was never awaited, so the client was never closed.",
+        "Write `await client.aclose()` (an async call does nothing until awaited), or simply open "
+        "it with `async with httpx.AsyncClient(...) as client:` and `yield` inside that block.",
         Pointer(NB06, "1c. The pattern: lifespan, `app.state`, a dependency"),
     ),
     "06.second-serve": Mistake(
-        "Served a second time (a new make_app(upstream), as tests and reloads do), GET /status "
-        "failed: the app raised {error}.",
-        "Make the client inside the lifespan (`async with httpx.AsyncClient(...) as client:`), "
-        "not at module level: a module-level client closed by the first shutdown stays closed "
-        "for every app served after it.",
+        "On a second make_app(upstream), as tests and reloads do, GET /status raised {error}.",
+        "Make the client inside the lifespan (`async with httpx.AsyncClient(...) as client:`): a "
+        "module-level client closed by the first shutdown stays closed for every later app.",
         Pointer(NB06, "2. Testing the app: run its lifespan"),
     ),
     "06.second-start": Mistake(
-        "Served a second time (a new make_app(upstream), as tests and reloads do), the app did "
-        "not start: the first app's shutdown had closed the module-level client, and a closed "
-        "client never opens again. Its lifespan raised {error}.",
-        "Make the client inside the lifespan (`async with httpx.AsyncClient(...) as client:`), "
-        "not at module level: each app served gets a client of its own, opened at its startup "
-        "and closed at its shutdown.",
+        "Served a second time (a new make_app(upstream), as tests and reloads do), the app did not "
+        "start: its lifespan raised {error} on the module-level client the first shutdown closed.",
+        "Make the client inside the lifespan (`async with httpx.AsyncClient(...) as client:`), not "
+        "at module level: each app then gets a client of its own.",
         Pointer(NB06, "2. Testing the app: run its lifespan"),
     ),
     # 07_when_pooled_connections_break: send_with_retry(client, method, url, *, attempts=2)
@@ -709,9 +670,8 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "07.closed-client": Mistake(
         "{what} closed the client it was given: the caller owns it.",
-        "Leave the client open: no client.close() and no `with client:` in send_with_retry, "
-        "not even in a `finally:`. The caller made the client, sends more on it, and closes "
-        "it when it is done.",
+        "Leave the client open: no client.close() and no `with client:` in send_with_retry, not "
+        "even in `finally:`; the caller closes it.",
     ),
     "07.opened-given": raised(
         "The client you were given is already open: don't write `with client:` in "
@@ -755,42 +715,34 @@ MISTAKES: dict[str, Mistake] = {
         "Return the response of the last try, as it is.",
     ),
     "07.own-client": Mistake(
-        "On {what}, send_with_retry sent {tries} of its 2 tries on the client it was given: "
-        "a client of its own for the others?",
-        "Send every try on the client you were given: its pool opens a fresh "
-        "connection for the retry by itself. A new client per try loses the pool.",
+        "On {what}, send_with_retry sent only {tries} of its 2 tries on the given client.",
+        "Send every try on the given client; its pool opens a new connection for the retry itself.",
     ),
     "07.pool-emptied": Mistake(
-        "On {what}, send_with_retry got the answer, but emptied the client's pool: the "
-        "connection it held to another server was gone afterwards.",
-        "Leave the client's pool alone (no client._transport.close()): other threads' "
-        "connections live in it too. There is nothing to flush: a pool never reuses a "
-        "connection the server has closed, the retry gets a new one by itself.",
+        "On {what}, send_with_retry emptied the client's pool, closing its other connections.",
+        "Leave the pool alone (no client._transport.close()): other threads' connections live in "
+        "it, and a pool never reuses a connection the server has closed.",
     ),
     "07.extra-tries": Mistake(
         "On {what}, send_with_retry sent {tries} requests, where 2 were enough.",
         "Return as soon as a try gives a response.",
     ),
     "07.retried-response": Mistake(
-        "send_with_retry sent GET /status/503 {tries} times: it retried a response (or kept "
-        "trying after one came).",
-        "A response with any status code is returned as it is, at once. Retrying "
-        "a 5xx needs back-off and a budget: a policy beyond this function.",
+        "send_with_retry sent GET /status/503 {tries} times: it retried a response.",
+        "Return the response at once, any status: retrying a 5xx needs back-off and a budget.",
     ),
     "07.post-retried": retried(
-        "Retry only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS). The server may "
-        "have received and acted on the POST before the connection closed: sending it "
-        "again could do it twice. Re-raise the error for a POST.",
+        "Retry only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS): the server may have "
+        "acted on the POST before the connection closed. Re-raise the error for a POST.",
     ),
     "07.timeout-retried": retried(
-        "Don't retry a timeout: the server got the request and may still be working on "
-        "it, and waiting again doubles the wait. Catch only httpx.RemoteProtocolError, "
-        "httpx.ReadError and httpx.ConnectError, not httpx.TransportError or httpx.HTTPError.",
+        "Don't retry a timeout (the server may still be working on it): catch only "
+        "httpx.RemoteProtocolError, httpx.ReadError and httpx.ConnectError, not "
+        "httpx.TransportError or httpx.HTTPError.",
     ),
     "07.other-error-retried": retried(
-        "Retry only the errors that say the connection broke: httpx.RemoteProtocolError, "
-        "httpx.ReadError and httpx.ConnectError. Any other error comes back on every try "
-        "(this one names a URL that can't work): catch those three, not httpx.TransportError.",
+        "Retry only the errors of a broken connection: httpx.RemoteProtocolError, httpx.ReadError "
+        "and httpx.ConnectError, not httpx.TransportError (this error comes back every try).",
     ),
     "07.put-not-retried": Mistake(
         "On {what}, send_with_retry raised {error} after {tries} try: PUT is idempotent, so it "
@@ -803,17 +755,14 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "07.too-few-tries": Mistake(
         "On {what}, send_with_retry made {tries} of the 3 tries allowed.",
-        "A failed connect is retried too (for an idempotent method), up to `attempts` tries "
-        "in all, not a fixed number.",
+        "Retry a failed connect too (idempotent methods only), up to `attempts` tries in all.",
         Pointer(NB07, "2. What `retries=` retries"),
     ),
     "07.last-error": retried("After the last try, let the error out: `raise` it."),
     "07.error-swallowed": Mistake(
-        "On {what}, send_with_retry {did}. That response was made in send_with_retry, not "
-        "sent by any server: the error was caught and dropped.",
-        "When the error must go back to the caller (no try left, or a request that is not "
-        "retried), re-raise it: a bare `raise` in the except block. A response of your own "
-        "hides the failure: the caller takes it for the server's answer.",
+        "On {what}, send_with_retry {did}: a response of its own, the error caught and dropped.",
+        "When the error must go back (no try left, or a request not retried), re-raise it with a "
+        "bare `raise` in the except block: a made-up response hides the failure.",
     ),
     "07.one-attempt": retried(
         "`attempts` counts every try, the first included: attempts=1 means no retry.",
@@ -933,51 +882,42 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "01.other-client": Mistake(
         "{saw}; {mine} of them used the client fetch_statuses was given.",
-        "Send every request with client.get(url) on the client you were given: don't "
-        "build a client (or call httpx.get) inside fetch_statuses.",
+        "Send each request with client.get(url) on the given client: no new client, no httpx.get.",
     ),
     "01.repeats": Mistake(
-        "fetch_statuses sent {mine} requests for {total} URLs in {calls} calls: some URLs "
-        "more than once.",
-        "GET each url once: keep the response (response = "
-        "client.get(url)) and read its .status_code.",
+        "fetch_statuses sent {mine} requests for {total} URLs ({calls} calls): some sent twice.",
+        "GET each url once: response = client.get(url), then read its .status_code.",
     ),
     "01.skipped": Mistake(
         "fetch_statuses sent {mine} requests for {total} URLs in {calls} calls: some status codes "
         "were not asked for (saved from an earlier call, or a repeated URL skipped).",
-        "Send GET for every url in urls, at every call: the server's answer "
-        "can change, so only a request tells.",
+        "GET every url at every call: the answer can change, so only a request tells.",
     ),
     "01.threads": Mistake(
-        "{saw}: fetch_statuses sent its requests from {threads}{at_once}, so the pool opened "
-        "a connection for each thread.",
-        "Send the requests one after another in fetch_statuses (threads come in lesson "
-        "02): one connection then carries them all.",
+        "{saw}: fetch_statuses sent its requests from {threads}{at_once}, so the pool opened a "
+        "connection for each thread.",
+        "Send them one after another (threads come in lesson 02): one connection then carries all.",
     ),
     "01.connection-close": Mistake(
-        "{saw}, all sent by the client it was given: {closing} of them asked the "
-        "server to close the connection (a `Connection: close` header).",
-        "Leave that header out: then the server keeps the connection open and the pool "
-        "reuses it for the next request.",
+        "{saw}, all sent by the client it was given: {closing} of them asked the server to close "
+        "the connection (a `Connection: close` header).",
+        "Leave that header out: the server then keeps the connection open for the pool to reuse.",
     ),
     "01.unread-stream": Mistake(
         "{saw}, all sent by the client it was given: {unread} streamed responses were closed "
         "before their bodies were read, and such a connection cannot carry another request.",
-        "Read the body inside `with client.stream(...)` "
-        "(response.read()), or use client.get(url), which reads it for you.",
+        "Call response.read() inside `with client.stream(...)`, or just use client.get(url).",
     ),
     "01.unclosed-stream": Mistake(
         "{saw}, all sent by the client it was given: {unclosed} streamed responses were never "
         "closed (nor read), so each kept its connection and the next request needed a new one.",
-        "Use client.get(url), which reads the body and gives the connection back for you; a "
-        "streamed response (stream=True) holds its connection until it is closed: `with "
-        "client.stream('GET', url) as response:`, then response.read() inside it.",
+        "Use client.get(url), which reads the body and gives the connection back; or `with "
+        "client.stream('GET', url) as response:` and response.read() inside it.",
     ),
     "01.churn": Mistake(
-        "{saw}, all sent one at a time by the client it was given: something closes the "
-        "connection after each request.",
-        "Send plain client.get(url) requests, and leave the "
-        "client's settings and the response as they are.",
+        "{saw}, all sent one at a time by the client it was given: something closes the connection "
+        "after each request.",
+        "Send plain client.get(url); leave the client's settings and each response as they are.",
     ),
     # Challenge 1.2: check_links(client, urls), a teammate's link checker (challenge01.py)
     "c1.not-the-function": Mistake(
@@ -1006,10 +946,8 @@ MISTAKES: dict[str, Mistake] = {
         "Fix that error; the module only needs its lifetime bug fixed.",
     ),
     "c1.left-closed": Mistake(
-        "check_links returned, but left the caller's client closed (call {call} of "
-        "{calls}).{evidence}",
-        "The client is the caller's: it opens and closes it. Find what closes it in the "
-        "module, and leave it open.",
+        "check_links left the caller's client closed (call {call} of {calls}).{evidence}",
+        "The client is the caller's: find what in the module closes it, and leave it open.",
         Pointer(NB01, "4.2 A module-level client, closed by one of its users"),
     ),
     "c1.not-a-dict": Mistake(
@@ -1044,19 +982,16 @@ MISTAKES: dict[str, Mistake] = {
         Pointer(NB01, "Challenge 1.2: the link checker that breaks far from its bug"),
     ),
     "c1.not-on-client": Mistake(
-        "{missing} of the {asked} requests of call {call} were not sent on the client "
-        "check_links was given (the server saw {opened} TCP connections).",
-        "Send every request, the retries too, on the caller's client: no new client, no "
-        "httpx.get().",
+        "{missing} of the {asked} requests of call {call} were not sent on the client check_links "
+        "was given (the server saw {opened} TCP connections).",
+        "Send every request, retries too, on the caller's client: no new client, no httpx.get().",
         Pointer(NB01, "What an open client keeps: its connection pool"),
     ),
     "c1.connection-close": Mistake(
-        "the server saw {opened} new TCP connections in call {call} for {asked} requests on "
-        "one client: every request asked the server to close its connection (a "
-        "`Connection: close` header).",
-        "Leave the caller's client as it was given: no `Connection: close` header on it "
-        "(client.headers belongs to the caller). Without it, one connection carries all "
-        "these requests.",
+        "the server saw {opened} new TCP connections in call {call} for {asked} requests on one "
+        "client: each asked to close its connection (`Connection: close`).",
+        "Leave client.headers as the caller gave it, without `Connection: close`: then one "
+        "connection carries all these requests.",
     ),
     "c1.connections": Mistake(
         "the server saw {opened} new TCP connections in call {call} for {asked} requests on "
@@ -1068,8 +1003,7 @@ MISTAKES: dict[str, Mistake] = {
     ),
     # Challenge 3.2: size_for_service() -> the pool's sizes (challenge03.py)
     "c3.httpx-objects": Mistake(
-        "size_for_service returned httpx objects: the check builds the client itself, from "
-        "plain numbers.",
+        "size_for_service returned httpx objects: the check builds the client from plain numbers.",
         C3_DICT + ": two whole numbers and seconds.",
     ),
     "c3.raised": raised("size_for_service takes no arguments and returns a dict of three numbers."),
@@ -1121,32 +1055,27 @@ MISTAKES: dict[str, Mistake] = {
     # Challenge 2.2: fetch_from_hosts(urls, limits), two hosts, a limit for each (challenge02.py)
     "c2.error": raised("Fix that error first."),
     "c2.kept-client": Mistake(
-        "in call {call}, {name} raised {error}. Call 1 worked, and closed a client that call "
-        "{call} used again (a client made at module level, or kept from call 1?).",
-        "Make the clients inside fetch_from_hosts, one per host with that host's limit, and "
-        "close them before it returns: a client made once, outside, is closed by the first "
-        "call and stays closed for every call after it.",
+        "in call {call}, {name} raised {error}: call 1 closed a client that call {call} used again "
+        "(made at module level, or kept?).",
+        "Make the clients inside fetch_from_hosts, one per host with its limit, and close them "
+        "before it returns: a client made once, outside, stays closed after the first call.",
         Pointer(NB01, "4.2 A module-level client, closed by one of its users"),
     ),
     "c2.closed": Mistake(
-        "{name} raised {error}: a client closed while requests were still being sent on it "
-        "(the lab server answers within 0.2 s).",
-        "Every worker must be done before the client it uses closes: end the thread pools "
-        "(their `with`, or shutdown(wait=True)) first, then the client.",
+        "{name} raised {error}: a client closed while requests were still being sent on it (the "
+        "lab server answers within 0.2 s).",
+        "End the thread pools first (their `with`, or shutdown(wait=True)), then close the client.",
         Pointer(NB02, "Closing the client while workers still send"),
     ),
     "c2.grouped": Mistake(
         "the bodies are grouped by host, not in the order of urls.",
-        "Return one body per url, in the order of urls, however you split the work between "
-        "the hosts.",
+        "Return one body per url, in the order of urls, however you split the work by host.",
         Pointer(NB02, "1. The pattern: open once, share, close once"),
     ),
     "c2.over": Mistake(
-        "host {name} (limit {limit}) was serving {peak} of your requests at once (call "
-        "{call}){seen}.",
-        "Cap each host on its own: host {name} allows {limit} requests at once, the other host "
-        "its own number. Not one number for both (the smaller slows the other host down, the "
-        "larger overloads this one): a client, or a semaphore, per host, with that host's limit.",
+        "host {name} (limit {limit}) served {peak} of your requests at once (call {call}){seen}.",
+        "Cap each host on its own (one number for both slows one or overloads the other): host "
+        "{name} allows {limit} at once. Use a client or a semaphore per host, with its limit.",
         Pointer(NB03, "7. Choosing sizes"),
     ),
     "c2.keepalive-cap": Mistake(
@@ -1158,17 +1087,15 @@ MISTAKES: dict[str, Mistake] = {
         Pointer(NB03, "1. What `httpx.Limits` controls"),
     ),
     "c2.semaphore-per-call": Mistake(
-        "host {name} (limit {limit}) got more than {limit} of your requests at once (call "
-        "{call}), and that call made {made} semaphores: one per request?",
-        "A semaphore made for each request caps nothing: each one only ever has one thread "
-        "inside. Make one per host, before the work starts (threading.Semaphore({limit}) for "
-        "host {name}), and share it between the threads that send to that host.",
+        "host {name} (limit {limit}) got more than {limit} of your requests at once (call {call}), "
+        "and that call made {made} semaphores: one per request?",
+        "A semaphore per request caps nothing. Make one per host before the work starts "
+        "(threading.Semaphore({limit}) for host {name}) and share it between that host's threads.",
     ),
     "c2.churn": Mistake(
         HOST_SAW + ": it closed each connection after one answer (call {call}).",
-        "Your client is shared, but it does not keep its connections alive: "
-        "max_keepalive_connections=0 closes each one after its answer. Keep as many alive as "
-        "the connections you allow.",
+        "Your shared client keeps no connection alive: max_keepalive_connections=0 closes each "
+        "after its answer. Keep as many alive as the connections you allow.",
         Pointer(NB03, "4. `max_keepalive_connections=0`: a connection per request"),
     ),
     "c2.connection-close": Mistake(
@@ -1178,9 +1105,8 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "c2.few-keepalive": Mistake(
         HOST_SAW + " that closed some of them after their answer (call {call}).",
-        "Your client is shared, but with max_keepalive_connections={keep} it keeps fewer "
-        "connections alive than the {peak} it had open at once: the others close after their "
-        "answer. Keep as many alive as the connections you allow.",
+        "With max_keepalive_connections={keep}, your shared client keeps fewer alive than the "
+        "{peak} it had open at once, and closes the others. Keep as many alive as you allow.",
         Pointer(NB03, "An honest note about `max_keepalive_connections`"),
     ),
     "c2.pool-race": Mistake(
@@ -1191,9 +1117,8 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "c2.keepalive-expiry": Mistake(
         HOST_SAW + ": keepalive_expiry=0 closed each one as soon as it was idle (call {call}).",
-        "Your client keeps its connections alive, but keepalive_expiry=0 closes each one the "
-        "moment its answer is read, so the next request opens another. Leave keepalive_expiry "
-        "at httpx's 5 s (or anything longer than the gaps between your requests).",
+        "keepalive_expiry=0 closes each connection as soon as its answer is read: leave it at "
+        "httpx's 5 s (or longer than the gaps between your requests).",
         Pointer(NB03, "5. Keep-alive expiry: idle connections don't live forever"),
     ),
     "c2.closed-early": Mistake(
@@ -1218,14 +1143,12 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "c2.serial": Mistake(
         "host {name} (limit {limit}) got your {requests} requests one at a time (call {call}).",
-        "Use the concurrency host {name} allows: up to {limit} requests at once, the other "
-        "host its own number.",
+        "Send up to {limit} requests at once to host {name}, and to the other host its own number.",
         Pointer(NB03, "7. Choosing sizes"),
     ),
     "c2.open": Mistake(
         "after fetch_from_hosts returned, host {name} still had {still} open (call {call}).",
-        "fetch_from_hosts opens its client(s), so it must close them, once, before it returns: "
-        "every client it made, after every worker is done with it.",
+        "When its workers finish, fetch_from_hosts must close each client it made, once.",
         Pointer(NB02, "1. The pattern: open once, share, close once"),
     ),
     # Challenge 4.2: Fetcher.with_options(**overrides), a facade on the same client (challenge04.py)
@@ -1253,11 +1176,9 @@ MISTAKES: dict[str, Mistake] = {
         "Return a Fetcher-like object: fetch(url), close(), with-support.",
     ),
     "c4.dropped": Mistake(
-        "a request from a facade of a facade ({where}: with_options(headers=...)"
-        ".with_options(timeout=...)) carried timeout={timeout} but not the {header} header its "
-        "parent was made with: the second with_options dropped the first one's overrides.",
-        "A facade made from a facade keeps its parent's overrides and adds its own: merge them "
-        "(`{{**self._options, **overrides}}`), don't start again from the given ones only.",
+        "a request from with_options(headers=...).with_options(timeout=...) ({where}) carried "
+        "timeout={timeout} but not the parent's {header} header: its overrides were dropped.",
+        "Keep the parent's overrides and add your own: `{{**self._options, **overrides}}`.",
     ),
     "c4.merge-order": Mistake(
         "a facade made with_options(headers={{'{header}': '{first}'}}).with_options(headers="
@@ -1267,27 +1188,22 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "c4.overrides": Mistake(
         "a request from the facade with_options gave ({where}) was sent without {missing}.",
-        "Each request the new facade sends must carry the overrides it was made with; the "
-        "Fetcher it came from keeps sending without them.",
+        "Send the overrides with every request of the new facade (and none of the original's).",
         Pointer(NB04, "Rule 6: a client *and* client settings is a mistake"),
     ),
     "c4.leak": Mistake(
-        "after with_options(...), a request from the original Fetcher ({where}) carried the "
-        "overrides too.",
-        "with_options must leave the original Fetcher (and the shared client's own settings) as "
-        "they were: keep the overrides in the new facade, and apply them to its requests only.",
+        "after with_options(...), the original Fetcher's request ({where}) had the overrides too.",
+        "Leave the original Fetcher and the shared client's settings as they were: keep the "
+        "overrides in the new facade, for its requests only.",
         FACADE_OWNERSHIP,
     ),
     "c4.other-client": Mistake(
-        "only {hooked} of the 3 requests went through the Fetcher's client (its request hook "
-        "saw them); the server saw {opened}.",
-        "The new facade must send on the very client of the Fetcher it came from (its "
-        "settings, hooks and pool), not on a client of its own.",
+        "the Fetcher's client hook saw only {hooked} of the 3 requests; the server saw {opened}.",
+        "Send on the original Fetcher's client (its settings, hooks, pool), not a new one.",
         FACADE_OWNERSHIP,
     ),
     "c4.pool": Mistake(
-        "the server saw {opened} for 3 requests one after another: the two facades don't "
-        "share one pool.",
+        "the server saw {opened} for 3 requests in a row: the two facades don't share one pool.",
         "Share the client, and so its pool: no new httpx.Client in with_options.",
         FACADE_OWNERSHIP,
     ),
@@ -1299,15 +1215,12 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "c4.closed-shared": Mistake(
         "after the new facade's close(), the original Fetcher's fetch() raised {error}",
-        "Closing the facade from with_options closed the client the original Fetcher still "
-        "uses: only the Fetcher that made the client closes it.",
+        "Its close() closed the client the original uses; only the Fetcher that made it may.",
         FACADE_CLOSING,
     ),
     "c4.closed-by-with": Mistake(
-        "after a `with` on a facade from with_options, the original Fetcher's fetch() raised "
-        "{error}",
-        "Leaving the new facade's `with` must not close the shared client: only the Fetcher "
-        "that made the client closes it.",
+        "after a `with` on a with_options facade, the original Fetcher's fetch() raised {error}",
+        "Only the Fetcher that made the shared client closes it, not the new facade's `with`.",
         FACADE_CLOSING,
     ),
     "c4.unclosed": Mistake(
@@ -1318,14 +1231,12 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "c4.after": Mistake(
         "after the original Fetcher closed its client, the new facade's fetch() {did}.",
-        "A facade whose client is closed must refuse to work, with a RuntimeError (httpx's own "
-        "is fine).",
+        "A facade with a closed client must refuse to work with a RuntimeError (httpx's is fine).",
         Pointer(NB04, "Rule 5: a closed facade says so"),
     ),
     "c4.closed-borrowed": Mistake(
         "closing the two facades closed the caller's client (Fetcher(client) borrowed it).",
-        "A borrowed client is the caller's: no facade closes it, not even one made by "
-        "with_options.",
+        "A borrowed client is the caller's: no facade closes it, not even a with_options one.",
         FACADE_OWNERSHIP,
     ),
     "c4.borrowed-pool": Mistake(
@@ -1340,12 +1251,10 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "c5.error": Mistake("in event loop {run}, {name} raised {error}", "Fix that error first."),
     "c5.bound": Mistake(
-        "in event loop {run}, {name} raised {error}: something made in an earlier event loop "
-        "(a lock?) was used here.",
-        "An asyncio.Lock (or Event, Semaphore, Condition, Queue) belongs to the first event "
-        "loop that waits on it, as a client does: don't make one in __init__. Make it per "
-        "loop, next to that loop's client, or need none: a plain `def current()` that never "
-        "awaits can't be interleaved.",
+        "in event loop {run}, {name} raised {error}: something from an earlier loop (a lock?).",
+        "An asyncio.Lock (or Event, Semaphore, Condition, Queue) belongs to the first event loop "
+        "that waits on it: don't make one in __init__. Make it per loop, next to that loop's "
+        "client, or need none (a plain `def current()` never awaits).",
         Pointer(NB05, "asyncio's own tools belong to a loop too"),
     ),
     "c5.not-a-client": Mistake(
@@ -1354,17 +1263,14 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "c5.same": Mistake(
         "in event loop {run}, {seen}.",
-        "Within one event loop, every call must get the same client, even calls that overlap: "
-        "make it on the loop's first call, keep it, and hand it out again.",
+        "Give every call in a loop, even overlapping ones, the client made on its first call.",
         Pointer(NB05, NB05_SHARE),
     ),
     "c5.race": Mistake(
-        "in event loop {run}, the first {at_once} current() calls, from tasks at the same time, "
-        "got {made} different clients, though a later task got one of them again: the calls raced.",
-        "current() awaits between finding no client for this loop and storing one, so every "
-        "task that calls it meanwhile finds none and makes its own. Store the new client "
-        "before any `await` (no await between the check and the store), or guard both with an "
-        "asyncio.Lock made per loop.",
+        "in event loop {run}, {at_once} concurrent first current() calls got {made} different "
+        "clients (a later one got one of them again): they raced.",
+        "current() awaits between finding no client and storing one, so tasks calling meanwhile "
+        "each make one: store it before any `await`, or guard both with a per-loop asyncio.Lock.",
         Pointer(NB05, NB05_SHARE),
     ),
     "c5.per-task": Mistake(
@@ -1377,16 +1283,13 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "c5.one-client": Mistake(
         "in event loop {run}, {name} raised {error}. That client is event loop {prev}'s.",
-        "Each event loop needs a client of its own: a client made in (or used by) another "
-        "loop can't work in this one. Key your cache by the running loop.",
+        "Each loop needs a client of its own, made in it: key your cache by the running loop.",
         Pointer(NB05, NB05_PITFALL),
     ),
     "c5.settings": Mistake(
-        "in event loop {run}, current()'s client was not made with the settings given to "
-        "LoopClients(**client_kwargs): the check's request hook heard {heard} of its "
-        "{requests} requests.",
-        "Keep the keyword arguments __init__ gets and make every client with them: "
-        "httpx.AsyncClient(**self._client_kwargs).",
+        "in event loop {run}, current()'s client ignored the settings given to "
+        "LoopClients(**client_kwargs): the check's hook heard {heard} of its {requests} requests.",
+        "Make every client with the kwargs __init__ got: httpx.AsyncClient(**self._client_kwargs).",
     ),
     "c5.open": Mistake(
         "in event loop {run}, aclose() left the loop's client open.",
@@ -1394,13 +1297,10 @@ MISTAKES: dict[str, Mistake] = {
         Pointer(NB05, NB05_PITFALL),
     ),
     "c5.not-kept": Mistake(
-        "in event loop {run}, the client current() gave was gone as soon as the check stopped "
-        "holding it (the loop still running, its aclose() not called yet): each "
-        "`await clients.current().get(url)` would make a new client, and a new connection, that "
-        "nothing closes.",
-        "Your cache holds its clients weakly (a weakref.WeakValueDictionary?): it must keep "
-        "each loop's client alive until that loop's aclose(). Hold the client strongly; if "
-        "something is weak, let it be the loop (weakref.WeakKeyDictionary keyed by the loop).",
+        "in event loop {run}, current()'s client was gone once the check let go of it, before "
+        "aclose(): each `await clients.current().get(url)` would make a client nothing closes.",
+        "Your cache holds its clients weakly (a weakref.WeakValueDictionary?): hold them strongly "
+        "until their loop's aclose(), or key them weakly by the loop (weakref.WeakKeyDictionary).",
         Pointer(NB05, NB05_SHARE),
     ),
     "c5.connections": Mistake(
@@ -1414,19 +1314,16 @@ MISTAKES: dict[str, Mistake] = {
         Pointer(NB05, NB05_PITFALL),
     ),
     "c5.left": Mistake(
-        "after event loop {run} ended and its client was closed, the cache still kept that "
-        "client (and so, maybe, the dead loop).",
-        "A finished loop must leave nothing behind in the cache: let aclose() remove the "
-        "loop's entry, or key the cache so that a dead loop's entry goes by itself "
-        "(weakref.WeakKeyDictionary).",
+        "after event loop {run} ended, the cache still held its closed client (and its loop).",
+        "Let aclose() remove the loop's entry from the cache, or key it so a dead loop's entry "
+        "goes by itself (weakref.WeakKeyDictionary).",
         Pointer(NB05, "Challenge 5.3: a client per event loop"),
     ),
     "c5.concurrent": Mistake(
-        "two event loops running at the same time, in two threads, {seen}: the check's loops "
-        "one after the other never showed it.",
-        "Key the cache by the running loop itself (asyncio.get_running_loop()), not by "
-        "whichever loop ran last or by a client that is still open: two loops can run at "
-        "once, one per thread, and each needs its own client.",
+        "two event loops running at the same time, in two threads, {seen}: the check's loops one "
+        "after the other never showed it.",
+        "Key the cache by the running loop (asyncio.get_running_loop()), not the last loop or a "
+        "client still open: two loops in two threads can run at once.",
     ),
     "c5.closed-other": Mistake(
         "two event loops ran at the same time, in two threads: loop 1's aclose() closed loop "
