@@ -211,6 +211,7 @@ def explain(exc: BaseException) -> str:
 
 # Errors whose message doesn't say what to change: (words in it, the catalogue id they show).
 Slips = Sequence[tuple[str, str]]
+Words = dict[str, str] | None  # the flavour's words that a mistake's templates take
 
 
 def _is_stub(exc: BaseException) -> bool:
@@ -225,12 +226,7 @@ def _is_stub(exc: BaseException) -> bool:
 
 
 def learner_error(
-    name: str,
-    exc: BaseException,
-    *,
-    mistake: str,
-    slips: Slips = (),
-    words: dict[str, str] | None = None,
+    name: str, exc: BaseException, *, mistake: str, slips: Slips = (), words: Words = None
 ) -> CheckFailed:
     """What the learner's code raising `exc` means: "Not yet" for a stub; else the error, with
     the mistake of the first slip whose words it shows, or `mistake`."""
@@ -264,7 +260,7 @@ def learner_call(
     *args: Any,
     mistake: str,
     slips: Slips = (),
-    words: dict[str, str] | None = None,
+    words: Words = None,
     **kwargs: Any,
 ) -> T:
     """Call the learner's code; whatever it raises becomes a verdict (`learner_error`), raised
@@ -287,7 +283,7 @@ async def learner_await(
     mistake: str,
     slips: Slips = (),
     stuck: str = "kernel.stuck",
-    words: dict[str, str] | None = None,
+    words: Words = None,
 ) -> T:
     """`learner_call` for what awaits the learner's code, within AWAIT_LIMIT seconds: past it,
     the verdict `stuck`."""

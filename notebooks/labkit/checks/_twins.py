@@ -74,18 +74,12 @@ class Twin:
         """`fn(...)`; for asyncio, in the check's event loop, awaiting what it gives."""
         return fn(*args) if self.portal is None else self.portal.call(fn, *args)
 
-    def attempt(
-        self,
-        what: str,
-        fn: Callable[..., Any],
-        *args: Any,
-        stuck: str = "kernel.stuck",
-        **verdict: Any,
-    ) -> Any:
+    def attempt(self, what: str, fn: Callable[..., Any], *args: Any, **verdict: Any) -> Any:
         """Call the learner's `fn` as `learner_call` does: its errors become verdicts. For
         asyncio, awaited in the check's loop within the kernel's limit (`learner_await`: past it,
-        the mistake `stuck`); in `together`, first with the other tasks, so they run at once."""
+        the mistake `stuck=`); in `together`, first with the other tasks, so they run at once."""
         if self.portal is None:
+            verdict.pop("stuck", None)  # a thread can't be stopped: the kernel's limit ends it
             return learner_call(what, fn, *args, **verdict)
         gate, _gates.gate = getattr(_gates, "gate", None), None
 
@@ -95,7 +89,7 @@ class Twin:
             result = fn(*args)
             return await result if inspect.isawaitable(result) else result
 
-        call = functools.partial(learner_await, what, action(), stuck=stuck, **verdict)
+        call = functools.partial(learner_await, what, action(), **verdict)
         return self.portal.call(call)
 
     def refuses(self, error: type[Exception], fn: Callable[..., Any], *args: Any) -> str | None:
