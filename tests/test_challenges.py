@@ -765,6 +765,8 @@ def test_03_right_answers_in_other_styles(answer: Any, capsys: pytest.CaptureFix
         (sizes(4, 4, 0.2), ["comes free only every 0.25 s", "PoolTimeout"]),
         (sizes(3, 3, 0.5), ["7 rounds", "over the 1.5 s deadline"]),
         (sizes(4, 2, 0.5), ["max_keepalive_connections=2", "closed connections between calls"]),
+        # Both: calls that gave up opened no connection, so no churn to show; the timeouts first.
+        (sizes(4, 2, 0.2), ["comes free only every 0.25 s", "PoolTimeout"]),
         (sizes(4, 4, 0.5, workers=20), ["extra keys workers", "not yours to choose"]),
         (lambda: httpx.Limits(max_connections=4), ["httpx objects"]),
     ],
@@ -775,6 +777,7 @@ def test_03_right_answers_in_other_styles(answer: Any, capsys: pytest.CaptureFix
         "timeouts",
         "deadline",
         "keepalive",
+        "keepalive-and-timeouts",
         "workers",
         "limits",
     ],

@@ -704,7 +704,7 @@ MISTAKES: dict[str, Mistake] = {
         EntersTheOwnedClient,
         AsyncEntersTheOwnedClient,
         "04.opened-client",
-        (f"`{{with}} {OWNED} as f:`",),
+        ("`{with} f:` (f, which had fetched already)",),  # the scenario that fetches first
     ),
     "enters it in __init__": Mistake(
         EntersItInInit, None, "04.opened-client", ("{name}(client) inside the caller's",)

@@ -76,7 +76,7 @@ HINT_DEPENDENCY = (
 HINT_CLOSE = (
     "Open the client in the lifespan with `async with httpx.AsyncClient(...) as client:` and "
     "`yield` inside that block, which closes the client at shutdown. A client made at module "
-    "level, or without `async with` (or `await client.aclose()` after `yield`), is never closed."
+    "level, or with neither `async with` nor `await client.aclose()` after `yield`, stays open."
 )
 HINT_REUSE = (
     "Every request used the right client, but its connections were not reused: let the pool keep "
@@ -345,7 +345,9 @@ MISTAKES: dict[str, Mistake] = {
         "hold it around each request: `async with semaphore: response = await client.get(url)`.",
     ),
     "02.one-at-a-time": one_at_a_time(
-        "Send them from a ThreadPoolExecutor(max_workers=max_workers), e.g. with pool.map.",
+        "Send them from a ThreadPoolExecutor(max_workers=max_workers), e.g. with pool.map, and let "
+        "each worker send at once: no lock around client.get (a Client is safe to share across "
+        "threads), no .result() right after each submit().",
     ),
     "05.one-at-a-time": one_at_a_time(
         "Awaiting requests one by one in a loop runs them one after another; start them "
@@ -730,15 +732,18 @@ MISTAKES: dict[str, Mistake] = {
     "07.retried-response": Mistake(
         "send_with_retry sent GET /status/503 {tries} times: it retried a response.",
         "Return the response at once, any status: retrying a 5xx needs back-off and a budget.",
+        Pointer(NB07, "2.1 Where a real retry policy belongs"),
     ),
     "07.post-retried": retried(
         "Retry only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS): the server may have "
         "acted on the POST before the connection closed. Re-raise the error for a POST.",
+        Pointer(NB07, "1.5 Fix 2: one retry, for a request that is safe to send twice"),
     ),
     "07.timeout-retried": retried(
         "Don't retry a timeout (the server may still be working on it): catch only "
         "httpx.RemoteProtocolError, httpx.ReadError and httpx.ConnectError, not "
         "httpx.TransportError or httpx.HTTPError.",
+        Pointer(NB07, "3.1 A `ReadTimeout` on a pooled connection"),
     ),
     "07.other-error-retried": retried(
         "Retry only the errors of a broken connection: httpx.RemoteProtocolError, httpx.ReadError "
@@ -770,6 +775,7 @@ MISTAKES: dict[str, Mistake] = {
     "07.post-connect-retried": retried(
         "Retry only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS), whatever the "
         "error: check the method first, then the error. Re-raise the error for a POST.",
+        Pointer(NB07, "1.5 Fix 2: one retry, for a request that is safe to send twice"),
     ),
     # A list with one item per URL (lessons 01, 02, 05): `_evidence.judge_bodies`.
     "list.none": Mistake(
@@ -1195,7 +1201,7 @@ MISTAKES: dict[str, Mistake] = {
         "after with_options(...), the original Fetcher's request ({where}) had the overrides too.",
         "Leave the original Fetcher and the shared client's settings as they were: keep the "
         "overrides in the new facade, for its requests only.",
-        FACADE_OWNERSHIP,
+        Pointer(NB04, "Rule 6: a client *and* client settings is a mistake"),
     ),
     "c4.other-client": Mistake(
         "the Fetcher's client hook saw only {hooked} of the 3 requests; the server saw {opened}.",
@@ -1211,7 +1217,7 @@ MISTAKES: dict[str, Mistake] = {
         "the new facade's owns_client is {owns}.",
         "It shares a client it did not make: it must not own it, or its close() would close "
         "the client under the original Fetcher.",
-        FACADE_CLOSING,
+        FACADE_OWNERSHIP,
     ),
     "c4.closed-shared": Mistake(
         "after the new facade's close(), the original Fetcher's fetch() raised {error}",

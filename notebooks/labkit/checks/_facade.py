@@ -264,7 +264,8 @@ def step_close_again(s: Stage) -> None:
 
 def step_enter(s: Stage) -> None:
     fetcher, t, w = s.fetchers[0], s.t, s.words
-    s.block = f"`{t.with_} {w['label']} as f:`{w['where']}"
+    block = "f:` (f, which had fetched already)" if s.fetches else f"{w['label']} as f:`"
+    s.block = f"`{t.with_} {block}{w['where']}"
     entered = s.run(s.block, "04.opened-client", getattr(type(fetcher), t.enter), fetcher)
     if entered is not fetcher:
         flunk("04.enter-returns", block=s.block, got=kind(entered), **w)
