@@ -125,3 +125,20 @@ def test_the_estimate_counts_what_a_learner_reads_runs_and_solves(tmp_path: Path
     assert parts[0].words == 21
     assert estimate(path) == (8, 11)
     assert promised(path) == (9, 9)
+
+
+def test_the_map_in_notebook_00_lists_every_notebook_with_the_readmes_minutes() -> None:
+    """The map learners meet first agrees with the README's learning path, row by row."""
+    nb = json.loads((ROOT / "notebooks" / "00_start_here.ipynb").read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if "".join(c["source"]).startswith("## The map of the pack"))
+    rows = re.findall(
+        r"^\| \[(\d\d) [^]]*\]\((\S+)\) \|.*\| ([\d /]+) \|$", "".join(cell["source"]), re.M
+    )
+    notebooks = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert [link for _, link, _ in rows] == notebooks
+    listed = re.findall(
+        r"^\| \[(\d\d) [^]]*\]\(notebooks/[^)]*\) \|.*\| ([\d /]+) \|$", README, re.M
+    )
+    assert [(number, minutes.strip()) for number, _, minutes in rows] == [
+        (number, minutes.strip()) for number, minutes in listed
+    ]
