@@ -36,9 +36,7 @@ from labkit.server import ConnectionRecord, LabServer, RequestRecord, plain_trus
 from tests.libraries import httpx_only, stage_pool_race
 from tests.verdicts import assert_diagnosed, assert_rejected, load_solution, verdict
 
-# Wrong answers' own clients trust the process's one loaded CA bundle (`verify=plain_trust()`),
-# as the check's clients do, instead of loading it again (tens of ms of CPU each): a client per
-# request is still one, and no count the check reads changes.
+# Wrong answers' own clients pass verify=plain_trust(): tests/verdicts.py says why.
 
 POINTER = "Still stuck?"
 

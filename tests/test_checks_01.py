@@ -25,9 +25,7 @@ from tests.notebook_runner import ROOT
 from tests.verdicts import assert_diagnosed, assert_rejected, in_httpx2, in_libraries, load_solution
 from tests.verdicts import verdict as _verdict
 
-# Wrong answers' own clients trust the process's one loaded CA bundle (`verify=plain_trust()`),
-# as the check's clients do, instead of loading it again (tens of ms of CPU each): a client per
-# request is still one, and no count the check reads changes.
+# Wrong answers' own clients pass verify=plain_trust(): tests/verdicts.py says why.
 
 NOTEBOOK = ROOT / "notebooks" / "01_the_reopen_error.ipynb"
 FetchStatuses = Callable[[httpx.Client, list[str]], list[int]]

@@ -38,9 +38,7 @@ from tests.verdicts import (
     verdict,
 )
 
-# Wrong answers' own clients trust the process's one loaded CA bundle (`verify=plain_trust()`),
-# as the check's clients do, instead of loading it again (tens of ms of CPU each): a client per
-# request is still one, and no count the check reads changes.
+# Wrong answers' own clients pass verify=plain_trust(): tests/verdicts.py says why.
 
 NOTEBOOK = ROOT / "notebooks" / "02_open_once_share_across_threads.ipynb"
 fetch_all = load_solution("02_fetch_all", "fetch_all")

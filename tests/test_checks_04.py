@@ -34,9 +34,7 @@ from tests.verdicts import (
     verdict,
 )
 
-# Wrong answers' own clients trust the process's one loaded CA bundle (`verify=plain_trust()`),
-# as the check's clients do, instead of loading it again (tens of ms of CPU each): a client per
-# request is still one, and no count the check reads changes.
+# Wrong answers' own clients pass verify=plain_trust(): tests/verdicts.py says why.
 
 Fetcher = load_solution("04_fetcher", "Fetcher")
 AsyncFetcher = load_solution("05_async_fetcher", "AsyncFetcher")
